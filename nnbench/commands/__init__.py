@@ -1,0 +1,1 @@
+"""Subcommands of the ``nnbench`` command line (see :mod:`nnbench.cli`)."""

@@ -1,0 +1,16 @@
+"""Errors that reach the user as one line (the CLI prints them without a traceback)."""
+
+
+class NnbenchError(ValueError):
+    """Base class of every error caused by bad input: a bad spec, config, file or name.
+
+    The message must name the bad value and say what is allowed or how to fix it.
+    """
+
+
+def closest(name, allowed):
+    """The allowed name closest to ``name`` (for 'did you mean' hints), or None."""
+    import difflib
+
+    match = difflib.get_close_matches(str(name), [str(a) for a in allowed], n=1, cutoff=0.5)
+    return match[0] if match else None
