@@ -1,0 +1,151 @@
+"""``load_dataset``: verified arrays ready for training, with the study's subsets."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnbench.data import registry, store
+from nnbench.data.registry import DATASETS, DatasetError
+from nnbench.errors import closest
+
+
+@dataclass
+class Dataset:
+    """A loaded dataset: ``x`` float32 in [0, 1] with one row per sample, ``y`` int64 labels.
+
+    ``x_val``/``y_val`` are None unless a validation split was requested.
+    ``source`` says where the data came from (for the run record and ``nnbench data info``).
+    """
+
+    name: str
+    classes: tuple[str, ...]
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    source: str = ""
+    license: str = ""
+
+    def __repr__(self) -> str:  # the default would print the arrays
+        val = None if self.x_val is None else self.x_val.shape
+        return (f"Dataset({self.name!r}, train={self.x_train.shape}, validation={val}, "
+                f"test={self.x_test.shape}, classes={len(self.classes)})")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+
+def _check_count(value, what: str, minimum: int, maximum: int | None) -> int:
+    """``value`` as an int within [minimum, maximum], else a DatasetError saying what is allowed."""
+    if isinstance(value, bool):
+        raise DatasetError(f"{what} must be an integer, got {value!r}")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise DatasetError(f"{what} must be an integer, got {value!r}") from None
+    if number < minimum or (maximum is not None and number > maximum):
+        allowed = f"{minimum}..{maximum}" if maximum is not None else f">= {minimum}"
+        raise DatasetError(f"{what} = {number} is out of range; allowed: {allowed}")
+    return number
+
+
+def to_unit_float(pixels: np.ndarray, max_value: int) -> np.ndarray:
+    """Pixels / max_value as float32 (exact for uint8 input; one pass, no float64 temporary)."""
+    return np.divide(pixels, np.float32(max_value), dtype=np.float32)
+
+
+def _digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits, split train/test (stratified, fixed seed), pixels / 16."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = to_unit_float(bunch.data, 16)
+    y = bunch.target.astype(np.int64)
+    test_index = stratified_pick(y, registry.DIGITS_TEST_SIZE, np.random.default_rng(registry.DIGITS_SPLIT_SEED))
+    is_test = np.zeros(len(y), dtype=bool)
+    is_test[test_index] = True
+    return x[~is_test], y[~is_test], x[is_test], y[is_test]
+
+
+def stratified_pick(labels: np.ndarray, n_pick: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of ``n_pick`` samples drawn so every class keeps its share.
+
+    Each class gets floor(share); the remaining picks go to the classes with the
+    largest fractional parts (ties: lower class first), so the total is exact.
+    """
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = counts * n_pick / len(labels)
+    per_class = np.floor(exact).astype(int)
+    remainder = n_pick - per_class.sum()
+    order = np.argsort(-(exact - per_class), kind="stable")
+    per_class[order[:remainder]] += 1
+    picked = [rng.permutation(np.flatnonzero(labels == label))[:k] for label, k in zip(classes, per_class, strict=True)]
+    return np.sort(np.concatenate(picked))
+
+
+def load_dataset(name: str, data_dir=None, download: bool = True, cache_dir=None,
+                 n_train: int | None = None, validation: int = 0, seed: int = 0) -> Dataset:
+    """Load a dataset, verified, as float32 features in [0, 1] and int64 labels.
+
+    ``name``: one of ``DATASETS`` (``mnist``, ``fashion-mnist``, ``digits``).
+    ``data_dir``: a folder holding ``<name>/`` (or the dataset's files directly);
+    searched first, never written to. Then ``$NNBENCH_DATA``, the cache
+    (``cache_dir``, ``$NNBENCH_CACHE``, ``$XDG_CACHE_HOME/nnbench``, ``~/.cache/nnbench``),
+    OS package folders, and finally the mirrors unless ``download`` is False.
+    A complete verified cache is used directly (memory-mapped), whatever ``data_dir`` says.
+    ``n_train``: keep the first ``n_train`` training samples (None: all).
+    ``validation``: carve this many samples, chosen with ``seed``, out of those
+    training samples (never from the test set); they are removed from ``x_train``.
+    Training and validation samples keep their original order.
+    """
+    if name not in DATASETS:
+        hint = closest(name, DATASETS)
+        raise DatasetError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}"
+                           + (f" (did you mean {hint!r}?)" if hint else ""))
+    # Check every argument before any (possibly slow) decode or download.
+    seed = _check_count(seed, "seed", 0, None)
+    is_digits = name == registry.DIGITS_NAME
+    n_total = registry.DIGITS_TRAIN_SIZE if is_digits else registry.REGISTRY[name].file("train", "labels").count
+    n_keep = n_total if n_train is None else _check_count(n_train, "n_train", 1, n_total)
+    validation = _check_count(validation, "validation", 0, n_keep - 1)
+    if is_digits:
+        x_train, y_train, x_test, y_test = _digits()
+        x_train, y_train = x_train[:n_keep], y_train[:n_keep]
+        classes = tuple(str(digit) for digit in range(10))
+        source = "scikit-learn sklearn.datasets.load_digits (bundled)"
+        license_ = registry.DIGITS_LICENSE
+    else:
+        spec = registry.REGISTRY[name]
+        arrays, sources = store.ensure_cached(spec, data_dir=data_dir, cache_dir=cache_dir, download=download)
+        # Slice the memory map before converting: n_train=300 reads 300 rows only.
+        x_train = to_unit_float(arrays["train-images"][:n_keep], 255)
+        y_train = np.asarray(arrays["train-labels"][:n_keep], dtype=np.int64)
+        x_test = to_unit_float(arrays["test-images"], 255)
+        y_test = np.asarray(arrays["test-labels"], dtype=np.int64)
+        classes = spec.classes
+        origins = store.describe_sources(sources)
+        if all(isinstance(array, np.memmap) for array in arrays.values()):
+            source = f"verified cache {store.dataset_cache(spec, cache_dir)}"
+            source += f" (from {origins})" if origins else ""
+        else:
+            source = f"{origins} (verified, not cached)"
+        license_ = spec.license
+    x_val = y_val = None
+    if validation:
+        rng = np.random.default_rng(seed)
+        is_val = np.zeros(len(y_train), dtype=bool)
+        is_val[rng.permutation(len(y_train))[:validation]] = True
+        x_val, y_val = x_train[is_val], y_train[is_val]
+        x_train, y_train = x_train[~is_val], y_train[~is_val]
+    return Dataset(name=name, classes=classes, x_train=x_train, y_train=y_train, x_test=x_test,
+                   y_test=y_test, x_val=x_val, y_val=y_val, source=source, license=license_)

@@ -1,0 +1,253 @@
+"""load_dataset: search order, the verified cache, subsets, digits, bad arguments."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+from data_helpers import (N_TEST, N_TRAIN, SIDE, TEST_LABELS, TRAIN_LABELS, cache_files, make_tiny,
+                          snapshot)
+
+from nnbench.data import DATASETS, REGISTRY, DatasetError, cache_root, load_dataset
+from nnbench.data import idx as idx_module
+from nnbench.data import store
+
+NPY_KEYS = ("test-images", "test-labels", "train-images", "train-labels")
+
+
+def _npy_names(spec):
+    return sorted(store.npy_path(store.Path("."), f).name for f in spec.files)
+
+
+def test_load_returns_float_pixels_and_int_labels_in_original_order(tiny, tmp_path):
+    data = load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "cache")
+    expected = tiny["mnist"]
+    assert data.name == "mnist" and data.classes == tuple("0123456789") and data.n_classes == 10
+    assert data.x_train.shape == (N_TRAIN, SIDE * SIDE) and data.x_test.shape == (N_TEST, SIDE * SIDE)
+    assert data.x_train.dtype == np.float32 and data.y_train.dtype == np.int64 and data.y_test.dtype == np.int64
+    np.testing.assert_array_equal(data.x_train, expected.images["train"].reshape(N_TRAIN, -1).astype(np.float32) / 255)
+    np.testing.assert_array_equal(data.y_train, expected.labels["train"])
+    np.testing.assert_array_equal(data.y_test, expected.labels["test"])
+    assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
+    assert data.x_val is None and data.y_val is None
+    assert "source" in data.source and "verified cache" in data.source
+    assert data.n_features == SIDE * SIDE
+
+
+def test_fashion_mnist_has_its_class_names(tiny, tmp_path):
+    data = load_dataset("fashion-mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "cache")
+    assert data.classes[0] == "T-shirt/top" and data.classes[9] == "Ankle boot"
+
+
+def test_data_dir_is_never_written_and_cache_holds_only_verified_arrays(tiny, tmp_path):
+    before = snapshot(tmp_path / "source")
+    load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "cache")
+    assert snapshot(tmp_path / "source") == before
+    assert cache_files(tmp_path / "cache" / "mnist") == sorted(_npy_names(tiny["mnist"].spec) + ["sources.json"])
+
+
+def test_data_dir_may_be_the_dataset_folder_itself(tiny, tmp_path):
+    data = load_dataset("mnist", data_dir=tmp_path / "source" / "mnist", cache_dir=tmp_path / "cache")
+    np.testing.assert_array_equal(data.y_test, tiny["mnist"].labels["test"])
+
+
+def test_uncompressed_copies_are_accepted(tiny, tmp_path):
+    tiny["mnist"].write(tmp_path / "plain" / "mnist", gz=False)
+    data = load_dataset("mnist", data_dir=tmp_path / "plain", cache_dir=tmp_path / "cache", download=False)
+    np.testing.assert_array_equal(data.y_train, tiny["mnist"].labels["train"])
+
+
+def test_nnbench_data_env_is_searched_after_data_dir(tiny, tmp_path, monkeypatch):
+    monkeypatch.setenv("NNBENCH_DATA", str(tmp_path / "source"))
+    data = load_dataset("mnist", cache_dir=tmp_path / "cache1", download=False)
+    np.testing.assert_array_equal(data.y_train, tiny["mnist"].labels["train"])
+
+    # data_dir comes first: a bad copy there is reported even though NNBENCH_DATA is good.
+    bad = tiny["mnist"].write(tmp_path / "bad" / "mnist")
+    (bad / TRAIN_LABELS).write_bytes(b"\x1f\x8bnot really")
+    with pytest.raises(DatasetError, match=str(bad / TRAIN_LABELS)):
+        load_dataset("mnist", data_dir=tmp_path / "bad", cache_dir=tmp_path / "cache2", download=False)
+
+
+def test_default_cache_location_follows_env(tiny, tmp_path, monkeypatch):
+    assert cache_root() == tmp_path / "xdg" / "nnbench"
+    load_dataset("mnist", data_dir=tmp_path / "source")
+    assert len(cache_files(tmp_path / "xdg" / "nnbench" / "mnist")) == 5
+    monkeypatch.setenv("NNBENCH_CACHE", str(tmp_path / "nncache"))
+    assert cache_root() == tmp_path / "nncache"
+    assert cache_root(tmp_path / "explicit") == tmp_path / "explicit"
+    monkeypatch.delenv("NNBENCH_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # ignored, as the XDG spec says
+    assert cache_root() == tmp_path / "home" / ".cache" / "nnbench"
+
+
+def test_second_load_uses_the_cache_without_rehashing(tiny, tmp_path, monkeypatch):
+    first = load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "cache")
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a source file was read again")
+
+    monkeypatch.setattr(idx_module, "read_raw", fail)
+    shutil.rmtree(tmp_path / "source")  # the original copy is gone: the cache alone suffices
+    second = load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "cache", download=False)
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(second, name))
+    arrays, _ = store.ensure_cached(REGISTRY["mnist"], cache_dir=tmp_path / "cache", download=False)
+    assert all(isinstance(array, np.memmap) for array in arrays.values())  # memory-mapped, not read
+
+
+def test_system_package_folder_is_searched(clean_env, tmp_path, monkeypatch):
+    system = tmp_path / "usr" / "share" / "datasets" / "fashion-mnist"
+    data = make_tiny("fashion-mnist", 3, mirrors=("http://127.0.0.1:9/",), system_dirs=(system,))
+    data.write(system)
+    monkeypatch.setitem(REGISTRY, "fashion-mnist", data.spec)
+    loaded = load_dataset("fashion-mnist", download=False)
+    np.testing.assert_array_equal(loaded.y_train, data.labels["train"])
+    assert str(system) in loaded.source
+
+
+def test_offline_without_copy_says_where_it_looked_and_leaves_nothing(tiny, tmp_path, monkeypatch):
+    monkeypatch.setenv("NNBENCH_DATA", str(tmp_path / "empty-env"))
+    with pytest.raises(DatasetError) as caught:
+        load_dataset("mnist", data_dir=tmp_path / "empty-arg", cache_dir=tmp_path / "cache", download=False)
+    message = str(caught.value)
+    for place in (tmp_path / "empty-arg", tmp_path / "empty-env" / "mnist", tmp_path / "cache" / "mnist"):
+        assert str(place) in message
+    assert "download=False" in message and "nnbench data fetch mnist" in message
+    assert cache_files(tmp_path / "cache" / "mnist") == []
+
+
+def test_damaged_cache_is_rebuilt(tiny, tmp_path):
+    load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "cache")
+    spec = tiny["mnist"].spec
+    cached = store.npy_path(tmp_path / "cache" / "mnist", spec.file("train", "images"))
+    cached.write_bytes(cached.read_bytes()[:100])  # truncated by a full disk, say
+    (tmp_path / "cache" / "mnist" / ".tmp-left-by-a-killed-process.npy").write_bytes(b"partial")
+    data = load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "cache")
+    np.testing.assert_array_equal(data.x_train[0], tiny["mnist"].images["train"][0].reshape(-1) / np.float32(255))
+    assert cache_files(tmp_path / "cache" / "mnist") == sorted(_npy_names(spec) + ["sources.json"])
+
+
+def test_damaged_download_in_cache_is_deleted_and_the_search_goes_on(tiny, tmp_path, monkeypatch):
+    cache = tmp_path / "cache" / "mnist"
+    tiny["mnist"].write(cache)  # as if downloaded earlier; the .npy arrays are not built yet
+    (cache / TEST_LABELS).write_bytes(b"\x1f\x8bdamaged")  # our own file: may be deleted
+    with pytest.raises(DatasetError, match=r"t10k-labels-idx1-ubyte.gz \(truncated.*; deleted\)"):
+        load_dataset("mnist", cache_dir=tmp_path / "cache", download=False)
+    assert not (cache / TEST_LABELS).exists()
+    assert [name for name in cache_files(cache) if name.endswith(".npy")] == []
+
+    # The search goes on past the cache: here to the system package folder.
+    system = tmp_path / "system"
+    tiny["mnist"].write(system)
+    monkeypatch.setitem(REGISTRY, "mnist", dataclasses.replace(REGISTRY["mnist"], system_dirs=(str(system),)))
+    data = load_dataset("mnist", cache_dir=tmp_path / "cache", download=False)
+    np.testing.assert_array_equal(data.y_test, tiny["mnist"].labels["test"])
+
+
+def test_a_cache_that_is_also_the_data_dir_is_not_cleaned(tiny, tmp_path):
+    folder = tmp_path / "source" / "mnist"
+    (folder / TEST_LABELS).write_bytes(b"\x1f\x8bdamaged")
+    with pytest.raises(DatasetError, match="truncated"):
+        load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "source", download=False)
+    # The user's folder is searched (read only) before the cache, so the bad file is reported, not deleted.
+    assert (folder / TEST_LABELS).read_bytes() == b"\x1f\x8bdamaged"
+
+
+def test_unwritable_cache_falls_back_to_memory_with_a_warning(tiny, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.warns(UserWarning, match="cannot write the dataset cache"):
+        data = load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=blocker / "cache")
+    np.testing.assert_array_equal(data.y_train, tiny["mnist"].labels["train"])
+    assert data.source == f"{tmp_path / 'source' / 'mnist'} (verified, not cached)"
+
+
+def test_n_train_keeps_the_first_samples(tiny, tmp_path):
+    data = load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "c", n_train=10)
+    np.testing.assert_array_equal(data.y_train, tiny["mnist"].labels["train"][:10])
+    assert data.x_test.shape[0] == N_TEST  # the test set is never cut
+
+
+def test_validation_is_carved_from_the_first_n_train_with_the_seed(tiny, tmp_path):
+    kwargs = dict(data_dir=tmp_path / "source", cache_dir=tmp_path / "c", n_train=20, validation=5)
+    first = load_dataset("mnist", seed=1, **kwargs)
+    again = load_dataset("mnist", seed=1, **kwargs)
+    other = load_dataset("mnist", seed=2, **kwargs)
+    assert first.x_train.shape == (15, SIDE * SIDE) and first.x_val.shape == (5, SIDE * SIDE)
+    np.testing.assert_array_equal(first.x_val, again.x_val)
+    assert not np.array_equal(first.x_val, other.x_val)
+    # Every one of the first 20 samples is in exactly one of the two parts, in original order.
+    pixels = tiny["mnist"].images["train"].reshape(N_TRAIN, -1)[:20] / np.float32(255)
+    rows = {row.tobytes(): i for i, row in enumerate(pixels)}
+    train_rows = [rows[row.tobytes()] for row in first.x_train]
+    val_rows = [rows[row.tobytes()] for row in first.x_val]
+    assert sorted(train_rows + val_rows) == list(range(20))
+    assert train_rows == sorted(train_rows) and val_rows == sorted(val_rows)
+    np.testing.assert_array_equal(first.y_val, tiny["mnist"].labels["train"][val_rows])
+    assert first.x_test.shape[0] == N_TEST
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_train": 0}, "n_train = 0 is out of range; allowed: 1..24"),
+    ({"n_train": N_TRAIN + 1}, "n_train = 25 is out of range"),
+    ({"n_train": 2.5}, "n_train must be an integer"),
+    ({"n_train": True}, "n_train must be an integer"),
+    ({"validation": -1}, "validation = -1 is out of range"),
+    ({"n_train": 10, "validation": 10}, r"validation = 10 is out of range; allowed: 0..9"),
+    ({"seed": -3}, "seed = -3 is out of range"),
+    ({"seed": "1"}, "seed must be an integer"),
+])
+def test_bad_subset_arguments_are_rejected(tiny, tmp_path, kwargs, match):
+    with pytest.raises(DatasetError, match=match):
+        load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "c", **kwargs)
+
+
+def test_bad_arguments_fail_before_any_file_is_looked_for(tiny, tmp_path):
+    with pytest.raises(DatasetError, match="n_train = 0 is out of range"):
+        load_dataset("mnist", cache_dir=tmp_path / "nothing", download=False, n_train=0)
+    with pytest.raises(DatasetError, match="validation = 1437 is out of range; allowed: 0..1436"):
+        load_dataset("digits", validation=1437)
+
+
+def test_unknown_name_suggests_the_closest():
+    with pytest.raises(DatasetError, match=r"unknown dataset 'fashion_mnist'.*did you mean 'fashion-mnist'"):
+        load_dataset("fashion_mnist")
+    with pytest.raises(ValueError, match="choose from mnist, fashion-mnist, digits"):
+        load_dataset("cifar10")
+    assert DATASETS == ("mnist", "fashion-mnist", "digits")
+
+
+def test_digits_is_builtin_split_stratified_and_deterministic(clean_env):
+    data = load_dataset("digits")
+    assert data.x_train.shape == (1437, 64) and data.x_test.shape == (360, 64)
+    assert data.x_train.dtype == np.float32 and data.y_train.dtype == np.int64
+    assert data.x_train.min() == 0.0 and data.x_train.max() == 1.0
+    # Stratified: every class keeps its share (1797 images, 174..183 per class) in the test set.
+    assert set(np.bincount(data.y_test)) <= {35, 36, 37}
+    again = load_dataset("digits")
+    np.testing.assert_array_equal(data.x_test, again.x_test)
+    small = load_dataset("digits", n_train=100, validation=20, seed=4)
+    assert small.x_train.shape == (80, 64) and small.x_val.shape == (20, 64)
+    assert repr(small) == "Dataset('digits', train=(80, 64), validation=(20, 64), test=(360, 64), classes=10)"
+    assert not (clean_env / "xdg").exists()  # nothing cached, nothing downloaded
+
+
+def test_no_global_random_state_is_used(tiny, tmp_path):
+    np.random.seed(0)
+    state = np.random.get_state()[1].copy()
+    load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "c", n_train=20, validation=5)
+    load_dataset("digits")
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+
+
+def test_cache_files_are_readable_by_others(tiny, tmp_path):
+    load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "cache")
+    for path in (tmp_path / "cache" / "mnist").glob("*.npy"):
+        assert os.stat(path).st_mode & 0o044 == 0o044
+    warnings.simplefilter("error")  # and loading again warns about nothing
+    load_dataset("mnist", cache_dir=tmp_path / "cache", download=False)
