@@ -1,0 +1,38 @@
+"""``nnbench figures``: every figure and table of the report, plus ``manifest.json``."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    """Add the ``figures`` command."""
+    parser = subparsers.add_parser(
+        "figures",
+        help="draw the figures and tables from results/<study>/*.csv",
+        description="Read the aggregated tables under RESULTS/<study>/ and write "
+                    "OUT/figures/<name>.png (150 dpi) and .svg, OUT/tables/<name>.csv, .md and "
+                    ".tex (booktabs), and OUT/manifest.json listing every figure and table with "
+                    "its section and caption. Studies without results are skipped and named.",
+    )
+    parser.add_argument("--results", default="results", metavar="RESULTS",
+                        help="folder with the aggregated tables (default: results)")
+    parser.add_argument("--out", default="reports", metavar="OUT",
+                        help="output folder (default: reports)")
+    parser.add_argument("--config", default=None, metavar="CONFIG",
+                        help="the config YAML the workflow ran (optional; study titles)")
+    parser.set_defaults(func=handle)
+
+
+def handle(args) -> int:
+    """Run :func:`nnbench.figures.make_all`; print a one-line summary."""
+    import sys
+
+    from nnbench.figures import make_all
+
+    manifest = make_all(args.results, args.out, config=args.config)
+    skipped = [s for section in manifest["sections"] for s in section["missing"]]
+    print(f"wrote {len(manifest['figures'])} figures and {len(manifest['tables'])} tables "
+          f"under {args.out}/ (manifest: {args.out}/manifest.json)")
+    if skipped:
+        print(f"no results for: {', '.join(skipped)} (their figures are skipped)",
+              file=sys.stderr)
+    return 0

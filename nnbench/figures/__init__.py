@@ -1,0 +1,126 @@
+"""Figures and tables from the aggregated tables under ``results/<study>/``.
+
+One module per report section, in the slides' order (:data:`SECTIONS`). Each module
+has public figure functions (a tidy DataFrame in, a matplotlib Figure out, usable from
+a notebook) and ``build(results, writer) -> list[str]`` which saves that section's
+figures and tables and returns generated "what this shows" sentences.
+
+:func:`make_all` runs every section and writes ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+# (section id, module name) in the report's order: the slides' order, then the factorial.
+SECTIONS = (
+    ("overfitting", "overfitting"),
+    ("optimizers", "optimizers"),
+    ("vanishing_gradient", "vanishing_gradient"),
+    ("minibatch", "minibatch"),
+    ("weight_init", "weight_init"),
+    ("batch_norm", "batch_norm"),
+    ("weight_decay", "weight_decay"),
+    ("factorial", "factorial"),
+)
+MANIFEST_NAME = "manifest.json"
+
+
+def section_module(module_name: str):
+    return importlib.import_module(f"nnbench.figures.{module_name}")
+
+
+def known_studies() -> list[str]:
+    """Every study name a section draws (docs/ARCHITECTURE.md)."""
+    return [s for _, m in SECTIONS for s in section_module(m).STUDIES]
+
+
+def _load_config(config):
+    """``config`` as a dict: None, a dict, or a path to a YAML file."""
+    if config is None or isinstance(config, dict):
+        return config or {}
+    import yaml
+
+    from nnbench.figures.common import ResultsError
+
+    path = Path(config)
+    if not path.is_file():
+        raise ResultsError(f"config file {str(path)!r} does not exist; pass --config with "
+                           "the YAML file the workflow ran (e.g. config/config.yaml)")
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ResultsError(f"config file {str(path)!r} is not valid YAML: {error}") from error
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _progress_printer():
+    if not sys.stderr.isatty():
+        return None
+    start = time.monotonic()
+
+    def report(message):
+        print(f"\r[{time.monotonic() - start:6.1f}s] {message:<60}", end="", file=sys.stderr,
+              flush=True)
+    return report
+
+
+def make_all(results_dir, out_dir, config=None) -> dict:
+    """Write every figure (``out_dir/figures``), table (``out_dir/tables``) and
+    ``out_dir/manifest.json``; returns the manifest.
+
+    A study whose ``results/<study>/runs.csv`` is absent is skipped and named in the
+    manifest (its section says so); studies no section knows get a generic table.
+    """
+    from nnbench import __version__
+    from nnbench.figures import common, generic
+    from nnbench.figures.common import Results, Writer, atomic_write_text
+
+    config_dict = _load_config(config)
+    results = Results(results_dir)
+    present = set(results.studies())
+    if not present:
+        raise common.ResultsError(
+            f"no results/<study>/runs.csv under {str(results_dir)!r}; run the workflow "
+            "(snakemake) or `nnbench aggregate` first")
+    common.setup_matplotlib()
+    progress = _progress_printer()
+    out_dir = Path(out_dir)
+    manifest = {"nnbench_version": __version__,
+                "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                "results_dir": str(results_dir), "interval": common.INTERVAL_TEXT,
+                "sections": [], "figures": [], "tables": []}
+    titles = {name: (spec or {}).get("title") for name, spec in
+              (config_dict.get("studies") or {}).items() if isinstance(spec, dict)}
+    for section_id, module_name in SECTIONS:
+        module = section_module(module_name)
+        writer = Writer(out_dir, section_id, progress)
+        studies_here = [s for s in module.STUDIES if s in present]
+        missing = [s for s in module.STUDIES if s not in present]
+        findings = module.build(results, writer) if studies_here else []
+        manifest["sections"].append({
+            "id": section_id, "title": module.TITLE, "studies": studies_here,
+            "missing": missing, "findings": findings,
+            "study_titles": {s: titles[s] for s in studies_here if titles.get(s)},
+        })
+        manifest["figures"] += writer.figures
+        manifest["tables"] += writer.tables
+    others = sorted(present - set(known_studies()))
+    if others:
+        writer = Writer(out_dir, "other", progress)
+        findings = generic.build(results, writer, others)
+        manifest["sections"].append({
+            "id": "other", "title": "Other studies", "studies": others, "missing": [],
+            "findings": findings,
+            "study_titles": {s: titles[s] for s in others if titles.get(s)}})
+        manifest["figures"] += writer.figures
+        manifest["tables"] += writer.tables
+    if progress:
+        print(file=sys.stderr)
+    atomic_write_text(out_dir / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+    return manifest

@@ -1,0 +1,92 @@
+"""Section "batch normalisation" (slide 2.3, study 7): training accuracy vs epoch for 16
+initial weight scales, with and without BN, as 4 x 4 small multiples."""
+
+from __future__ import annotations
+
+from nnbench.figures import common as c
+
+TITLE = "Batch normalisation"
+STUDIES = ("batch_norm",)
+BOOK_STD = 0.29  # the book's run where the network without BN wins
+
+
+def _bn_label(flag) -> str:
+    return "with BN" if c.as_bool(flag) else "without BN"
+
+
+def grid_figure(curves, *, split="train", metric="accuracy"):
+    """Small multiples (4 columns) of ``split`` ``metric`` vs epoch, one panel per initial
+    weight std (largest first), with / without BN as two bands (mean over seeds)."""
+    rows = curves[(curves["split"] == split) & (curves["metric"] == metric)]
+    stds = sorted(rows["init"].unique(), key=c.init_sort_key)
+    ncols = 4
+    nrows = max(1, -(-len(stds) // ncols))
+    fig, axes = c.new_figure(nrows, ncols, width=4.0, height=3.0, sharex=True, sharey=True)
+    stats = c.mean_interval(rows, ["init", "batchnorm", "epoch"], "value")
+    for ax, std in zip(axes.flat, stds):
+        for flag in (False, True):
+            part = stats[(stats["init"] == std) & (stats["batchnorm"] == flag)]
+            if len(part):
+                c.plot_band(ax, part, "epoch", _bn_label(flag), c.batchnorm_color(flag))
+        ax.set_title(f"std {c.fmt_number(std)}", fontsize=13)
+        ax.set_ylim(0, 1.02)
+        ax.tick_params(labelsize=10)
+    for ax in axes.flat[len(stds):]:
+        ax.axis("off")
+    fig.supxlabel("epoch")
+    fig.supylabel(f"{split} {metric}")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=2, bbox_to_anchor=(0.5, 1.03))
+    fig.tight_layout()
+    return fig
+
+
+def final_comparison(runs, metric="final_train_acc"):
+    """Mean final ``metric`` per init std with and without BN (columns False / True)."""
+    ok = runs[runs["status"] != "diverged"]
+    table = ok.groupby(["init", "batchnorm"])[metric].mean().unstack("batchnorm")
+    return table
+
+
+def build(results, writer) -> list[str]:
+    from nnbench.tables import final_metrics_table
+
+    findings = []
+    runs = results.runs("batch_norm")
+    curves = results.ok_curves("batch_norm")
+    for dataset in c.datasets_of(runs):
+        dataset_runs = runs[runs["dataset"] == dataset]
+        setup = c.describe_setup(dataset_runs)
+        label = c.dataset_label(dataset)
+        if curves is not None and (curves["dataset"] == dataset).any():
+            part = curves[curves["dataset"] == dataset]
+            writer.figure(
+                grid_figure(part), f"batch_norm_{c.slug(dataset)}_grid",
+                f"Training accuracy vs epoch, with and without batch normalisation, one panel "
+                f"per initial weight std (logspace(0, -4, 16)). {setup}. Line: mean over seeds; "
+                f"band: {c.INTERVAL_TEXT}." + c.diverged_note(dataset_runs), "batch_norm")
+        metric = "final_train_acc"
+        if metric not in dataset_runs.columns:
+            continue
+        table = final_comparison(dataset_runs, metric)
+        if False in table.columns and True in table.columns:
+            both = table.dropna()
+            wins = int((both[True] > both[False]).sum())
+            findings.append(f"{label}: with BN the final training accuracy is higher at {wins} "
+                            f"of {len(both)} initial weight scales.")
+            numeric = both.assign(std=[float(s) for s in both.index])
+            if len(numeric):
+                near = numeric.iloc[(numeric["std"] - BOOK_STD).abs().argsort()[:1]]
+                std, off, on = near["std"].iloc[0], near[False].iloc[0], near[True].iloc[0]
+                if abs(std - BOOK_STD) < 0.05:
+                    text = (f"At std {c.fmt_number(std)} (the book's case) the final training "
+                            f"accuracy is {c.fmt_number(off)} without BN vs {c.fmt_number(on)} "
+                            "with BN")
+                    text += (": here the network without BN wins, so BN does not always help."
+                             if off > on else ": here BN helps.")
+                    findings.append(text)
+    writer.table(final_metrics_table(runs), "batch_norm_final",
+                 f"Final metrics per initial weight std and BN flag: mean with "
+                 f"{c.INTERVAL_TEXT}, seeds, diverged runs, seconds per run. "
+                 f"{c.describe_setup(runs)}.", "batch_norm")
+    return findings

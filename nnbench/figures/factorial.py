@@ -1,0 +1,282 @@
+"""Section "factorial summary" (study 9): initializer x optimizer x batchnorm x dropout x
+weight decay on both datasets: heatmaps, main effects, interactions, best and worst."""
+
+from __future__ import annotations
+
+import itertools
+
+from nnbench.figures import common as c
+
+TITLE = "Factorial summary: which techniques matter together"
+STUDIES = ("factorial",)
+FACTORS = ("optimizer", "init", "batchnorm", "dropout", "weight_decay")
+FACTOR_LABELS = {"optimizer": "optimizer", "init": "initializer", "batchnorm": "batch norm",
+                 "dropout": "dropout", "weight_decay": "weight decay λ"}
+METRIC = "final_test_acc"
+
+
+def factors_of(runs) -> list[str]:
+    """The factors of the design that take more than one value."""
+    return [f for f in FACTORS if f in runs.columns and runs[f].astype(str).nunique() > 1]
+
+
+def level_label(factor, value) -> str:
+    if factor == "optimizer":
+        return c.optimizer_label(value)
+    if factor == "init":
+        return c.init_label(value)
+    if factor == "batchnorm":
+        return "BN on" if c.as_bool(value) else "BN off"
+    return c.fmt_number(value)
+
+
+def _sorted_levels(factor, values):
+    values = list(dict.fromkeys(values))
+    if factor == "optimizer":
+        rank = {o: i for i, o in enumerate(c.OPTIMIZER_ORDER)}
+        return sorted(values, key=lambda v: (rank.get(str(v).lower(), 99), str(v)))
+    if factor == "init":
+        return sorted(values, key=c.init_sort_key)
+    if factor == "batchnorm":
+        return sorted(values, key=c.as_bool)
+
+    def numeric(value):
+        try:
+            return (0, float(value), "")
+        except (TypeError, ValueError):
+            return (1, 0.0, str(value))
+    return sorted(values, key=numeric)
+
+
+def _ok(runs, metric=METRIC):
+    ok = runs[runs["status"] != "diverged"]
+    return ok[ok[metric].notna()]
+
+
+def heatmap_figure(runs, metric: str = METRIC):
+    """Mean ``metric`` per optimizer x initializer, faceted by BN (columns) and dataset
+    (rows), averaged over seeds and the other factors."""
+    import seaborn as sns
+
+    ok = _ok(runs, metric)
+    datasets = c.datasets_of(ok)
+    flags = sorted(ok["batchnorm"].unique())
+    fig, axes = c.new_figure(len(datasets), len(flags), width=6.5, height=4.8)
+    low, high = ok[metric].min(), ok[metric].max()
+    for i, dataset in enumerate(datasets):
+        for j, flag in enumerate(flags):
+            part = ok[(ok["dataset"] == dataset) & (ok["batchnorm"] == flag)]
+            table = part.groupby(["optimizer", "init"])[metric].mean().unstack("init")
+            table = table.reindex(index=_sorted_levels("optimizer", table.index),
+                                  columns=_sorted_levels("init", table.columns))
+            table.index = [c.optimizer_label(o) for o in table.index]
+            table.columns = [c.init_label(v).split(" ")[0] if v in ("xavier", "he", "glorot")
+                             else c.init_label(v) for v in table.columns]
+            sns.heatmap(table, ax=axes[i, j], annot=True, fmt=".3f", cmap="cividis",
+                        vmin=low, vmax=high, cbar=j == len(flags) - 1,
+                        annot_kws={"fontsize": 11})
+            axes[i, j].set_title(f"{c.dataset_label(dataset)}, {level_label('batchnorm', flag)}",
+                                 fontsize=14)
+            axes[i, j].set_xlabel("initializer")
+            axes[i, j].set_ylabel("optimizer" if j == 0 else "")
+    fig.tight_layout()
+    return fig
+
+
+def main_effects(runs, metric: str = METRIC):
+    """Per dataset, factor and level: mean ``metric`` with a 95% t-interval over seeds of
+    the per-seed marginal means (each seed averaged over the other factors)."""
+    import pandas as pd
+
+    ok = _ok(runs, metric)
+    frames = []
+    for factor in factors_of(ok):
+        per_seed = ok.groupby(["dataset", factor, "seed"])[metric].mean().reset_index()
+        stats = c.mean_interval(per_seed, ["dataset", factor], metric)
+        stats = stats.rename(columns={factor: "level"})
+        stats.insert(1, "factor", factor)
+        stats["level"] = stats["level"].astype(str)
+        frames.append(stats)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def main_effects_figure(runs, metric: str = METRIC):
+    """One panel per factor: level means with 95% interval bars, one line per dataset."""
+    effects = main_effects(runs, metric)
+    factors = list(dict.fromkeys(effects["factor"]))
+    ncols = min(3, len(factors))
+    nrows = -(-len(factors) // ncols)
+    fig, axes = c.new_figure(nrows, ncols, width=5.2, height=4.2, sharey=True)
+    import seaborn as sns
+
+    palette = sns.color_palette("colorblind", 10)
+    dataset_colors = {d: palette[8 + k % 2] if k < 2 else palette[k] for k, d in
+                      enumerate(c.datasets_of(effects))}
+    for ax, factor in zip(axes.flat, factors):
+        part = effects[effects["factor"] == factor]
+        levels = _sorted_levels(factor, part["level"].unique())
+        position = {level: k for k, level in enumerate(levels)}
+        for dataset in c.datasets_of(part):
+            rows = part[part["dataset"] == dataset].copy()
+            rows["x"] = rows["level"].map(position)
+            rows = rows.sort_values("x")
+            ax.errorbar(rows["x"], rows["mean"],
+                        yerr=[(rows["mean"] - rows["low"]).fillna(0),
+                              (rows["high"] - rows["mean"]).fillna(0)],
+                        marker="o", capsize=4, linewidth=2, color=dataset_colors[dataset],
+                        label=c.dataset_label(dataset))
+        ax.set_xticks(range(len(levels)))
+        ax.set_xticklabels([level_label(factor, v).split(" ")[0] for v in levels],
+                           rotation=30, fontsize=11)
+        ax.set_title(FACTOR_LABELS.get(factor, factor), fontsize=14)
+    for ax in axes.flat[len(factors):]:
+        ax.axis("off")
+    axes[0, 0].set_ylabel(metric.replace("final_", "final ").replace("_", " "))
+    axes[0, 0].legend(fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def interaction_strengths(runs, metric: str = METRIC):
+    """Per dataset and pair of factors: RMS of the two-way interaction of the cell means
+    (cell - row mean - column mean + grand mean), in units of ``metric``."""
+    import numpy as np
+    import pandas as pd
+
+    ok = _ok(runs, metric)
+    rows = []
+    for dataset in c.datasets_of(ok):
+        part = ok[ok["dataset"] == dataset]
+        for a, b in itertools.combinations(factors_of(part), 2):
+            cells = part.groupby([a, b])[metric].mean().unstack(b)
+            inter = cells.sub(cells.mean(axis=1), axis=0).sub(cells.mean(axis=0), axis=1) \
+                + cells.values[~np.isnan(cells.values)].mean()
+            rows.append({"dataset": dataset, "factor_a": a, "factor_b": b,
+                         "rms_interaction": float(np.sqrt(np.nanmean(inter.values ** 2)))})
+    return pd.DataFrame(rows).sort_values(["dataset", "rms_interaction"],
+                                          ascending=[True, False]) if rows else pd.DataFrame()
+
+
+def interactions_figure(runs, metric: str = METRIC):
+    """Left: interaction strength of every pair of factors. Right: interaction plot of
+    the strongest pair (mean ``metric`` per cell)."""
+    strengths = interaction_strengths(runs, metric)
+    fig, axes = c.new_figure(1, 2, width=7.0, height=5.2)
+    left, right = axes[0, 0], axes[0, 1]
+    labels = [f"{FACTOR_LABELS[a]} × {FACTOR_LABELS[b]}" for a, b in
+              zip(strengths["factor_a"], strengths["factor_b"])]
+    left.barh(labels[::-1], strengths["rms_interaction"].values[::-1], color="0.45")
+    left.set_xlabel("RMS interaction (accuracy)")
+    left.tick_params(axis="y", labelsize=10)
+    if len(strengths):
+        top = strengths.iloc[0]
+        a, b = top["factor_a"], top["factor_b"]
+        ok = _ok(runs, metric)
+        cells = ok.groupby([a, b])[metric].mean().unstack(b)
+        levels_b = _sorted_levels(b, cells.columns)
+        cells = cells.reindex(index=_sorted_levels(a, cells.index), columns=levels_b)
+        for level in cells.index:
+            color = (c.optimizer_color(level) if a == "optimizer" else
+                     c.init_color(level) if a == "init" else None)
+            right.plot(range(len(levels_b)), cells.loc[level].values, marker="o",
+                       linewidth=2, color=color, label=level_label(a, level))
+        right.set_xticks(range(len(levels_b)))
+        right.set_xticklabels([level_label(b, v) for v in levels_b], rotation=20, fontsize=11)
+        right.set_xlabel(FACTOR_LABELS[b])
+        right.set_ylabel(metric.replace("final_", "final ").replace("_", " "))
+        right.set_title(f"strongest: {FACTOR_LABELS[a]} × {FACTOR_LABELS[b]}", fontsize=13)
+        c.legend_outside(right, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def best_worst(runs, metric: str = METRIC, count: int = 5):
+    """The ``count`` best and worst configurations per dataset by mean ``metric``."""
+    import pandas as pd
+
+    ok = _ok(runs, metric)
+    factors = factors_of(ok)
+    frames = []
+    for dataset in c.datasets_of(ok):
+        part = ok[ok["dataset"] == dataset]
+        stats = c.mean_interval(part, factors, metric).rename(
+            columns={"mean": f"{metric}_mean", "low": f"{metric}_low", "high": f"{metric}_high",
+                     "n": "n_seeds"}).sort_values(f"{metric}_mean", ascending=False)
+        best = stats.head(count).assign(rank="best")
+        worst = stats.tail(count).assign(rank="worst")
+        frames.append(pd.concat([best, worst]).assign(dataset=dataset))
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if len(table):
+        for factor in ("optimizer", "init", "batchnorm"):
+            if factor in table.columns:
+                table[factor] = [level_label(factor, v) for v in table[factor]]
+        table = table[["dataset", "rank"] + [col for col in table.columns
+                                             if col not in ("dataset", "rank")]]
+    return table
+
+
+def build(results, writer) -> list[str]:
+    from nnbench.tables import final_metrics_table
+
+    runs = results.runs("factorial")
+    if METRIC not in runs.columns:
+        return [f"factorial: runs.csv has no {METRIC} column; the summary is skipped."]
+    findings = []
+    setup = c.describe_setup(runs)
+    note = c.diverged_note(runs)
+    writer.figure(heatmap_figure(runs), "factorial_heatmap",
+                  f"Mean final test accuracy per optimizer x initializer, faceted by batch norm "
+                  f"and dataset, averaged over seeds, dropout and weight decay. {setup}." + note,
+                  "factorial")
+    writer.figure(main_effects_figure(runs), "factorial_main_effects",
+                  f"Main effect of each factor on the final test accuracy: mean over all runs at "
+                  f"that level; bars: 95% t-interval over seeds of the per-seed means (each "
+                  f"averaged over the other factors). {setup}." + note, "factorial")
+    effects = main_effects(runs)
+    for dataset in c.datasets_of(runs):
+        writer.figure(interactions_figure(runs[runs["dataset"] == dataset]),
+                      f"factorial_{c.slug(dataset)}_interactions",
+                      f"{c.dataset_label(dataset)}: two-way interactions of the factors on the "
+                      "final test accuracy (RMS of cell mean − row mean − column mean + grand "
+                      "mean), and the interaction plot of the strongest pair (cell means over "
+                      f"seeds and the other factors). {setup}." + note, "factorial")
+        part = effects[effects["dataset"] == dataset]
+        if len(part):
+            spans = part.groupby("factor")["mean"].agg(lambda s: s.max() - s.min())
+            factor = spans.idxmax()
+            levels = part[part["factor"] == factor].sort_values("mean")
+            findings.append(
+                f"{c.dataset_label(dataset)}: the largest main effect is the "
+                f"{FACTOR_LABELS[factor]} (mean test accuracy from "
+                f"{c.fmt_number(levels['mean'].iloc[0])} with "
+                f"{level_label(factor, levels['level'].iloc[0])} to "
+                f"{c.fmt_number(levels['mean'].iloc[-1])} with "
+                f"{level_label(factor, levels['level'].iloc[-1])}).")
+    strengths = interaction_strengths(runs)
+    if len(strengths):
+        writer.table(strengths, "factorial_interactions",
+                     "Strength of every two-way interaction on the final test accuracy "
+                     "(RMS of the interaction terms of the cell means), per dataset.",
+                     "factorial")
+        for dataset, part in strengths.groupby("dataset"):
+            top = part.iloc[0]
+            findings.append(f"{c.dataset_label(dataset)}: strongest interaction "
+                            f"{FACTOR_LABELS[top['factor_a']]} × {FACTOR_LABELS[top['factor_b']]} "
+                            f"(RMS {c.fmt_number(top['rms_interaction'])}).")
+    table = best_worst(runs)
+    if len(table):
+        writer.table(table, "factorial_best_worst",
+                     f"The five best and five worst configurations per dataset by mean final "
+                     f"test accuracy, with {c.INTERVAL_TEXT}. {setup}.", "factorial")
+        for dataset, part in table.groupby("dataset"):
+            best = part[part["rank"] == "best"].iloc[0]
+            config = ", ".join(
+                str(best[f]) if f == "batchnorm" else
+                f"{FACTOR_LABELS[f]} {best[f] if isinstance(best[f], str) else c.fmt_number(best[f])}"
+                for f in factors_of(runs) if f in best)
+            findings.append(f"{c.dataset_label(dataset)}: best configuration {config} "
+                            f"(test accuracy {c.fmt_number(best[METRIC + '_mean'])}).")
+    writer.table(final_metrics_table(runs), "factorial_final",
+                 f"Final metrics of every configuration: mean with {c.INTERVAL_TEXT}, seeds, "
+                 f"diverged runs, seconds per run. {setup}.", "factorial")
+    return findings

@@ -1,0 +1,205 @@
+"""Section "mini-batch" (slide 2.1, study 6): the minibatch loss as an estimate of the
+full training loss (spread ~ 1/√N), and batch size vs learning speed and throughput."""
+
+from __future__ import annotations
+
+from nnbench.figures import common as c
+
+TITLE = "Mini-batch: a noisy estimate of the full loss"
+STUDIES = ("minibatch_noise", "batch_size")
+
+
+def _when(step, first) -> str:
+    return "initial weights" if step == first else f"final weights (iteration {int(step)})"
+
+
+def spread_figure(spread):
+    """Left: std of the minibatch loss vs N (log-log) at the initial and final weights with
+    a c/√N reference through N = 1. Right: mean minibatch loss ± 1 std and the full loss."""
+    import numpy as np
+
+    first = spread["step"].min()
+    palette = {first: c.batchnorm_color(False)}
+    fig, axes = c.new_figure(1, 2, width=7.0, height=5.2)
+    left, right = axes[0, 0], axes[0, 1]
+    for k, (step, part) in enumerate(sorted(spread.groupby("step"), key=lambda kv: kv[0])):
+        color = palette.get(step, c.batchnorm_color(True))
+        stats = c.mean_interval(part, ["batch_size"], "std_loss")
+        c.plot_band(left, stats, "batch_size", _when(step, first), color, marker="o")
+        anchor = stats.sort_values("batch_size").iloc[0]
+        sizes = np.array(sorted(stats["batch_size"]), dtype=float)
+        left.plot(sizes, anchor["mean"] * np.sqrt(anchor["batch_size"] / sizes), "--",
+                  color=color, linewidth=1.5,
+                  label="c/√N reference" if k == 0 else None)
+        means = part.groupby("batch_size")[["mean_loss", "std_loss", "full_loss"]].mean() \
+            .reset_index()
+        right.errorbar(means["batch_size"], means["mean_loss"], yerr=means["std_loss"],
+                       color=color, marker="o", capsize=3, label=_when(step, first))
+        right.axhline(means["full_loss"].mean(), color=color, linestyle=":", linewidth=2)
+    left.set_xscale("log", base=2)
+    left.set_yscale("log")
+    left.set_xlabel("minibatch size N")
+    left.set_ylabel("std of the minibatch loss (log)")
+    right.set_xscale("log", base=2)
+    right.set_xlabel("minibatch size N")
+    right.set_ylabel("minibatch loss (mean ± 1 std)")
+    right.set_title("dotted: loss over the full training set", fontsize=12)
+    left.legend(fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def spread_slopes(spread) -> dict:
+    """Least-squares slope of log std vs log N per logged step (-0.5 for 1/√N)."""
+    import numpy as np
+
+    slopes = {}
+    for step, part in spread.groupby("step"):
+        means = part.groupby("batch_size")["std_loss"].mean()
+        means = means[means > 0]
+        if len(means) >= 2:
+            slopes[step] = float(np.polyfit(np.log(means.index.astype(float)),
+                                            np.log(means.values), 1)[0])
+    return slopes
+
+
+def _size_color(sizes):
+    import seaborn as sns
+
+    ordered = sorted(set(int(s) for s in sizes))
+    colors = sns.color_palette("cividis", max(2, len(ordered)))
+    mapping = dict(zip(ordered, colors))
+    return lambda size: mapping[int(size)]
+
+
+def batch_loss_figures(curves, runs):
+    """(loss vs epoch, loss vs seconds) figures, one band per batch size. Seconds of a
+    logged point = epoch × train_seconds / epochs of its run (from runs.csv)."""
+    split = "train" if ((curves["split"] == "train") & (curves["metric"] == "loss")).any() \
+        else "minibatch"
+    rows = curves[(curves["split"] == split) & (curves["metric"] == "loss")].copy()
+    per_epoch = runs.set_index("run_id")["train_seconds"] / runs.set_index("run_id")["epochs"]
+    rows["seconds"] = rows["epoch"] * rows["run_id"].map(per_epoch)
+    color = _size_color(rows["batch_size"])
+    figures = []
+    for x, xlabel in (("epoch", "epoch"), ("seconds", "training seconds (estimated)")):
+        if x == "epoch":
+            stats = c.mean_interval(rows, ["batch_size", "epoch"], "value")
+        else:
+            # runs of one batch size log at the same epochs; average seconds too
+            stats = c.mean_interval(rows, ["batch_size", "epoch"], "value")
+            seconds = rows.groupby(["batch_size", "epoch"])["seconds"].mean().rename("seconds")
+            stats = stats.merge(seconds.reset_index(), on=["batch_size", "epoch"])
+        fig, axes = c.new_figure(width=9.0, height=5.5)
+        ax = axes[0, 0]
+        for size in sorted(stats["batch_size"].unique()):
+            c.plot_band(ax, stats[stats["batch_size"] == size], x, f"batch {int(size)}",
+                        color(size))
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(f"{split} loss (log scale)")
+        c.legend_outside(ax)
+        fig.tight_layout()
+        figures.append(fig)
+    return figures, split
+
+
+def throughput_figure(runs):
+    """Training samples per second vs batch size (mean over seeds with 95% interval)."""
+    ok = runs[runs["status"] != "diverged"]
+    stats = c.mean_interval(ok, ["batch_size"], "samples_per_second").sort_values("batch_size")
+    fig, axes = c.new_figure(width=8.0, height=5.0)
+    ax = axes[0, 0]
+    color = _size_color(stats["batch_size"])
+    ax.bar([str(int(s)) for s in stats["batch_size"]], stats["mean"],
+           yerr=[(stats["mean"] - stats["low"]).fillna(0), (stats["high"] - stats["mean"]).fillna(0)],
+           color=[color(s) for s in stats["batch_size"]], capsize=4)
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("training samples / second")
+    fig.tight_layout()
+    return fig
+
+
+def _noise(results, writer):
+    findings = []
+    spread = results.ok_curves("minibatch_noise", "minibatch_spread")
+    runs = results.runs("minibatch_noise")
+    if spread is None or spread.empty:
+        return ["minibatch_noise: no minibatch_spread.csv, the spread figure is skipped."]
+    for dataset in c.datasets_of(spread):
+        part = spread[spread["dataset"] == dataset]
+        draws = int(part["draws"].median())
+        writer.figure(
+            spread_figure(part), f"minibatch_noise_{c.slug(dataset)}_spread",
+            f"Spread of the loss of {draws} random minibatches of each size N around the loss "
+            f"over the full training set, at the initial and final weights. "
+            f"{c.describe_setup(runs[runs['dataset'] == dataset])}. Left: std over draws, "
+            f"mean over seeds with {c.INTERVAL_TEXT} as band, dashed c/√N through N = 1. "
+            "Right: mean ± 1 std over draws (averaged over seeds).", "minibatch_noise")
+        slopes = spread_slopes(part)
+        if slopes:
+            first = min(slopes)
+            text = "; ".join(f"{_when(step, first)} {slope:.2f}" for step, slope in
+                             sorted(slopes.items()))
+            findings.append(f"{c.dataset_label(dataset)}: slope of log(std) vs log(N): {text} "
+                            "(1/√N would be -0.50).")
+    table = c.mean_interval(spread, ["dataset", "step", "batch_size"], "std_loss").rename(
+        columns={"mean": "std_loss_mean", "low": "std_loss_low", "high": "std_loss_high",
+                 "n": "n_seeds"})
+    writer.table(table, "minibatch_noise_spread",
+                 f"Std of the minibatch loss per minibatch size N and logged step (mean over "
+                 f"seeds with {c.INTERVAL_TEXT}).", "minibatch_noise")
+    return findings
+
+
+def _batch_size(results, writer):
+    from nnbench.tables import final_metrics_table
+
+    findings = []
+    runs = results.runs("batch_size")
+    curves = results.ok_curves("batch_size")
+    for dataset in c.datasets_of(runs):
+        dataset_runs = runs[runs["dataset"] == dataset]
+        setup = c.describe_setup(dataset_runs)
+        name, label = c.slug(dataset), c.dataset_label(dataset)
+        if curves is not None and len(curves[curves["dataset"] == dataset]):
+            part = curves[curves["dataset"] == dataset]
+            (by_epoch, by_seconds), split = batch_loss_figures(part, dataset_runs)
+            writer.figure(by_epoch, f"batch_size_{name}_loss_epoch",
+                          f"{split.capitalize()} loss vs epoch per batch size. {setup}. Line: "
+                          f"mean over seeds; band: {c.INTERVAL_TEXT}."
+                          + c.diverged_note(dataset_runs), "batch_size")
+            writer.figure(by_seconds, f"batch_size_{name}_loss_seconds",
+                          f"{split.capitalize()} loss vs training seconds per batch size; "
+                          "seconds are estimated as epoch × train_seconds / epochs of each run "
+                          f"(runs.csv), i.e. assuming a constant rate. {setup}. Line: mean over "
+                          f"seeds; band: {c.INTERVAL_TEXT}.", "batch_size")
+        if "samples_per_second" in dataset_runs.columns:
+            writer.figure(throughput_figure(dataset_runs), f"batch_size_{name}_throughput",
+                          f"Training throughput per batch size. {setup}. Bars: mean over seeds; "
+                          f"error bars: {c.INTERVAL_TEXT}. Single-threaded BLAS per job.",
+                          "batch_size")
+            rates = dataset_runs.groupby("batch_size")["samples_per_second"].mean()
+            ok = dataset_runs[dataset_runs["status"] != "diverged"]
+            losses = ok.groupby("batch_size")["final_train_loss"].mean() \
+                if "final_train_loss" in ok.columns else None
+            text = (f"{label}: batch {int(rates.idxmax())} processed the most samples per second "
+                    f"({c.fmt_number(rates.max())}), batch {int(rates.idxmin())} the fewest "
+                    f"({c.fmt_number(rates.min())}).")
+            if losses is not None and losses.notna().any():
+                text += (f" After the same number of epochs, batch {int(losses.idxmin())} "
+                         f"reached the lowest final training loss ({c.fmt_number(losses.min())}).")
+            findings.append(text)
+    writer.table(final_metrics_table(runs), "batch_size_final",
+                 f"Final metrics per batch size: mean with {c.INTERVAL_TEXT}, seeds, diverged "
+                 f"runs, seconds per run. {c.describe_setup(runs)}.", "batch_size")
+    return findings
+
+
+def build(results, writer) -> list[str]:
+    findings = []
+    if results.has("minibatch_noise"):
+        findings += _noise(results, writer)
+    if results.has("batch_size"):
+        findings += _batch_size(results, writer)
+    return findings

@@ -1,0 +1,162 @@
+"""Section "overfitting and dropout" (slide 1.1, study 8): train vs test accuracy, the gap
+growing with capacity and shrinking with the dropout ratio. The weight-decay section
+(:mod:`nnbench.figures.weight_decay`) reuses these functions."""
+
+from __future__ import annotations
+
+from nnbench.figures import common as c
+
+TITLE = "Overfitting and dropout"
+STUDIES = ("overfitting_capacity", "overfitting_dropout")
+
+FACTOR_LABELS = {"weight_decay": "weight decay λ", "dropout": "dropout ratio",
+                 "width": "hidden width"}
+# The book's numbers (one unseeded run, MNIST): (factor value, epoch, train acc, test acc).
+BOOK = {"overfitting_weight_decay": (0.1, 200, 0.927, 0.721),
+        "overfitting_dropout": (0.2, 301, 0.67, 0.548)}
+_SPLIT_COLOR = {"train": 0, "test": 1}
+
+
+def _split_color(split):
+    import seaborn as sns
+
+    return sns.color_palette("colorblind", 10)[_SPLIT_COLOR.get(split, 2)]
+
+
+def _value_label(factor, value) -> str:
+    return f"{FACTOR_LABELS.get(factor, factor)} {c.fmt_number(value)}"
+
+
+def train_test_figure(curves, factor: str, values, *, book=None):
+    """One panel per value of ``factor``: train and test accuracy vs epoch (mean over seeds,
+    95% band). ``book`` = (value, epoch, train, test) is drawn as stars in its panel."""
+    rows = curves[(curves["metric"] == "accuracy") & curves["split"].isin(["train", "test"])]
+    fig, axes = c.new_figure(1, len(values), width=5.5, height=4.6, sharey=True)
+    for ax, value in zip(axes.flat, values):
+        part = rows[rows[factor].astype(float) == float(value)]
+        stats = c.mean_interval(part, ["split", "epoch"], "value")
+        for split in ("train", "test"):
+            c.plot_band(ax, stats[stats["split"] == split], "epoch", split, _split_color(split))
+        if book and abs(float(book[0]) - float(value)) < 1e-12:
+            for k, (split, reference) in enumerate((("train", book[2]), ("test", book[3]))):
+                c.book_marker(ax, book[1], reference, _split_color(split), label=k == 0)
+        ax.set_title(_value_label(factor, value), fontsize=14)
+        ax.set_xlabel("epoch")
+        ax.set_ylim(0, 1.02)
+    axes[0, 0].set_ylabel("accuracy")
+    axes[0, -1].legend(loc="lower right", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def gap_stats(runs, factor: str):
+    """Per value of ``factor``: final train and test accuracy and their gap (mean, 95%
+    t-interval over seeds)."""
+    ok = runs[runs["status"] != "diverged"].copy()
+    ok["final_gap"] = ok["final_train_acc"] - ok["final_test_acc"]
+    ok[factor] = ok[factor].astype(float)
+    frames = []
+    for metric in ("final_train_acc", "final_test_acc", "final_gap"):
+        stats = c.mean_interval(ok, [factor], metric).rename(
+            columns={"mean": f"{metric}_mean", "low": f"{metric}_low",
+                     "high": f"{metric}_high", "n": "n_seeds"})
+        frames.append(stats.set_index(factor))
+    table = frames[0].join(frames[1].drop(columns="n_seeds")).join(
+        frames[2].drop(columns="n_seeds"))
+    return table.reset_index().sort_values(factor)
+
+
+def gap_figure(runs, factor: str):
+    """Final train accuracy, test accuracy and their gap vs ``factor`` (values evenly
+    spaced, labelled), mean over seeds with 95% interval bars."""
+    stats = gap_stats(runs, factor)
+    positions = range(len(stats))
+    fig, axes = c.new_figure(width=8.0, height=5.0)
+    ax = axes[0, 0]
+    for metric, label, color in (("final_train_acc", "train accuracy", _split_color("train")),
+                                 ("final_test_acc", "test accuracy", _split_color("test")),
+                                 ("final_gap", "gap (train − test)", "black")):
+        mean = stats[f"{metric}_mean"]
+        ax.errorbar(list(positions), mean,
+                    yerr=[(mean - stats[f"{metric}_low"]).fillna(0),
+                          (stats[f"{metric}_high"] - mean).fillna(0)],
+                    marker="o", capsize=4, linewidth=2, color=color, label=label,
+                    linestyle="--" if metric == "final_gap" else "-")
+    ax.set_xticks(list(positions))
+    ax.set_xticklabels([c.fmt_number(v) for v in stats[factor]])
+    ax.set_xlabel(FACTOR_LABELS.get(factor, factor))
+    ax.set_ylabel("final accuracy / gap")
+    c.legend_outside(ax)
+    fig.tight_layout()
+    return fig
+
+
+def technique(results, writer, study: str, factor: str, highlight):
+    """Figures, tables and findings of one overfitting study whose axis is ``factor``;
+    ``highlight`` picks the non-baseline value drawn beside the baseline (None: all)."""
+    from nnbench.tables import final_metrics_table
+
+    findings = []
+    runs = results.runs(study)
+    curves = results.ok_curves(study)
+    for dataset in c.datasets_of(runs):
+        dataset_runs = runs[runs["dataset"] == dataset]
+        setup = c.describe_setup(dataset_runs)
+        name, label = c.slug(dataset), c.dataset_label(dataset)
+        values = sorted(dataset_runs[factor].astype(float).unique())
+        if highlight is not None and len(values) > 2:
+            closest = min(values[1:], key=lambda v: abs(v - highlight))
+            shown = [values[0], closest]
+        else:
+            shown = values
+        book = BOOK.get(study) if dataset == "mnist" else None
+        if curves is not None and (curves["dataset"] == dataset).any():
+            writer.figure(
+                train_test_figure(curves[curves["dataset"] == dataset], factor, shown,
+                                  book=book),
+                f"{study}_{name}_curves",
+                f"Train and test accuracy vs epoch for "
+                f"{', '.join(_value_label(factor, v) for v in shown)}. {setup}. Line: mean "
+                f"over seeds; band: {c.INTERVAL_TEXT}; not smoothed."
+                + (f" Stars: {c.BOOK_LABEL} at epoch {book[1]}." if book else "")
+                + c.diverged_note(dataset_runs), study)
+        if {"final_train_acc", "final_test_acc"} <= set(dataset_runs.columns):
+            writer.figure(
+                gap_figure(dataset_runs, factor), f"{study}_{name}_gap",
+                f"Final train accuracy, test accuracy and their gap vs "
+                f"{FACTOR_LABELS.get(factor, factor)}. {setup}. Points: mean over seeds; bars: "
+                f"{c.INTERVAL_TEXT}." + c.diverged_note(dataset_runs), study)
+            stats = gap_stats(dataset_runs, factor)
+            if len(stats) >= 2:
+                lo, hi = stats.iloc[0], stats.iloc[-1]
+                trend = "grows" if hi["final_gap_mean"] > lo["final_gap_mean"] else "shrinks"
+                findings.append(
+                    f"{label}: the train-test gap {trend} from {c.fmt_number(lo['final_gap_mean'])} "
+                    f"at {_value_label(factor, lo[factor])} to "
+                    f"{c.fmt_number(hi['final_gap_mean'])} at {_value_label(factor, hi[factor])}"
+                    f"; best test accuracy at "
+                    f"{_value_label(factor, stats.loc[stats['final_test_acc_mean'].idxmax(), factor])}.")
+        if book:
+            ours = dataset_runs[(dataset_runs[factor].astype(float) - book[0]).abs() < 1e-12]
+            ours = ours[ours["status"] != "diverged"]
+            if len(ours):
+                findings.append(
+                    f"{label}, {_value_label(factor, book[0])}: ours train "
+                    f"{c.fmt_number(ours['final_train_acc'].mean())} / test "
+                    f"{c.fmt_number(ours['final_test_acc'].mean())} (mean of {len(ours)} seeds) vs "
+                    f"the book's {book[2]} / {book[3]} ({c.BOOK_LABEL}).")
+    table = final_metrics_table(runs)
+    writer.table(table, f"{study}_final",
+                 f"Final metrics per {FACTOR_LABELS.get(factor, factor)}: mean with "
+                 f"{c.INTERVAL_TEXT}, seeds, diverged runs, seconds per run. "
+                 f"{c.describe_setup(runs)}.", study)
+    return findings
+
+
+def build(results, writer) -> list[str]:
+    findings = []
+    if results.has("overfitting_capacity"):
+        findings += technique(results, writer, "overfitting_capacity", "width", None)
+    if results.has("overfitting_dropout"):
+        findings += technique(results, writer, "overfitting_dropout", "dropout", 0.2)
+    return findings

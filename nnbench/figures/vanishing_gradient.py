@@ -1,0 +1,246 @@
+"""Section "vanishing gradient" (slide 1.3, studies 3 and 5): activation histograms per
+layer, mean |gradient| per layer, gradient norm per layer at the start and end of
+training, learning curves and dead ReLU units."""
+
+from __future__ import annotations
+
+from nnbench.figures import common as c
+
+TITLE = "Vanishing gradient: sigmoid saturates"
+STUDIES = ("activation_histograms", "vanishing_gradient")
+
+
+def _config_label(activation, init) -> str:
+    return f"{c.activation_label(activation)}, {c.init_label(init)}"
+
+
+def _configs(frame):
+    pairs = frame[["activation", "init"]].drop_duplicates().itertuples(index=False)
+    rank = {a: i for i, a in enumerate(c.ACTIVATION_ORDER)}
+    return sorted(pairs, key=lambda p: (rank.get(p[0], 99), c.init_sort_key(p[1])))
+
+
+def histograms_figure(histograms):
+    """One histogram per (activation, init) row and layer column; counts summed over
+    seeds and shown as the fraction of activations per bin."""
+    configs = _configs(histograms)
+    layers = sorted(histograms["layer"].astype(int).unique())
+    fig, axes = c.new_figure(len(configs), len(layers), width=3.0, height=2.2, sharey="row")
+    totals = histograms.groupby(["activation", "init", "layer", "bin_left", "bin_right"],
+                                as_index=False)["count"].sum()
+    for i, (activation, init) in enumerate(configs):
+        rows = totals[(totals["activation"] == activation) & (totals["init"] == init)]
+        for j, layer in enumerate(layers):
+            ax = axes[i, j]
+            part = rows[rows["layer"].astype(int) == layer]
+            total = part["count"].sum()
+            if total > 0:
+                ax.bar(part["bin_left"], part["count"] / total,
+                       width=part["bin_right"] - part["bin_left"], align="edge",
+                       color=c.activation_color(activation), edgecolor="none")
+            if i == 0:
+                ax.set_title(f"layer {layer}")
+            if j == 0:
+                ax.set_ylabel(_config_label(activation, init).replace(", ", "\n"),
+                              fontsize=11)
+            ax.tick_params(labelsize=9)
+    fig.supxlabel("activation value")
+    fig.tight_layout()
+    return fig
+
+
+def mean_abs_grad_figure(forward):
+    """Mean |gradient| per layer (log scale) for each (activation, init), mean over seeds."""
+    rows = forward[forward["metric"] == "mean_abs_grad"].assign(
+        layer=lambda f: f["layer"].astype(float))
+    rows = rows.assign(config=[_config_label(a, i) for a, i in zip(rows["activation"],
+                                                                   rows["init"])])
+    stats = c.mean_interval(rows, ["activation", "init", "config", "layer"], "value")
+    styles = {"sigmoid": "-", "tanh": "--", "relu": ":", "leaky_relu": "-."}
+    fig, axes = c.new_figure(width=9.0, height=5.5)
+    ax = axes[0, 0]
+    for activation, init in _configs(stats):
+        part = stats[(stats["activation"] == activation) & (stats["init"] == init)]
+        c.plot_band(ax, part, "layer", _config_label(activation, init), c.init_color(init),
+                    linestyle=styles.get(activation, "-"), marker="o")
+    ax.set_yscale("log")
+    ax.set_xlabel("layer")
+    ax.set_ylabel("mean |gradient| (log scale)")
+    c.legend_outside(ax, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def grad_norm_figure(curves):
+    """Gradient norm per layer (log scale) at the first and last logged step, one band
+    per activation."""
+    rows = curves[(curves["metric"] == "grad_norm")].copy()
+    rows["layer"] = rows["layer"].astype(float)
+    first, last = rows["step"].min(), rows["step"].max()
+    fig, axes = c.new_figure(1, 2, width=6.5, height=5.0, sharey=True)
+    for ax, step, when in ((axes[0, 0], first, "start"), (axes[0, 1], last, "end")):
+        stats = c.mean_interval(rows[rows["step"] == step], ["activation", "layer"], "value")
+        c.draw_curves(ax, stats, "activation", color=c.activation_color,
+                      label=c.activation_label, order=c.ACTIVATION_ORDER, x="layer")
+        ax.set_yscale("log")
+        ax.set_title(f"{when} (iteration {int(step)})")
+        ax.set_xlabel("affine layer (1 = input side)")
+    axes[0, 0].set_ylabel("‖dL/dW‖ (log scale)")
+    c.legend_outside(axes[0, 1])
+    fig.tight_layout()
+    return fig
+
+
+def dead_units_figure(curves):
+    """Fraction of dead units (ReLU output 0 for every diagnostic sample) per layer at the
+    first and last logged step."""
+    rows = curves[curves["metric"] == "dead_fraction"].copy()
+    rows["layer"] = rows["layer"].astype(float)
+    first, last = rows["step"].min(), rows["step"].max()
+    fig, axes = c.new_figure(1, 2, width=6.5, height=5.0, sharey=True)
+    for ax, step, when in ((axes[0, 0], first, "start"), (axes[0, 1], last, "end")):
+        stats = c.mean_interval(rows[rows["step"] == step], ["activation", "layer"], "value")
+        c.draw_curves(ax, stats, "activation", color=c.activation_color,
+                      label=c.activation_label, order=c.ACTIVATION_ORDER, x="layer")
+        ax.set_title(f"{when} (iteration {int(step)})")
+        ax.set_xlabel("hidden layer")
+    axes[0, 0].set_ylabel("dead fraction")
+    c.legend_outside(axes[0, 1])
+    fig.tight_layout()
+    return fig
+
+
+def _histograms(results, writer):
+    import pandas as pd
+
+    findings = []
+    runs = results.runs("activation_histograms")
+    seeds = runs["seed"].nunique()
+    hist = results.table("activation_histograms", "histograms")
+    forward = results.table("activation_histograms", "curves")
+    setup = (f"1000 inputs from N(0, 1) through five 100-unit layers without bias, "
+             f"{seeds} seed{'s' if seeds != 1 else ''}")
+    if hist is not None and len(hist):
+        writer.figure(histograms_figure(hist), "activation_histograms_grid",
+                      f"Activation histograms per layer (30 bins; fraction of activations; "
+                      f"counts summed over seeds). {setup}. Rows: activation and initial "
+                      "weight std (Xavier √(1/n), He √(2/n)).", "activation_histograms")
+        totals = hist.groupby(["activation", "init", "layer", "bin_left"], as_index=False)[
+            "count"].sum()
+        last_layer = totals["layer"].max()
+        saturation = {}
+        for (activation, init), part in totals[totals["layer"] == last_layer].groupby(
+                ["activation", "init"]):
+            part = part.sort_values("bin_left")
+            total = part["count"].sum()
+            if total:
+                saturation[(activation, init)] = (part["count"].iloc[0]
+                                                  + part["count"].iloc[-1]) / total
+        if saturation:
+            worst = max(saturation, key=saturation.get)
+            findings.append(
+                f"Activation histograms: at layer {int(last_layer)}, "
+                f"{_config_label(*worst)} puts {saturation[worst]:.0%} of activations in the "
+                "two outermost bins (saturated or collapsed), the most of all rows.")
+    if forward is not None and (forward["metric"] == "mean_abs_grad").any():
+        writer.figure(mean_abs_grad_figure(forward), "activation_histograms_mean_abs_grad",
+                      f"Mean |gradient| per layer from one backward pass. {setup}. Line: mean "
+                      f"over seeds; band: {c.INTERVAL_TEXT}.", "activation_histograms")
+        rows = forward[forward["metric"].isin(["activation_mean", "activation_std",
+                                               "mean_abs_grad"])]
+        table = c.mean_interval(rows, ["activation", "init", "layer", "metric"], "value")
+        table = table.pivot_table(index=["activation", "init", "layer"], columns="metric",
+                                  values=["mean", "low", "high"]).reset_index()
+        table.columns = [f"{metric}_{stat}" if metric else stat for stat, metric in
+                         table.columns]
+        writer.table(pd.DataFrame(table), "activation_histograms_layers",
+                     f"Per layer: activation mean and std, mean |gradient| (mean with "
+                     f"{c.INTERVAL_TEXT}). {setup}.", "activation_histograms")
+        grads = rows[rows["metric"] == "mean_abs_grad"].groupby(
+            ["activation", "init", "layer"])["value"].mean().reset_index()
+        ratios = {}
+        for (activation, init), part in grads.groupby(["activation", "init"]):
+            part = part.sort_values("layer")
+            if len(part) > 1 and part["value"].iloc[0] > 0:
+                ratios[(activation, init)] = part["value"].iloc[-1] / part["value"].iloc[0]
+        if ratios:
+            smallest = min(ratios, key=ratios.get)
+            findings.append(
+                f"Mean |gradient| of the last layer relative to the first: smallest for "
+                f"{_config_label(*smallest)} ({c.fmt_number(ratios[smallest])}×), largest for "
+                f"{_config_label(*max(ratios, key=ratios.get))} "
+                f"({c.fmt_number(max(ratios.values()))}×).")
+    return findings
+
+
+def _vanishing(results, writer):
+    from nnbench.tables import final_metrics_table
+
+    findings = []
+    runs = results.runs("vanishing_gradient")
+    curves = results.ok_curves("vanishing_gradient")
+    if curves is None:
+        return ["vanishing_gradient: no curves.csv, its figures are skipped."]
+    for dataset in c.datasets_of(runs):
+        part = curves[curves["dataset"] == dataset]
+        dataset_runs = runs[runs["dataset"] == dataset]
+        setup = c.describe_setup(dataset_runs)
+        name = c.slug(dataset)
+        label = c.dataset_label(dataset)
+        if (part["metric"] == "grad_norm").any():
+            writer.figure(grad_norm_figure(part), f"vanishing_gradient_{name}_grad_norm",
+                          f"L2 norm of dL/dW per affine layer at the start and the end of "
+                          f"training (log scale). {setup}. Line: mean over seeds; band: "
+                          f"{c.INTERVAL_TEXT}." + c.diverged_note(dataset_runs),
+                          "vanishing_gradient")
+            grads = part[part["metric"] == "grad_norm"]
+            first = grads[grads["step"] == grads["step"].min()].assign(
+                layer=lambda f: f["layer"].astype(float))
+            means = first.groupby(["activation", "layer"])["value"].mean().reset_index()
+            ratios = {}
+            for activation, rows in means.groupby("activation"):
+                rows = rows.sort_values("layer")
+                if rows["value"].iloc[-1] > 0:
+                    ratios[activation] = rows["value"].iloc[0] / rows["value"].iloc[-1]
+            if ratios:
+                text = "; ".join(f"{c.activation_label(a)} {c.fmt_number(r)}"
+                                 for a, r in sorted(ratios.items(), key=lambda kv: kv[1]))
+                findings.append(f"{label}: gradient norm of the first layer relative to the "
+                                f"last at the start of training: {text}.")
+        if (part["split"] == "minibatch").any():
+            window, smooth = c.smoothing_text(part, "vanishing_gradient")
+            writer.figure(
+                c.learning_curve_figure(part, "activation", split="minibatch", metric="loss",
+                                        color=c.activation_color, label=c.activation_label,
+                                        order=c.ACTIVATION_ORDER, window=window, log_y=True,
+                                        title=label, ylabel="minibatch loss (log scale)"),
+                f"vanishing_gradient_{name}_loss",
+                f"Minibatch training loss vs iteration per activation. {setup}. Line: mean "
+                f"over seeds; band: {c.INTERVAL_TEXT}; {smooth}." + c.diverged_note(dataset_runs),
+                "vanishing_gradient")
+        if (part["metric"] == "dead_fraction").any():
+            writer.figure(dead_units_figure(part), f"vanishing_gradient_{name}_dead_units",
+                          f"Fraction of dead units per hidden layer (output 0 for every sample "
+                          f"of the diagnostic batch) at the start and end. {setup}. Line: mean "
+                          f"over seeds; band: {c.INTERVAL_TEXT}.", "vanishing_gradient")
+            dead = part[(part["metric"] == "dead_fraction")
+                        & (part["step"] == part.loc[part["metric"] == "dead_fraction",
+                                                    "step"].max())]
+            worst = dead.groupby("activation")["value"].mean().sort_values()
+            if len(worst):
+                findings.append(f"{label}: at the end, {c.activation_label(worst.index[-1])} "
+                                f"has the most dead units ({worst.iloc[-1]:.1%} averaged over "
+                                "layers).")
+    writer.table(final_metrics_table(runs), "vanishing_gradient_final",
+                 f"Final metrics per activation: mean with {c.INTERVAL_TEXT}, seeds, diverged "
+                 f"runs, seconds per run. {c.describe_setup(runs)}.", "vanishing_gradient")
+    return findings
+
+
+def build(results, writer) -> list[str]:
+    findings = []
+    if results.has("activation_histograms"):
+        findings += _histograms(results, writer)
+    if results.has("vanishing_gradient"):
+        findings += _vanishing(results, writer)
+    return findings

@@ -1,0 +1,225 @@
+"""The self-contained HTML report, rendered with jinja2 from ``reports/manifest.json``,
+the figures and tables that :func:`nnbench.figures.make_all` wrote, the aggregated
+``results/<study>/runs.csv`` (run counts, diverged runs, compute time) and the config.
+
+One file, no network: PNG figures as base64 data URIs, CSS inline, each table's CSV as a
+``data:`` download link, formulas as HTML/Unicode. Templates are autoescaped, so a name or
+label from the config or the results cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import platform
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from nnbench.errors import NnbenchError
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+SIZE_LIMIT_BYTES = 15 * 1024 * 1024
+
+
+class ReportError(NnbenchError):
+    """The report cannot be rendered from what is on disk (missing manifest or file)."""
+
+
+def _png_data_uri(path: Path) -> str:
+    """The PNG at ``path`` as a data URI, re-encoded with a 256-colour palette (plots have
+    few colours; this makes the report several times smaller)."""
+    from PIL import Image
+
+    data = path.read_bytes()
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            quantized = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                      dither=Image.Dither.NONE)
+            buffer = io.BytesIO()
+            quantized.save(buffer, format="PNG", optimize=True)
+        if buffer.tell() < len(data):
+            data = buffer.getvalue()
+    except OSError as error:
+        raise ReportError(f"figure {str(path)!r} is not a readable PNG ({error}); rerun "
+                          "`nnbench figures`") from error
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size
+
+
+def _table_html(csv_path: Path) -> dict:
+    import pandas as pd
+
+    from nnbench.tables import display_rows
+
+    frame = pd.read_csv(csv_path, keep_default_na=True)
+    headings, rows = display_rows(frame)
+    raw = csv_path.read_bytes()
+    return {"headings": headings, "rows": rows,
+            "csv_uri": "data:text/csv;base64," + base64.b64encode(raw).decode("ascii")}
+
+
+def _read_manifest(reports_dir: Path) -> dict:
+    path = reports_dir / "manifest.json"
+    if not path.is_file():
+        raise ReportError(f"no manifest {str(path)!r}; run `nnbench figures --results RESULTS "
+                          f"--out {reports_dir}` first")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ReportError(f"manifest {str(path)!r} is not valid JSON ({error}); rerun "
+                          "`nnbench figures`") from error
+
+
+def _environment_versions() -> dict:
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for package in ("nnbench", "numpy", "pandas", "matplotlib", "seaborn", "jinja2"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _environment_blas() -> list[str]:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [f"{i.get('internal_api')} {i.get('version')} ({i.get('threading_layer', '')}, "
+            f"{i.get('num_threads')} threads)" for i in threadpool_info()]
+
+
+def _provenance(results_dir: Path, config_path: Path | None, manifest: dict) -> dict:
+    """Run counts, diverged runs, versions, BLAS, machine and compute time."""
+    import pandas as pd
+
+    from nnbench.figures.common import Results
+
+    results = Results(results_dir)
+    counts, diverged, recorded = [], [], {}
+    wall = train = 0.0
+    for study in results.studies():
+        runs = results.runs(study)
+        status = runs["status"] if "status" in runs.columns else pd.Series(["ok"] * len(runs))
+        n_diverged = int((status == "diverged").sum())
+        counts.append({"study": study, "runs": len(runs), "ok": int((status == "ok").sum()),
+                       "diverged": n_diverged,
+                       "seeds": int(runs["seed"].nunique()) if "seed" in runs.columns else 0})
+        for _, row in runs[status == "diverged"].iterrows():
+            config = ", ".join(
+                f"{k}={row[k]}" for k in ("dataset", "optimizer", "lr", "init", "activation",
+                                          "batchnorm", "dropout", "weight_decay", "batch_size")
+                if k in row and str(row[k]) not in ("", "nan", "None"))
+            diverged.append({"study": study, "run_id": row["run_id"], "seed": row.get("seed"),
+                             "config": config})
+        if "wall_seconds" in runs.columns:
+            wall += float(runs["wall_seconds"].fillna(0).sum())
+        if "train_seconds" in runs.columns:
+            train += float(runs["train_seconds"].fillna(0).sum())
+        # versions / BLAS recorded by the runs, when the aggregation keeps them as columns
+        for column in runs.columns:
+            lowered = column.lower()
+            if lowered.startswith(("version", "blas")) or lowered in ("threads", "machine",
+                                                                       "platform"):
+                values = sorted(set(runs[column].dropna().astype(str)))
+                recorded.setdefault(column, set()).update(values)
+    config_text = ""
+    if config_path is not None:
+        config_text = config_path.read_text(encoding="utf-8", errors="replace")
+    return {
+        "counts": counts,
+        "total_runs": sum(c["runs"] for c in counts),
+        "diverged": diverged,
+        "wall_hours": wall / 3600.0,
+        "train_hours": train / 3600.0,
+        "recorded": {k: ", ".join(sorted(v)) for k, v in sorted(recorded.items())},
+        "versions": _environment_versions(),
+        "blas": _environment_blas(),
+        "machine": f"{platform.platform()}; {platform.machine()}; "
+                   f"{platform.processor() or 'unknown processor'}",
+        "python": sys.version.split()[0],
+        "config_path": str(config_path) if config_path else "",
+        "config_text": config_text,
+        "figures_generated": manifest.get("generated", ""),
+        "rendered": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def build_context(results_dir, reports_dir, config_path) -> dict:
+    """Everything the template needs, read from disk (no HTML in here; the template
+    escapes every value)."""
+    reports_dir = Path(reports_dir)
+    results_dir = Path(results_dir)
+    config = Path(config_path) if config_path else None
+    if config is not None and not config.is_file():
+        raise ReportError(f"config file {str(config)!r} does not exist; pass --config with the "
+                          "YAML file the workflow ran (e.g. config/config.yaml)")
+    manifest = _read_manifest(reports_dir)
+    figures_by_section, tables_by_section = {}, {}
+    number = 0
+    for figure in manifest.get("figures", []):
+        png = reports_dir / figure["files"]["png"]
+        if not png.is_file():
+            raise ReportError(f"figure file {str(png)!r} listed in the manifest is missing; "
+                              "rerun `nnbench figures`")
+        number += 1
+        width, height = _png_size(png)
+        figures_by_section.setdefault(figure["section"], []).append({
+            "number": number, "name": figure["name"], "caption": figure["caption"],
+            "study": figure.get("study", ""), "src": _png_data_uri(png),
+            # shown at half the 150-dpi pixel size (about the size drawn in inches)
+            "width": max(1, width // 2), "height": max(1, height // 2)})
+    number = 0
+    for table in manifest.get("tables", []):
+        csv = reports_dir / table["files"]["csv"]
+        if not csv.is_file():
+            raise ReportError(f"table file {str(csv)!r} listed in the manifest is missing; "
+                              "rerun `nnbench figures`")
+        number += 1
+        tables_by_section.setdefault(table["section"], []).append(
+            dict(_table_html(csv), number=number, name=table["name"], caption=table["caption"],
+                 study=table.get("study", ""), csv_name=Path(csv).name))
+    sections = []
+    for section in manifest.get("sections", []):
+        sections.append(dict(section, figures=figures_by_section.get(section["id"], []),
+                             tables=tables_by_section.get(section["id"], [])))
+    return {"sections": sections, "manifest": manifest,
+            "provenance": _provenance(results_dir, config, manifest),
+            "interval": manifest.get("interval", ""),
+            "css": (TEMPLATE_DIR / "style.css").read_text(encoding="utf-8")}
+
+
+def render_html(context: dict) -> str:
+    """The report HTML from :func:`build_context`'s dict (autoescaped jinja2)."""
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True)
+    return environment.get_template("report.html.j2").render(**context)
+
+
+def render(results_dir, reports_dir, config_path, out_path) -> Path:
+    """Render ``out_path`` (one self-contained HTML file) from ``reports_dir`` (manifest,
+    figures, tables), ``results_dir`` (runs.csv per study) and the config file."""
+    from nnbench.figures.common import atomic_write_text
+
+    html = render_html(build_context(results_dir, reports_dir, config_path))
+    out_path = Path(out_path)
+    atomic_write_text(out_path, html)
+    size = out_path.stat().st_size
+    if size > SIZE_LIMIT_BYTES:
+        print(f"nnbench: warning: {out_path} is {size / 2**20:.1f} MiB, over the "
+              f"{SIZE_LIMIT_BYTES / 2**20:.0f} MiB target", file=sys.stderr)
+    return out_path

@@ -1,0 +1,150 @@
+"""Figure functions and ``make_all``: stable names, files, captions, absent studies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from nnbench.figures import SECTIONS, common, make_all, optimizers
+from report_synthetic import write_synthetic_results
+
+
+def test_colours_are_fixed_per_optimizer_and_init():
+    common.setup_matplotlib()
+    colours = [common.optimizer_color(name) for name in common.OPTIMIZER_ORDER]
+    assert len(set(colours)) == len(colours)  # seven distinct colours
+    assert common.optimizer_color("Adam") == common.optimizer_color("adam")
+    inits = ["constant", "0.01", "xavier", "he", "1", "glorot"]
+    assert len({common.init_color(i) for i in inits}) == len(inits)
+    assert common.init_color("0.010") == common.init_color(0.01)
+
+
+def test_smoothing_keeps_raw_values_and_is_a_trailing_mean():
+    import pandas as pd
+
+    curves = pd.DataFrame({"run_id": ["a"] * 4 + ["b"] * 2, "step": [0, 1, 2, 3, 0, 1],
+                           "value": [4.0, 2.0, 0.0, 2.0, 10.0, 20.0]})
+    smoothed = common.smooth_runs(curves, 2).set_index(["run_id", "step"])
+    assert smoothed.loc[("a", 3), "value"] == 2.0
+    assert smoothed.loc[("a", 2), "value_smooth"] == 1.0
+    assert smoothed.loc[("b", 0), "value_smooth"] == 10.0  # runs are not mixed
+
+
+def test_figure_functions_return_figures(tmp_path):
+    from matplotlib.figure import Figure
+
+    write_synthetic_results(tmp_path, studies=["optimizers", "optimizer_paths"])
+    common.setup_matplotlib()
+    results = common.Results(tmp_path)
+    curves = results.table("optimizers", "curves")
+    mnist = curves[curves["dataset"] == "mnist"]
+    fig = optimizers.loss_figure(mnist, window=3, book=optimizers.BOOK_LOSS_1900)
+    assert isinstance(fig, Figure)
+    lines = [line for line in fig.axes[0].get_lines() if not line.get_label().startswith("_")]
+    assert [line.get_label() for line in lines] == [
+        "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adadelta", "Adam"]
+    assert len(fig.axes[0].collections) >= 7 + 4  # one band per optimizer + book stars
+    paths = results.table("optimizer_paths", "curves")
+    fig2 = optimizers.paths_figure(paths[paths["split"] == "path"])
+    assert len([ax for ax in fig2.axes if ax.axison]) == 7
+    from matplotlib import pyplot as plt
+
+    plt.close("all")
+
+
+def test_make_all_writes_every_listed_file(rendered):
+    manifest, reports = rendered["manifest"], rendered["reports"]
+    assert json.loads((reports / "manifest.json").read_text()) == manifest
+    names = {f["name"] for f in manifest["figures"]}
+    for expected in ("optimizers_mnist_loss", "optimizers_fashion_mnist_test_accuracy",
+                     "optimizer_paths_contour", "optimizers_lr_sweep_mnist_sensitivity",
+                     "optimizers_tuned_mnist_loss", "activation_histograms_grid",
+                     "activation_histograms_mean_abs_grad", "weight_init_mnist_loss",
+                     "weight_init_mnist_distinct_units", "vanishing_gradient_mnist_grad_norm",
+                     "vanishing_gradient_mnist_dead_units", "minibatch_noise_mnist_spread",
+                     "batch_size_mnist_loss_epoch", "batch_size_mnist_loss_seconds",
+                     "batch_size_mnist_throughput", "batch_norm_mnist_grid",
+                     "overfitting_weight_decay_mnist_curves", "overfitting_dropout_mnist_gap",
+                     "overfitting_capacity_fashion_mnist_gap", "factorial_heatmap",
+                     "factorial_main_effects", "factorial_mnist_interactions"):
+        assert expected in names, expected
+    for figure in manifest["figures"]:
+        assert set(figure["files"]) == {"png", "svg"}
+        assert figure["caption"] and figure["section"] in {s for s, _ in SECTIONS}
+        png = reports / figure["files"]["png"]
+        with Image.open(png) as image:
+            assert image.info["dpi"][0] == pytest.approx(150, abs=1)
+        assert (reports / figure["files"]["svg"]).read_text().lstrip().startswith("<?xml")
+    tables = {t["name"] for t in manifest["tables"]}
+    assert {"optimizers_final", "optimizers_mnist_book", "weight_init_mnist_book",
+            "factorial_best_worst", "custom_final"} <= tables
+    for table in manifest["tables"]:
+        assert set(table["files"]) == {"csv", "md", "tex"}
+        for path in table["files"].values():
+            assert (reports / path).stat().st_size > 0
+
+
+def test_captions_say_seeds_band_and_book(rendered):
+    figures = {f["name"]: f["caption"] for f in rendered["manifest"]["figures"]}
+    caption = figures["optimizers_mnist_loss"]
+    assert "3 seeds" in caption and common.INTERVAL_TEXT in caption
+    assert "MNIST" in caption and "2000 iterations" in caption and "784-(100 x 4)-10" in caption
+    assert "moving average" in caption and common.BOOK_LABEL in caption
+    assert common.BOOK_LABEL not in figures["optimizers_fashion_mnist_loss"]
+    assert "train_seconds / epochs" in figures["batch_size_mnist_loss_seconds"]
+    # the synthetic sweep has diverged SGD runs at lr 1: the caption says so
+    assert "diverged" in figures["optimizers_lr_sweep_mnist_sensitivity"]
+
+
+def test_findings_are_generated_from_the_numbers(tmp_path):
+    # Same study twice with the BN effect at std 0.29 reversed: the text must follow.
+    import pandas as pd
+
+    write_synthetic_results(tmp_path / "a", studies=["batch_norm"])
+    first = make_all(tmp_path / "a", tmp_path / "out_a")
+    bn = {s["id"]: s for s in first["sections"]}["batch_norm"]["findings"]
+    assert any("without BN wins" in f for f in bn)
+    runs_path = tmp_path / "a" / "batch_norm" / "runs.csv"
+    runs = pd.read_csv(runs_path)
+    runs.loc[runs["batchnorm"], "final_train_acc"] = 1.0  # BN now always best
+    runs.to_csv(runs_path, index=False)
+    second = make_all(tmp_path / "a", tmp_path / "out_b")
+    bn = {s["id"]: s for s in second["sections"]}["batch_norm"]["findings"]
+    assert any("here BN helps" in f for f in bn)
+    assert any("higher at 16 of 16" in f for f in bn)
+
+
+def test_absent_studies_are_skipped_and_named(tmp_path):
+    write_synthetic_results(tmp_path / "results", studies=["optimizer_paths"])
+    manifest = make_all(tmp_path / "results", tmp_path / "reports")
+    sections = {s["id"]: s for s in manifest["sections"]}
+    assert sections["optimizers"]["studies"] == ["optimizer_paths"]
+    assert "optimizers" in sections["optimizers"]["missing"]
+    assert sections["batch_norm"]["missing"] == ["batch_norm"]
+    assert [f["name"] for f in manifest["figures"]] == ["optimizer_paths_contour"]
+
+
+def test_figures_are_byte_identical_on_rerun(tmp_path):
+    write_synthetic_results(tmp_path / "results", studies=["optimizer_paths"])
+    make_all(tmp_path / "results", tmp_path / "one")
+    make_all(tmp_path / "results", tmp_path / "two")
+    for ext in ("png", "svg"):
+        name = f"figures/optimizer_paths_contour.{ext}"
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+
+
+def test_bad_results_folder_is_a_clear_error(tmp_path):
+    from nnbench.errors import NnbenchError
+
+    with pytest.raises(NnbenchError, match="does not exist"):
+        make_all(tmp_path / "missing", tmp_path / "out")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NnbenchError, match="runs.csv"):
+        make_all(tmp_path / "empty", tmp_path / "out")
+    bad = tmp_path / "bad" / "optimizers"
+    bad.mkdir(parents=True)
+    (bad / "runs.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(NnbenchError, match="run_id|study"):
+        make_all(tmp_path / "bad", tmp_path / "out")
