@@ -1,0 +1,406 @@
+"""Layers in the book's shape: ``forward(x, train)`` then ``backward(dout) -> dx``.
+
+Speed notes (see ../shared/PERFORMANCE.md): on the study's small networks the cost
+of a step is per-operation overhead and elementwise work, so every layer writes
+into buffers it owns (reallocated only when the batch size or dtype changes), uses
+``out=`` everywhere and never upcasts (float32 stays float32).
+
+Consequences for callers:
+- a layer's ``forward`` returns its own buffer, overwritten by the next forward;
+  copy it to keep it (``MLP.predict`` and friends already return copies);
+- ``backward`` must follow the ``forward`` whose input it differentiates.
+
+Parameter-bearing layers (Affine, BatchNorm) do not own their parameters: they
+read them by key from a ``params`` dict shared with the network on every call
+(so an optimizer updating the arrays in place, or a caller replacing an entry,
+is seen at once) and write their gradients into a shared ``grads`` dict under
+the same keys.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _empty_like_shape(buffer, shape, dtype):
+    """``buffer`` if it already has this shape and dtype, else a new empty array."""
+    if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+        return np.empty(shape, dtype=dtype)
+    return buffer
+
+
+class _Layer:
+    """Base: the work buffers named in ``_transient`` are not copied or pickled
+    (``copy.deepcopy(net)`` stays cheap after a large evaluation batch); they are
+    recreated on the next forward."""
+
+    _transient: tuple = ()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for name in self._transient:
+            state[name] = None
+        return state
+
+
+class Affine(_Layer):
+    """``out = x @ W + b`` with W of shape (fan_in, fan_out).
+
+    Gradients: dW = x^T dout, db = sum over the batch of dout, dx = dout W^T.
+    ``need_input_grad=False`` (the first layer) skips dx, which nobody uses.
+    """
+
+    _transient = ("x", "_out", "_dx")
+
+    def __init__(self, params, weight_key, bias_key, grads=None, need_input_grad=True):
+        self.params = params
+        self.weight_key = weight_key
+        self.bias_key = bias_key
+        self.grads = {} if grads is None else grads
+        self.need_input_grad = need_input_grad
+        self.x = None
+        self._out = None
+        self._dx = None
+
+    def forward(self, x, train=False):
+        weight = self.params[self.weight_key]
+        out = self._out = _empty_like_shape(self._out, (x.shape[0], weight.shape[1]), weight.dtype)
+        np.matmul(x, weight, out=out)
+        out += self.params[self.bias_key]
+        self.x = x
+        return out
+
+    def backward(self, dout):
+        weight = self.params[self.weight_key]
+        bias = self.params[self.bias_key]
+        grads = self.grads
+        d_weight = grads.get(self.weight_key)
+        if d_weight is None or d_weight.shape != weight.shape or d_weight.dtype != weight.dtype:
+            d_weight = grads[self.weight_key] = np.empty_like(weight)
+        d_bias = grads.get(self.bias_key)
+        if d_bias is None or d_bias.shape != bias.shape or d_bias.dtype != bias.dtype:
+            d_bias = grads[self.bias_key] = np.empty_like(bias)
+        np.matmul(self.x.T, dout, out=d_weight)
+        np.sum(dout, axis=0, out=d_bias)
+        if not self.need_input_grad:
+            return None
+        dx = self._dx = _empty_like_shape(self._dx, self.x.shape, dout.dtype)
+        np.matmul(dout, weight.T, out=dx)
+        return dx
+
+
+class ReLU(_Layer):
+    """``out = max(x, 0)``; derivative 1 where x > 0, else 0 (0 at x = 0)."""
+
+    _transient = ("out", "_mask", "_dx")
+
+    def __init__(self):
+        self.out = None
+        self._mask = None
+        self._dx = None
+
+    def forward(self, x, train=False):
+        out = self.out = _empty_like_shape(self.out, x.shape, x.dtype)
+        np.maximum(x, 0, out=out)
+        return out
+
+    def backward(self, dout):
+        # The mask is rebuilt from the output (x > 0 exactly where out > 0), so the
+        # forward pass stays one operation when no backward follows (inference).
+        mask = self._mask = _empty_like_shape(self._mask, dout.shape, dout.dtype)
+        np.greater(self.out, 0, out=mask)
+        dx = self._dx = _empty_like_shape(self._dx, dout.shape, dout.dtype)
+        np.multiply(dout, mask, out=dx)
+        return dx
+
+    @staticmethod
+    def derivative(out):
+        """Local derivative d out / d x, from the output (a new array)."""
+        return (out > 0).astype(out.dtype)
+
+
+class LeakyReLU(_Layer):
+    """``out = x`` for x > 0, ``slope * x`` otherwise (slope 0.01 by default, in [0, 1))."""
+
+    _transient = ("out", "_mask", "_dx")
+
+    def __init__(self, slope=0.01):
+        if not 0 <= slope < 1:
+            raise ValueError(f"LeakyReLU slope must be in [0, 1), got {slope!r}")
+        self.slope = slope
+        self.out = None
+        self._mask = None
+        self._dx = None
+
+    def forward(self, x, train=False):
+        out = self.out = _empty_like_shape(self.out, x.shape, x.dtype)
+        # max(x, slope*x) is x for x > 0 and slope*x otherwise because slope < 1.
+        np.multiply(x, self.slope, out=out)
+        np.maximum(x, out, out=out)
+        return out
+
+    def backward(self, dout):
+        mask = self._mask = _empty_like_shape(self._mask, dout.shape, np.bool_)
+        np.greater(self.out, 0, out=mask)
+        dx = self._dx = _empty_like_shape(self._dx, dout.shape, dout.dtype)
+        np.multiply(dout, self.slope, out=dx)
+        np.copyto(dx, dout, where=mask)
+        return dx
+
+    def derivative(self, out):
+        """Local derivative d out / d x, from the output (a new array)."""
+        return np.where(out > 0, 1, self.slope).astype(out.dtype)
+
+
+class Sigmoid(_Layer):
+    """``out = 1 / (1 + exp(-x))``, computed as ``0.5 * tanh(x / 2) + 0.5`` (no overflow);
+    derivative ``out * (1 - out)``."""
+
+    _transient = ("out", "_tmp", "_dx")
+
+    def __init__(self):
+        self.out = None
+        self._tmp = None
+        self._dx = None
+
+    def forward(self, x, train=False):
+        out = self.out = _empty_like_shape(self.out, x.shape, x.dtype)
+        np.multiply(x, 0.5, out=out)
+        np.tanh(out, out=out)
+        out *= 0.5
+        out += 0.5
+        return out
+
+    def backward(self, dout):
+        tmp = self._tmp = _empty_like_shape(self._tmp, dout.shape, dout.dtype)
+        np.subtract(1, self.out, out=tmp)
+        tmp *= self.out
+        dx = self._dx = _empty_like_shape(self._dx, dout.shape, dout.dtype)
+        np.multiply(dout, tmp, out=dx)
+        return dx
+
+    @staticmethod
+    def derivative(out):
+        """Local derivative d out / d x, from the output (a new array)."""
+        return out * (1 - out)
+
+
+class Tanh(_Layer):
+    """``out = tanh(x)``; derivative ``1 - out**2``."""
+
+    _transient = ("out", "_tmp", "_dx")
+
+    def __init__(self):
+        self.out = None
+        self._tmp = None
+        self._dx = None
+
+    def forward(self, x, train=False):
+        out = self.out = _empty_like_shape(self.out, x.shape, x.dtype)
+        np.tanh(x, out=out)
+        return out
+
+    def backward(self, dout):
+        tmp = self._tmp = _empty_like_shape(self._tmp, dout.shape, dout.dtype)
+        np.multiply(self.out, self.out, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        dx = self._dx = _empty_like_shape(self._dx, dout.shape, dout.dtype)
+        np.multiply(dout, tmp, out=dx)
+        return dx
+
+    @staticmethod
+    def derivative(out):
+        """Local derivative d out / d x, from the output (a new array)."""
+        return 1 - out * out
+
+
+class BatchNorm(_Layer):
+    """Batch normalisation (Ioffe & Szegedy 2015) over the batch axis.
+
+    Training: ``xn = (x - mean) / sqrt(var + eps)`` with the batch mean and the biased
+    batch variance, ``out = gamma * xn + beta``, and the running averages move as
+    ``running = momentum * running + (1 - momentum) * batch`` (momentum 0.9).
+    Inference: the running averages replace the batch statistics. The running mean
+    starts at 0 and the running variance at 1 (PyTorch's choice; the book starts the
+    variance at 0, which makes a network evaluated before any update meaningless).
+    """
+
+    _transient = ("_n", "centered", "normalized", "_out", "_tmp", "_dx", "_mean", "_var", "inv_std")
+
+    def __init__(self, params, gamma_key, beta_key, grads=None, momentum=0.9, eps=1e-5):
+        self.params = params
+        self.gamma_key = gamma_key
+        self.beta_key = beta_key
+        self.grads = {} if grads is None else grads
+        self.momentum = momentum
+        self.eps = eps
+        gamma = params[gamma_key]
+        self.running_mean = np.zeros_like(gamma)
+        self.running_var = np.ones_like(gamma)
+        self._n = None
+        self._dtype = None
+        self._mean = None
+
+    def _allocate(self, shape, dtype):
+        self._n, self._dtype = shape[0], dtype
+        self.centered = np.empty(shape, dtype)
+        self.normalized = np.empty(shape, dtype)
+        self._out = np.empty(shape, dtype)
+        self._tmp = np.empty(shape, dtype)
+        self._dx = np.empty(shape, dtype)
+        width = shape[1]
+        self._mean = np.empty(width, dtype)
+        self._var = np.empty(width, dtype)
+        self.inv_std = np.empty(width, dtype)
+
+    def forward(self, x, train=False):
+        if x.shape[0] != self._n or x.dtype != self._dtype or x.shape[1] != self._mean.shape[0]:
+            self._allocate(x.shape, x.dtype)
+        gamma = self.params[self.gamma_key]
+        beta = self.params[self.beta_key]
+        out = self._out
+        if train:
+            mean, var, inv_std = self._mean, self._var, self.inv_std
+            np.mean(x, axis=0, out=mean)
+            np.subtract(x, mean, out=self.centered)
+            np.multiply(self.centered, self.centered, out=self._tmp)
+            np.mean(self._tmp, axis=0, out=var)
+            np.add(var, self.eps, out=inv_std)
+            np.sqrt(inv_std, out=inv_std)
+            np.reciprocal(inv_std, out=inv_std)
+            np.multiply(self.centered, inv_std, out=self.normalized)
+            self.running_mean *= self.momentum
+            self.running_mean += (1 - self.momentum) * mean
+            self.running_var *= self.momentum
+            self.running_var += (1 - self.momentum) * var
+            normalized = self.normalized
+        else:
+            normalized = self._tmp
+            np.subtract(x, self.running_mean, out=normalized)
+            normalized /= np.sqrt(self.running_var + self.eps)
+        np.multiply(normalized, gamma, out=out)
+        out += beta
+        return out
+
+    def backward(self, dout):
+        gamma = self.params[self.gamma_key]
+        beta = self.params[self.beta_key]
+        grads = self.grads
+        d_gamma = grads.get(self.gamma_key)
+        if d_gamma is None or d_gamma.shape != gamma.shape or d_gamma.dtype != gamma.dtype:
+            d_gamma = grads[self.gamma_key] = np.empty_like(gamma)
+        d_beta = grads.get(self.beta_key)
+        if d_beta is None or d_beta.shape != beta.shape or d_beta.dtype != beta.dtype:
+            d_beta = grads[self.beta_key] = np.empty_like(beta)
+        n = dout.shape[0]
+        tmp, dx = self._tmp, self._dx
+        np.sum(dout, axis=0, out=d_beta)
+        np.multiply(dout, self.normalized, out=tmp)
+        np.sum(tmp, axis=0, out=d_gamma)
+        # dx = gamma / std * (dout - (d_beta + xn * d_gamma) / n)
+        np.multiply(self.normalized, d_gamma / n, out=tmp)
+        tmp += d_beta / n
+        np.subtract(dout, tmp, out=dx)
+        dx *= gamma * self.inv_std
+        return dx
+
+
+class Dropout(_Layer):
+    """Inverted dropout (Srivastava et al. 2014): in training each unit is kept with
+    probability 1 - rate and scaled by 1 / (1 - rate); at inference it is the identity.
+
+    A fresh mask is drawn from ``rng`` (a numpy Generator) on every training forward,
+    unless ``freeze_mask`` is True and a mask of the right shape exists (used by the
+    gradient checks, which need the same mask for every evaluation of the loss).
+    """
+
+    _transient = ("_out", "_dx")
+
+    def __init__(self, rate, rng):
+        if not 0 <= rate < 1:
+            raise ValueError(f"dropout rate must be in [0, 1), got {rate!r}")
+        self.rate = rate
+        self.rng = rng
+        self.freeze_mask = False
+        self.mask = None
+        self._out = None
+        self._dx = None
+
+    def forward(self, x, train=False):
+        if not train:
+            return x
+        mask = self.mask
+        if not (self.freeze_mask and mask is not None and mask.shape == x.shape and mask.dtype == x.dtype):
+            mask = self.mask = _empty_like_shape(mask, x.shape, x.dtype)
+            self.rng.random(out=mask, dtype=x.dtype)
+            np.greater_equal(mask, self.rate, out=mask)
+            mask *= 1 / (1 - self.rate)
+        out = self._out = _empty_like_shape(self._out, x.shape, x.dtype)
+        np.multiply(x, mask, out=out)
+        return out
+
+    def backward(self, dout):
+        dx = self._dx = _empty_like_shape(self._dx, dout.shape, dout.dtype)
+        np.multiply(dout, self.mask, out=dx)
+        return dx
+
+
+class SoftmaxCrossEntropy(_Layer):
+    """Fused softmax + mean cross-entropy, numerically stable.
+
+    ``loss = mean_n( logsumexp(z_n) - z_n[t_n] )`` computed from ``z - max(z)``, so
+    logits of 1e4 neither overflow nor take log(0). Targets are integer class labels
+    (shape (N,)) or rows of class probabilities such as one-hot vectors (shape (N, K)),
+    for which ``loss = mean_n sum_k t_nk (logsumexp(z_n) - z_nk)``.
+    Gradient: ``(softmax(z) * sum_k t_nk - t) / N``.
+    """
+
+    _transient = ("_n", "shifted", "exp", "_dx", "_row_max", "_row_sum", "_rows", "t")
+
+    def __init__(self):
+        self._n = None
+        self._dtype = None
+        self.t = None
+
+    def _allocate(self, shape, dtype):
+        self._n, self._dtype = shape[0], dtype
+        self.shifted = np.empty(shape, dtype)
+        self.exp = np.empty(shape, dtype)
+        self._dx = np.empty(shape, dtype)
+        self._row_max = np.empty((shape[0], 1), dtype)
+        self._row_sum = np.empty((shape[0], 1), dtype)
+        self._rows = np.arange(shape[0])
+
+    def forward(self, logits, t):
+        """The mean loss as a Python float; keeps what backward needs."""
+        if self._n is None or logits.shape != self.exp.shape or logits.dtype != self._dtype:
+            self._allocate(logits.shape, logits.dtype)
+        shifted, exp, row_sum = self.shifted, self.exp, self._row_sum
+        np.max(logits, axis=1, keepdims=True, out=self._row_max)
+        np.subtract(logits, self._row_max, out=shifted)
+        np.exp(shifted, out=exp)
+        np.sum(exp, axis=1, keepdims=True, out=row_sum)
+        log_sum = np.log(row_sum)
+        self.t = t
+        if t.ndim == 1:
+            per_sample = log_sum[:, 0] - shifted[self._rows, t]
+            return float(per_sample.mean())
+        # Probability targets: sum_k t_k (logsumexp - z_k), with the 0 * inf case avoided
+        # because logsumexp - z_k is finite for finite logits.
+        return float(np.sum(t * (log_sum - shifted)) / logits.shape[0])
+
+    def backward(self):
+        """d loss / d logits, for the last forward (a buffer reused across calls)."""
+        n = self._n
+        t = self.t
+        dx = self._dx
+        scale = np.reciprocal(self._row_sum)
+        if t.ndim == 1:
+            scale *= 1 / n
+            np.multiply(self.exp, scale, out=dx)
+            dx[self._rows, t] -= 1 / n
+        else:
+            scale *= t.sum(axis=1, keepdims=True, dtype=dx.dtype) / n
+            np.multiply(self.exp, scale, out=dx)
+            dx -= t / n
+        return dx

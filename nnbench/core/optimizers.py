@@ -1,0 +1,303 @@
+"""Optimizers: one small class per update rule, ``update(params, grads)`` in place.
+
+Shape as in the book (``common/optimizer.py``) and scikit-learn's
+``neural_network/_stochastic_optimizers.py``. Each class's docstring writes its rule
+for one parameter array ``w`` with gradient ``g``; all arithmetic is elementwise,
+in the parameters' dtype, into per-parameter state and scratch buffers created on
+the first update (so no temporaries on the hot path). Defaults are STUDY.md's.
+
+Use :func:`make_optimizer` to build one by name with validation of every
+hyperparameter; ``OPTIMIZERS`` maps names to classes.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from nnbench.errors import NnbenchError, closest
+
+
+class Optimizer:
+    """Base class: hyperparameters are given as keywords and checked against ``defaults``."""
+
+    name = ""
+    #: hyperparameter -> default value (STUDY.md)
+    defaults: dict = {}
+    #: hyperparameter -> (low, high, low_inclusive) allowed range; high is exclusive
+    ranges: dict = {}
+
+    def __init__(self, **hyperparameters):
+        unknown = sorted(set(hyperparameters) - set(self.defaults))
+        if unknown:
+            allowed = ", ".join(self.defaults)
+            hint = closest(unknown[0], self.defaults)
+            raise NnbenchError(
+                f"unknown hyperparameter {unknown[0]!r} for optimizer {self.name!r}: allowed are {allowed}"
+                + (f"; did you mean {hint!r}?" if hint else "")
+            )
+        values = {**self.defaults, **hyperparameters}
+        for key, value in values.items():
+            values[key] = self._check(key, value)
+        self.hyperparameters = values
+        for key, value in values.items():
+            setattr(self, key, value)
+        self.state: dict = {}
+        self._scratch: dict = {}
+        self.steps = 0
+
+    def _check(self, key, value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
+            raise NnbenchError(f"{self.name} hyperparameter {key} must be a finite number, got {value!r}")
+        value = float(value)
+        low, high, low_inclusive = self.ranges[key]
+        ok_low = value >= low if low_inclusive else value > low
+        if not (ok_low and value < high):
+            bracket = "[" if low_inclusive else "("
+            upper = "inf" if high == math.inf else repr(high)
+            raise NnbenchError(f"{self.name} hyperparameter {key} must be in {bracket}{low!r}, {upper}), got {value!r}")
+        return value
+
+    def _buffers(self, key, param, count):
+        """``count`` zero-initialised state arrays for ``key`` (created on first use)."""
+        arrays = self.state.get(key)
+        if arrays is None or arrays[0].shape != param.shape or arrays[0].dtype != param.dtype:
+            arrays = self.state[key] = tuple(np.zeros_like(param) for _ in range(count))
+        return arrays
+
+    def _scratch_for(self, key, param, count=1):
+        arrays = self._scratch.get(key)
+        if arrays is None or arrays[0].shape != param.shape or arrays[0].dtype != param.dtype:
+            arrays = self._scratch[key] = tuple(np.empty_like(param) for _ in range(count))
+        return arrays
+
+    def update(self, params, grads):
+        """Update every array of ``params`` in place from ``grads`` (same keys)."""
+        self.steps += 1
+        for key, param in params.items():
+            self._update_one(key, param, grads[key])
+
+    def _update_one(self, key, param, grad):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self):
+        settings = ", ".join(f"{key}={value!r}" for key, value in self.hyperparameters.items())
+        return f"{type(self).__name__}({settings})"
+
+
+_LR = (0.0, math.inf, False)
+_UNIT = (0.0, 1.0, True)  # momentum-like coefficients in [0, 1)
+_EPS = (0.0, math.inf, False)  # eps > 0: eps 0 gives 0/0 on a zero gradient
+
+
+class SGD(Optimizer):
+    """Plain stochastic gradient descent (Robbins & Monro 1951).
+
+    ``w <- w - lr * g``
+    """
+
+    name = "sgd"
+    defaults = {"lr": 0.01}
+    ranges = {"lr": _LR}
+
+    def _update_one(self, key, param, grad):
+        (step,) = self._scratch_for(key, param)
+        np.multiply(grad, self.lr, out=step)
+        param -= step
+
+
+class Momentum(SGD):
+    """Classical momentum (Polyak 1964), the book's form.
+
+    ``v <- momentum * v - lr * g``;  ``w <- w + v``  (v starts at 0)
+    """
+
+    name = "momentum"
+    defaults = {"lr": 0.01, "momentum": 0.9}
+    ranges = {"lr": _LR, "momentum": _UNIT}
+
+    def _update_one(self, key, param, grad):
+        (velocity,) = self._buffers(key, param, 1)
+        (step,) = self._scratch_for(key, param)
+        velocity *= self.momentum
+        np.multiply(grad, self.lr, out=step)
+        velocity -= step
+        param += velocity
+
+
+class Nesterov(SGD):
+    """Nesterov's accelerated gradient as reformulated by Sutskever et al. (2013) and
+    Bengio, Boulanger-Lewandowski & Pascanu (2013, arXiv:1212.0901, eq. 7), where the
+    stored parameters are the look-ahead point and the gradient is taken there:
+
+    ``v_new = momentum * v - lr * g``;
+    ``w <- w + momentum**2 * v - (1 + momentum) * lr * g``  (with the *old* v),
+    which equals ``w <- w + momentum * v_new - lr * g``; v starts at 0.
+
+    The book's code (``common/optimizer.py``) applies ``momentum**2`` to the already
+    updated velocity, which is not the paper's rule; we follow the paper.
+    """
+
+    name = "nesterov"
+    defaults = {"lr": 0.01, "momentum": 0.9}
+    ranges = {"lr": _LR, "momentum": _UNIT}
+
+    def _update_one(self, key, param, grad):
+        (velocity,) = self._buffers(key, param, 1)
+        lr_grad, step = self._scratch_for(key, param, 2)
+        np.multiply(grad, self.lr, out=lr_grad)
+        velocity *= self.momentum
+        velocity -= lr_grad
+        np.multiply(velocity, self.momentum, out=step)
+        step -= lr_grad
+        param += step
+
+
+class AdaGrad(SGD):
+    """AdaGrad (Duchi, Hazan & Singer 2011), the book's form with eps outside the root.
+
+    ``h <- h + g * g``;  ``w <- w - lr * g / (sqrt(h) + eps)``  (h starts at 0)
+    """
+
+    name = "adagrad"
+    defaults = {"lr": 0.01, "eps": 1e-7}
+    ranges = {"lr": _LR, "eps": _EPS}
+
+    def _update_one(self, key, param, grad):
+        (accumulator,) = self._buffers(key, param, 1)
+        denominator, step = self._scratch_for(key, param, 2)
+        np.multiply(grad, grad, out=step)
+        accumulator += step
+        np.sqrt(accumulator, out=denominator)
+        denominator += self.eps
+        np.multiply(grad, self.lr, out=step)
+        step /= denominator
+        param -= step
+
+
+class RMSprop(SGD):
+    """RMSprop (Tieleman & Hinton 2012, Coursera lecture 6.5), the book's form with eps
+    outside the root.
+
+    ``h <- decay * h + (1 - decay) * g * g``;  ``w <- w - lr * g / (sqrt(h) + eps)``
+    (h starts at 0)
+    """
+
+    name = "rmsprop"
+    defaults = {"lr": 0.01, "decay": 0.99, "eps": 1e-7}
+    ranges = {"lr": _LR, "decay": _UNIT, "eps": _EPS}
+
+    def _update_one(self, key, param, grad):
+        (mean_square,) = self._buffers(key, param, 1)
+        denominator, step = self._scratch_for(key, param, 2)
+        mean_square *= self.decay
+        np.multiply(grad, grad, out=step)
+        step *= 1 - self.decay
+        mean_square += step
+        np.sqrt(mean_square, out=denominator)
+        denominator += self.eps
+        np.multiply(grad, self.lr, out=step)
+        step /= denominator
+        param -= step
+
+
+class Adadelta(SGD):
+    """Adadelta (Zeiler 2012, Algorithm 1), with a learning rate scaling the update
+    (lr 1.0 is the paper's algorithm).
+
+    ``Eg <- rho * Eg + (1 - rho) * g * g``;
+    ``dx = - sqrt(Edx + eps) / sqrt(Eg + eps) * g``;
+    ``Edx <- rho * Edx + (1 - rho) * dx * dx``  (the unscaled dx, as in the paper);
+    ``w <- w + lr * dx``  (Eg and Edx start at 0)
+    """
+
+    name = "adadelta"
+    defaults = {"lr": 1.0, "rho": 0.95, "eps": 1e-6}
+    ranges = {"lr": _LR, "rho": _UNIT, "eps": _EPS}
+
+    def _update_one(self, key, param, grad):
+        mean_square_grad, mean_square_delta = self._buffers(key, param, 2)
+        delta, tmp = self._scratch_for(key, param, 2)
+        rho = self.rho
+        mean_square_grad *= rho
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - rho
+        mean_square_grad += tmp
+        # delta = -sqrt(Edx + eps) / sqrt(Eg + eps) * g
+        np.add(mean_square_delta, self.eps, out=delta)
+        np.add(mean_square_grad, self.eps, out=tmp)
+        delta /= tmp
+        np.sqrt(delta, out=delta)
+        delta *= grad
+        np.negative(delta, out=delta)
+        mean_square_delta *= rho
+        np.multiply(delta, delta, out=tmp)
+        tmp *= 1 - rho
+        mean_square_delta += tmp
+        if self.lr != 1.0:
+            delta *= self.lr
+        param += delta
+
+
+class Adam(SGD):
+    """Adam (Kingma & Ba 2015, Algorithm 1), with bias correction and eps outside the root.
+
+    At step t = 1, 2, ...:
+    ``m <- beta1 * m + (1 - beta1) * g``;  ``v <- beta2 * v + (1 - beta2) * g * g``;
+    ``m_hat = m / (1 - beta1**t)``;  ``v_hat = v / (1 - beta2**t)``;
+    ``w <- w - lr * m_hat / (sqrt(v_hat) + eps)``  (m and v start at 0)
+    """
+
+    name = "adam"
+    defaults = {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+    ranges = {"lr": _LR, "beta1": _UNIT, "beta2": _UNIT, "eps": _EPS}
+
+    def update(self, params, grads):
+        """Update every array of ``params`` in place from ``grads`` (same keys)."""
+        self.steps += 1
+        # Bias corrections are scalars, computed once per step in float64.
+        self._m_correction = 1.0 / (1.0 - self.beta1**self.steps)
+        self._v_correction = 1.0 / (1.0 - self.beta2**self.steps)
+        for key, param in params.items():
+            self._update_one(key, param, grads[key])
+
+    def _update_one(self, key, param, grad):
+        first, second = self._buffers(key, param, 2)
+        denominator, step = self._scratch_for(key, param, 2)
+        first *= self.beta1
+        np.multiply(grad, 1 - self.beta1, out=step)
+        first += step
+        second *= self.beta2
+        np.multiply(grad, grad, out=step)
+        step *= 1 - self.beta2
+        second += step
+        np.multiply(second, self._v_correction, out=denominator)
+        np.sqrt(denominator, out=denominator)
+        denominator += self.eps
+        np.multiply(first, self.lr * self._m_correction, out=step)
+        step /= denominator
+        param -= step
+
+
+OPTIMIZERS = {
+    cls.name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adadelta, Adam)
+}
+
+
+def make_optimizer(name, **hyperparameters):
+    """A new optimizer by name (see ``OPTIMIZERS``) with its hyperparameters as keywords.
+
+    Missing hyperparameters take STUDY.md's defaults; an unknown name or
+    hyperparameter, or a value out of range, raises NnbenchError listing what is allowed.
+    """
+    key = str(name).strip().lower()
+    cls = OPTIMIZERS.get(key)
+    if cls is None:
+        hint = closest(key, OPTIMIZERS)
+        raise NnbenchError(
+            f"unknown optimizer {name!r}: allowed are {', '.join(OPTIMIZERS)}"
+            + (f"; did you mean {hint!r}?" if hint else "")
+        )
+    return cls(**hyperparameters)

@@ -1,0 +1,170 @@
+"""The training loop: mini-batches, a budget of iterations or epochs, evaluation callbacks,
+divergence detection."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnbench.errors import NnbenchError
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` did.
+
+    - ``minibatch_losses``: float64, the training-mode minibatch loss (weight-decay term
+      included) of every update done, in order.
+    - ``iterations``: updates done; ``epochs``: ``iterations * batch_size / n_train``
+      (samples seen / training-set size).
+    - ``status``: "ok", or "diverged" when a minibatch loss became non-finite (training
+      stopped before applying that update; its loss is ``diverged_loss``).
+    - ``train_seconds``: wall time of the updates, excluding ``on_eval`` callbacks.
+    """
+
+    minibatch_losses: np.ndarray
+    iterations: int
+    epochs: float
+    status: str
+    train_seconds: float
+    batch_size: int = 0
+    iterations_per_epoch: int = 0
+    diverged_loss: float | None = None
+    eval_steps: list = field(default_factory=list)
+
+    @property
+    def samples_per_second(self):
+        """Training throughput: samples used by updates per second of ``train_seconds``."""
+        if self.train_seconds <= 0:
+            return float("nan")
+        return self.iterations * self.batch_size / self.train_seconds
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise NnbenchError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def train(
+    net,
+    optimizer,
+    x,
+    t,
+    batch_size=100,
+    iterations=None,
+    epochs=None,
+    eval_every=1,
+    on_eval=None,
+    seed=0,
+    progress=None,
+):
+    """Train ``net`` in place with ``optimizer`` on (x, t) and return a :class:`TrainResult`.
+
+    Budget: exactly one of ``iterations`` (updates) or ``epochs``. Mini-batches: at the
+    start of every epoch a fresh permutation of the training set is drawn from
+    ``numpy.random.default_rng(seed)``, and the epoch is its ``n // batch_size`` full
+    batches, taken without replacement; the ``n % batch_size`` left-over samples (a
+    different random set each epoch) are skipped that epoch, so every update sees exactly
+    ``batch_size`` samples. An epoch budget of E is therefore ``E * (n // batch_size)``
+    iterations; an iteration budget runs across epoch boundaries.
+
+    ``on_eval(step, epoch)`` is called at step 0 (before any update), after every
+    ``eval_every`` epochs (epoch budget) or iterations (iteration budget), and once at the
+    end, never twice at the same step; ``epoch`` is ``step * batch_size / n``. Its time
+    is not counted in ``train_seconds``. If a minibatch loss is not finite, training
+    stops before that update with status "diverged" (``on_eval`` is still called at the end).
+
+    x is converted once to the network's dtype; t holds integer labels or one-hot rows.
+    ``progress``: print a progress line to stderr every few seconds (default: only when
+    stderr is a terminal).
+    """
+    if (iterations is None) == (epochs is None):
+        raise NnbenchError(
+            f"give exactly one training budget, iterations or epochs (got iterations={iterations!r}, epochs={epochs!r})"
+        )
+    batch_size = _positive_int("batch_size", batch_size)
+    eval_every = _positive_int("eval_every", eval_every)
+    x = np.asarray(x)
+    t = np.asarray(t)
+    n = x.shape[0] if x.ndim == 2 else 0
+    if x.ndim != 2 or t.shape[:1] != (n,):
+        raise NnbenchError(f"x must be (N, features) and t must have N rows, got x {x.shape} and t {t.shape}")
+    if batch_size > n:
+        raise NnbenchError(f"batch_size {batch_size} is larger than the training set ({n} samples)")
+    if x.dtype != net.dtype:
+        x = x.astype(net.dtype)  # once, so the loop gathers batches without conversion
+    per_epoch = n // batch_size
+    if iterations is not None:
+        total = _positive_int("iterations", iterations)
+        eval_interval = eval_every
+    else:
+        total = _positive_int("epochs", epochs) * per_epoch
+        eval_interval = eval_every * per_epoch
+    if progress is None:
+        progress = sys.stderr.isatty()
+
+    try:
+        rng = np.random.default_rng(seed)
+    except (TypeError, ValueError) as error:
+        raise NnbenchError(f"seed must be a non-negative integer, got {seed!r} ({error})") from None
+    x_batch = np.empty((batch_size,) + x.shape[1:], dtype=x.dtype)
+    t_batch = np.empty((batch_size,) + t.shape[1:], dtype=t.dtype)
+    losses = np.empty(total, dtype=np.float64)
+    result = TrainResult(
+        minibatch_losses=losses, iterations=0, epochs=0.0, status="ok", train_seconds=0.0,
+        batch_size=batch_size, iterations_per_epoch=per_epoch,
+    )
+
+    def evaluate(step):
+        if on_eval is not None:
+            on_eval(step, step * batch_size / n)
+        result.eval_steps.append(step)
+
+    evaluate(0)
+    train_seconds = 0.0
+    last_report = time.perf_counter()
+    started = time.perf_counter()
+    order = None
+    step = 0
+    while step < total:
+        position = step % per_epoch
+        if position == 0:
+            order = rng.permutation(n)
+        indices = order[position * batch_size:(position + 1) * batch_size]
+        np.take(x, indices, axis=0, out=x_batch)
+        np.take(t, indices, axis=0, out=t_batch)
+        grads = net.gradient(x_batch, t_batch)
+        loss = net.last_loss
+        if not math.isfinite(loss):
+            result.status = "diverged"
+            result.diverged_loss = loss
+            break
+        optimizer.update(net.params, grads)
+        losses[step] = loss
+        step += 1
+        if step % eval_interval == 0 and step < total:
+            now = time.perf_counter()
+            train_seconds += now - started
+            evaluate(step)
+            started = time.perf_counter()
+        if progress and step % 50 == 0:
+            now = time.perf_counter()
+            if now - last_report > 2:
+                last_report = now
+                print(f"\rtrain: {step}/{total} iterations, loss {loss:.4g}", end="", file=sys.stderr, flush=True)
+    train_seconds += time.perf_counter() - started
+    if progress:
+        print(file=sys.stderr)
+    result.minibatch_losses = losses[:step].copy()
+    result.iterations = step
+    result.epochs = step * batch_size / n
+    result.train_seconds = train_seconds
+    if result.eval_steps[-1] != step:
+        evaluate(step)
+    return result

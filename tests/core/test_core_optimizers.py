@@ -1,0 +1,196 @@
+"""Each optimizer against its paper's update rule, written out independently here."""
+
+import math
+
+import numpy as np
+import pytest
+
+from nnbench.core import OPTIMIZERS, make_optimizer
+from nnbench.errors import NnbenchError
+
+# A short sequence of gradients for a 3-element parameter, reused by every optimizer.
+GRADIENTS = [np.array([0.5, -2.0, 1e-3]), np.array([0.4, 1.0, -3.0]), np.array([-0.1, 0.3, 2.0])]
+START = np.array([1.0, -1.0, 0.25])
+
+
+def run_optimizer(name, **hyperparameters):
+    """Parameter values after each update of the named optimizer (float64)."""
+    optimizer = make_optimizer(name, **hyperparameters)
+    params = {"w": START.copy()}
+    history = []
+    for gradient in GRADIENTS:
+        optimizer.update(params, {"w": gradient.copy()})
+        history.append(params["w"].copy())
+    return history
+
+
+def reference(rule, state):
+    """Apply ``rule(w, g, state, step)`` to the gradient sequence; values after each update."""
+    w = START.copy()
+    history = []
+    for step, g in enumerate(GRADIENTS, start=1):
+        w = rule(w, g, state, step)
+        history.append(w.copy())
+    return history
+
+
+def assert_histories_equal(ours, expected):
+    for got, want in zip(ours, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_sgd_first_step_by_hand_and_sequence():
+    # w = 1 - 0.1 * 0.5 = 0.95; w = -1 - 0.1 * (-2) = -0.8; 0.25 - 0.1 * 0.001 = 0.2499
+    first = run_optimizer("sgd", lr=0.1)[0]
+    np.testing.assert_allclose(first, [0.95, -0.8, 0.2499], rtol=1e-15)
+
+    def rule(w, g, state, step):
+        return w - 0.1 * g
+
+    assert_histories_equal(run_optimizer("sgd", lr=0.1), reference(rule, {}))
+
+
+def test_momentum():
+    # step 1: v = -0.1 * g, w = w + v -> [0.95, -0.8, 0.2499]
+    # step 2: v = 0.9 * v - 0.1 * g2 = [-0.045 - 0.04, 0.18 - 0.1, ...] -> w1 = 0.95 - 0.085
+    history = run_optimizer("momentum", lr=0.1, momentum=0.9)
+    assert history[1][0] == pytest.approx(0.865, rel=1e-14)
+    assert history[1][1] == pytest.approx(-0.8 + 0.08, rel=1e-14)
+
+    def rule(w, g, state, step):
+        state["v"] = 0.9 * state.get("v", 0.0) - 0.1 * g
+        return w + state["v"]
+
+    assert_histories_equal(history, reference(rule, {}))
+
+
+def test_nesterov_sutskever_bengio_form():
+    # Bengio et al. 2013 eq. 7: w <- w + mu^2 v_old - (1 + mu) lr g, then v <- mu v_old - lr g.
+    # step 1 (v_old = 0): w1 = 1 - 1.9 * 0.1 * 0.5 = 0.905; v = -0.05
+    # step 2: w = 0.905 + 0.81 * (-0.05) - 1.9 * 0.1 * 0.4 = 0.905 - 0.0405 - 0.076 = 0.7885
+    history = run_optimizer("nesterov", lr=0.1, momentum=0.9)
+    assert history[0][0] == pytest.approx(0.905, rel=1e-14)
+    assert history[1][0] == pytest.approx(0.7885, rel=1e-14)
+
+    def rule(w, g, state, step):
+        v_old = state.get("v", 0.0)
+        w = w + 0.81 * v_old - 1.9 * 0.1 * g
+        state["v"] = 0.9 * v_old - 0.1 * g
+        return w
+
+    assert_histories_equal(history, reference(rule, {}))
+
+
+def test_adagrad_eps_outside_the_root():
+    # step 1: h = g^2, w = w - lr g / (|g| + eps): 1 - 0.5 * 0.5 / (0.5 + 1e-7)
+    history = run_optimizer("adagrad", lr=0.5, eps=1e-7)
+    assert history[0][0] == pytest.approx(1 - 0.25 / (0.5 + 1e-7), rel=1e-14)
+
+    def rule(w, g, state, step):
+        state["h"] = state.get("h", 0.0) + g * g
+        return w - 0.5 * g / (np.sqrt(state["h"]) + 1e-7)
+
+    assert_histories_equal(history, reference(rule, {}))
+
+
+def test_rmsprop_eps_outside_the_root():
+    # step 1: h = 0.01 g^2 -> w = 1 - 0.01 * 0.5 / (0.1 * 0.5 + 1e-7)
+    history = run_optimizer("rmsprop", lr=0.01, decay=0.99, eps=1e-7)
+    assert history[0][0] == pytest.approx(1 - 0.005 / (0.05 + 1e-7), rel=1e-13)
+
+    def rule(w, g, state, step):
+        state["h"] = 0.99 * state.get("h", 0.0) + 0.01 * g * g
+        return w - 0.01 * g / (np.sqrt(state["h"]) + 1e-7)
+
+    assert_histories_equal(history, reference(rule, {}))
+
+
+@pytest.mark.parametrize("lr", [1.0, 0.5])
+def test_adadelta_zeiler_algorithm_1(lr):
+    # step 1: Eg = 0.05 g^2; dx = -sqrt(eps) / sqrt(0.05 g^2 + eps) * g; w += lr dx
+    history = run_optimizer("adadelta", lr=lr, rho=0.95, eps=1e-6)
+    g = 0.5
+    assert history[0][0] == pytest.approx(1 - lr * math.sqrt(1e-6) / math.sqrt(0.05 * g * g + 1e-6) * g, rel=1e-13)
+
+    def rule(w, g, state, step):
+        state["Eg"] = 0.95 * state.get("Eg", 0.0) + 0.05 * g * g
+        dx = -np.sqrt(state.get("Edx", 0.0) + 1e-6) / np.sqrt(state["Eg"] + 1e-6) * g
+        state["Edx"] = 0.95 * state.get("Edx", 0.0) + 0.05 * dx * dx
+        return w + lr * dx
+
+    assert_histories_equal(history, reference(rule, {}))
+
+
+def test_adam_kingma_ba_algorithm_1():
+    # step 1 with bias correction: m_hat = g, v_hat = g^2 -> w = w - lr g / (|g| + eps)
+    history = run_optimizer("adam", lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8)
+    assert history[0][0] == pytest.approx(1 - 0.1 * 0.5 / (0.5 + 1e-8), rel=1e-13)
+    assert history[0][2] == pytest.approx(0.25 - 0.1 * 1e-3 / (1e-3 + 1e-8), rel=1e-13)
+
+    def rule(w, g, state, step):
+        state["m"] = 0.9 * state.get("m", 0.0) + 0.1 * g
+        state["v"] = 0.999 * state.get("v", 0.0) + 0.001 * g * g
+        m_hat = state["m"] / (1 - 0.9**step)
+        v_hat = state["v"] / (1 - 0.999**step)
+        return w - 0.1 * m_hat / (np.sqrt(v_hat) + 1e-8)
+
+    assert_histories_equal(history, reference(rule, {}))
+
+
+def test_defaults_are_the_studys():
+    expected = {
+        "sgd": {"lr": 0.01},
+        "momentum": {"lr": 0.01, "momentum": 0.9},
+        "nesterov": {"lr": 0.01, "momentum": 0.9},
+        "adagrad": {"lr": 0.01, "eps": 1e-7},
+        "rmsprop": {"lr": 0.01, "decay": 0.99, "eps": 1e-7},
+        "adadelta": {"lr": 1.0, "rho": 0.95, "eps": 1e-6},
+        "adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+    }
+    assert set(OPTIMIZERS) == set(expected)
+    for name, defaults in expected.items():
+        assert make_optimizer(name).hyperparameters == defaults
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_float32_stays_float32_and_state_is_per_key(name):
+    optimizer = make_optimizer(name)
+    params = {"a": np.ones((3, 2), np.float32), "b": np.zeros(2, np.float32)}
+    grads = {"a": np.full((3, 2), 0.5, np.float32), "b": np.full(2, -1.0, np.float32)}
+    before = {key: value.copy() for key, value in params.items()}
+    arrays = {key: value for key, value in params.items()}
+    for _ in range(3):
+        optimizer.update(params, grads)
+    for key in params:
+        assert params[key] is arrays[key]  # updated in place
+        assert params[key].dtype == np.float32
+        assert not np.array_equal(params[key], before[key])
+    # grads are not modified by the update
+    np.testing.assert_array_equal(grads["a"], 0.5)
+
+
+def test_unknown_optimizer_name():
+    with pytest.raises(NnbenchError, match="unknown optimizer 'adamm'.*adam.*did you mean 'adam'"):
+        make_optimizer("adamm")
+
+
+def test_unknown_hyperparameter_lists_allowed():
+    expected = "unknown hyperparameter 'beta' for optimizer 'adam': allowed are lr, beta1, beta2, eps"
+    with pytest.raises(NnbenchError, match=expected):
+        make_optimizer("adam", beta=0.9)
+    with pytest.raises(NnbenchError, match="'momentum'"):
+        make_optimizer("sgd", momentum=0.9)
+
+
+@pytest.mark.parametrize(
+    "name, settings",
+    [("sgd", {"lr": 0}), ("sgd", {"lr": -1}), ("momentum", {"momentum": 1.0}), ("adam", {"eps": 0}),
+     ("rmsprop", {"decay": -0.1}), ("adam", {"lr": float("nan")}), ("adam", {"lr": "fast"}), ("sgd", {"lr": True})],
+)
+def test_bad_hyperparameter_values(name, settings):
+    with pytest.raises(NnbenchError, match=list(settings)[0]):
+        make_optimizer(name, **settings)
+
+
+def test_name_is_case_insensitive():
+    assert type(make_optimizer("Adam")) is OPTIMIZERS["adam"]
