@@ -1,0 +1,327 @@
+"""Run records -> tidy tables per study (``results/<study>/*.csv``), and tuned choices.
+
+Every run is described by the same flattened *run columns* (:data:`RUN_COLUMNS`,
+fixed by docs/ARCHITECTURE.md) whatever the study's axes, so figures can group and
+facet any table the same way:
+
+* ``runs.csv``: run columns, ``status``, then every numeric key of ``summary.json``;
+* ``curves.csv``: run columns + ``step, epoch, split, metric, layer, value``;
+* ``histograms.csv`` / ``minibatch_spread.csv`` when the runs wrote them (run columns
+  prepended).
+
+Tables are written to a temporary name and renamed into place, rows in the order the
+runs are given (the grid's order), so the same records give byte-identical tables.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from nnbench.errors import NnbenchError
+
+__all__ = ["RecordError", "RUN_COLUMNS", "CURVE_COLUMNS", "EXTRA_TABLES", "RunRecord", "run_columns",
+           "read_record", "aggregate_study", "choose_best", "write_json"]
+
+#: The flattened description of a run, first columns of every aggregated table.
+RUN_COLUMNS = ("study", "run_id", "kind", "dataset", "seed", "optimizer", "lr", "init", "activation",
+               "batchnorm", "dropout", "weight_decay", "batch_size", "width", "depth", "n_train")
+CURVE_COLUMNS = ("step", "epoch", "split", "metric", "layer", "value")
+#: Per-run CSV files besides curves.csv that are gathered when present.
+EXTRA_TABLES = ("histograms.csv", "minibatch_spread.csv")
+
+
+class RecordError(NnbenchError):
+    """A run record folder that is missing, incomplete or unreadable."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run's folder with its resolved spec and summary."""
+
+    path: Path
+    run_id: str
+    spec: dict
+    summary: dict
+
+
+def _run_dir(path: str | os.PathLike) -> Path:
+    """A run folder from the folder itself or one of its files (``.../summary.json``)."""
+    path = Path(path)
+    return path.parent if path.suffix in (".json", ".csv") else path
+
+
+def read_record(path: str | os.PathLike) -> RunRecord:
+    """Read ``spec.json`` and ``summary.json`` of the run folder ``path``.
+
+    Raises :class:`RecordError` naming the folder when a file is missing or not JSON.
+    """
+    folder = _run_dir(path)
+    contents = {}
+    for name in ("spec.json", "summary.json"):
+        file = folder / name
+        if not file.is_file():
+            raise RecordError(f"run record {str(folder)!r} has no {name}: the run did not finish; "
+                              "rerun it (snakemake reruns incomplete runs)")
+        try:
+            contents[name] = json.loads(file.read_text())
+        except json.JSONDecodeError as error:
+            raise RecordError(f"run record file {str(file)!r} is not valid JSON ({error}); delete the folder and rerun") from None
+    spec, summary = contents["spec.json"], contents["summary.json"]
+    identifier = summary.get("run_id") or spec.get("run_id") or folder.name
+    return RunRecord(path=folder, run_id=identifier, spec=spec, summary=summary)
+
+
+def run_columns(study: str, record: RunRecord) -> dict[str, Any]:
+    """The run columns of one record (None where a column does not apply to its kind)."""
+    spec = record.spec
+    optimizer = spec.get("optimizer")
+    if isinstance(optimizer, str):
+        optimizer = {"name": optimizer}
+    hidden_sizes = spec.get("hidden_sizes") or []
+    return {
+        "study": study,
+        "run_id": record.run_id,
+        "kind": spec.get("kind", "train"),
+        "dataset": spec.get("dataset"),
+        "seed": spec.get("seed"),
+        "optimizer": optimizer.get("name") if optimizer else None,
+        "lr": optimizer.get("lr") if optimizer else None,
+        "init": spec.get("init"),
+        "activation": spec.get("activation"),
+        "batchnorm": spec.get("batchnorm"),
+        "dropout": spec.get("dropout"),
+        "weight_decay": spec.get("weight_decay"),
+        "batch_size": spec.get("batch_size"),
+        "width": hidden_sizes[0] if hidden_sizes else None,
+        "depth": len(hidden_sizes) if hidden_sizes else None,
+        "n_train": spec.get("n_train"),
+    }
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _default_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give: 0666 less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+class _AtomicText:
+    """A text file written under a temporary name and renamed into place on success."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, self.temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        self.stream = os.fdopen(handle, "w", newline="")
+        return self.stream
+
+    def __exit__(self, kind, value, traceback):
+        self.stream.close()
+        if kind is None:
+            os.chmod(self.temporary, _default_mode())  # mkstemp makes 0600 files; tables are for everyone
+            os.replace(self.temporary, self.path)
+        else:
+            Path(self.temporary).unlink(missing_ok=True)
+        return False
+
+
+def _read_table(path: Path):
+    import pandas as pd
+
+    # round_trip keeps every float exactly as written; layer stays an integer column with gaps
+    dtypes = {"layer": "Int64", "split": "string", "metric": "string"}
+    header = pd.read_csv(path, nrows=0).columns
+    # pandas >= 3 parses floats exactly by default; older versions need round_trip
+    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+    return pd.read_csv(path, dtype={key: value for key, value in dtypes.items() if key in header}, **exact)
+
+
+def _with_run_columns(frame, columns: Mapping[str, Any]):
+    """``frame`` with the run columns prepended.
+
+    A table's own column wins over a run column of the same name: in
+    ``minibatch_spread.csv``, ``batch_size`` is the size of the sampled minibatches,
+    not the training batch size (which runs.csv has).
+    """
+    import pandas as pd
+
+    frame = frame.copy()
+    columns = {name: value for name, value in columns.items() if name not in frame.columns}
+    for position, (name, value) in enumerate(columns.items()):
+        frame.insert(position, name, pd.Series([value] * len(frame), index=frame.index, dtype=object))
+    return frame
+
+
+def _progress(done: int, total: int, study: str) -> None:
+    import sys
+
+    if sys.stderr.isatty():
+        print(f"\raggregate {study}: {done}/{total} runs", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def aggregate_study(study: str, runs: Sequence[str | os.PathLike], out_dir: str | os.PathLike) -> list[Path]:
+    """Write the tables of ``study`` from the run folders ``runs`` into ``out_dir``.
+
+    ``runs`` are run folders (or files inside them) in the order rows should appear; a
+    folder listed twice counts once. Writes ``runs.csv`` and ``curves.csv`` always, and
+    each of :data:`EXTRA_TABLES` that at least one run has. Returns the paths written.
+    Raises :class:`RecordError` when a record is missing or incomplete (before writing).
+    """
+    import pandas as pd
+
+    out_dir = Path(out_dir)
+    records, seen = [], set()
+    for path in runs:
+        record = read_record(path)
+        if record.path.resolve() in seen:
+            continue
+        seen.add(record.path.resolve())
+        records.append(record)
+    for record in records:
+        if not (record.path / "curves.csv").is_file():
+            raise RecordError(f"run record {str(record.path)!r} has no curves.csv; delete the folder and rerun")
+
+    # runs.csv: numeric summary keys in order of first appearance
+    summary_keys: list[str] = []
+    for record in records:
+        for key, value in record.summary.items():
+            if key not in summary_keys and key not in RUN_COLUMNS and _is_number(value):
+                summary_keys.append(key)
+    rows = []
+    for record in records:
+        row = run_columns(study, record)
+        row["status"] = record.summary.get("status")
+        for key in summary_keys:
+            value = record.summary.get(key)
+            row[key] = value if _is_number(value) else None
+        rows.append(row)
+    runs_frame = pd.DataFrame(rows, columns=list(RUN_COLUMNS) + ["status"] + summary_keys)
+    written = []
+    path = out_dir / "runs.csv"
+    with _AtomicText(path) as stream:
+        runs_frame.to_csv(stream, index=False)
+    written.append(path)
+
+    # curves.csv and the extra tables, streamed run by run (they can be large)
+    for name in ("curves.csv",) + EXTRA_TABLES:
+        sources = [record for record in records if (record.path / name).is_file()]
+        if not sources and name != "curves.csv":
+            continue
+        path = out_dir / name
+        with _AtomicText(path) as stream:
+            if not sources:
+                stream.write(",".join(RUN_COLUMNS + CURVE_COLUMNS) + "\n")
+            for index, record in enumerate(sources):
+                frame = _with_run_columns(_read_table(record.path / name), run_columns(study, record))
+                frame.to_csv(stream, index=False, header=index == 0)
+                if name == "curves.csv":
+                    _progress(index + 1, len(sources), study)
+        written.append(path)
+    return written
+
+
+# ---------------------------------------------------------------- tuned choices
+
+
+def _flatten(spec: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in spec.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(_hashable(item) for item in value) if isinstance(value, list) else value
+
+
+def _score(record: RunRecord, metric: str, goal: str) -> float:
+    """The run's metric; a diverged run or a missing value scores worst."""
+    value = record.summary.get(metric)
+    worst = -math.inf if goal == "max" else math.inf
+    if record.summary.get("status") != "ok" or not _is_number(value) or not math.isfinite(value):
+        return worst
+    return float(value)
+
+
+def choose_best(runs: Sequence[str | os.PathLike], key: str, metric: str = "final_validation_acc",
+                goal: str = "max") -> dict[str, Any]:
+    """For each setting of a sweep's other varying keys, the value of ``key`` with the best mean ``metric``.
+
+    ``runs`` are the sweep's run folders. Spec keys (dotted for nested ones, e.g.
+    ``optimizer.name``) whose values differ between runs, other than ``key`` and
+    ``seed``, define the groups. Within a group each value of ``key`` is scored by the
+    mean of ``metric`` over its seeds (a diverged seed scores worst, so an unstable value
+    loses); ties go to the smaller value. Returns a JSON-ready dict
+    ``{key, metric, goal, choices: [{group, value, score, seeds, scores}]}``.
+    """
+    if goal not in ("max", "min"):
+        raise NnbenchError(f"goal {goal!r} is not allowed; allowed: max, min")
+    records = [read_record(path) for path in runs]
+    if not records:
+        raise RecordError(f"no runs to choose {key!r} from")
+    flats = [_flatten({k: v for k, v in record.spec.items() if k != "run_id"}) for record in records]
+    if any(key not in flat for flat in flats):
+        raise NnbenchError(f"key {key!r} is not a key of the sweep's specs; keys: {', '.join(sorted(flats[0]))}")
+    all_keys = sorted({name for flat in flats for name in flat})
+    varying = [name for name in all_keys if name not in (key, "seed")
+               and len({json.dumps(flat.get(name), sort_keys=True) for flat in flats}) > 1]
+    groups: dict[tuple, dict[Any, list[float]]] = {}
+    group_values: dict[tuple, dict[str, Any]] = {}
+    for record, flat in zip(records, flats):
+        group = tuple(_hashable(flat.get(name)) for name in varying)
+        group_values.setdefault(group, {name: flat.get(name) for name in varying})
+        groups.setdefault(group, {}).setdefault(flat[key], []).append(_score(record, metric, goal))
+    choices = []
+    for group, by_value in groups.items():
+        means = {value: sum(scores) / len(scores) for value, scores in by_value.items()}
+        sign = 1.0 if goal == "max" else -1.0
+        best = sorted(means, key=lambda value: (-sign * means[value], value))[0]
+        choices.append({
+            "group": group_values[group],
+            "value": best,
+            "score": _finite_or_none(means[best]),
+            "seeds": len(by_value[best]),
+            "scores": [{"value": value, "score": _finite_or_none(means[value]), "seeds": len(by_value[value])}
+                       for value in sorted(means)],
+        })
+    return {"key": key, "metric": metric, "goal": goal, "group_keys": varying, "choices": choices}
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def write_json(data: Mapping[str, Any], path: str | os.PathLike) -> Path:
+    """Write ``data`` as indented JSON to ``path`` atomically."""
+    path = Path(path)
+    with _AtomicText(path) as stream:
+        stream.write(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    return path
+
+
+def read_json(path: str | os.PathLike) -> dict:
+    """Read a JSON file written by :func:`write_json` (a clear error when it is missing)."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecordError(f"{str(path)!r} does not exist")
+    return json.loads(path.read_text())
+
+
+def study_run_dirs(rows: Iterable[Any], results: str | os.PathLike) -> list[Path]:
+    """The run folders of grid rows under ``results`` (``<results>/runs/<run_id>``)."""
+    return [Path(results) / "runs" / row.run_id for row in rows]

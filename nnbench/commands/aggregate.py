@@ -1,0 +1,95 @@
+"""``nnbench aggregate``: gather run records into a study's tidy tables, or choose tuned values."""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(subparsers) -> None:
+    """Add the ``aggregate`` command."""
+    parser = subparsers.add_parser(
+        "aggregate",
+        help="gather run records into results/<study>/*.csv",
+        description="Write results/<study>/runs.csv and curves.csv (plus histograms.csv and "
+                    "minibatch_spread.csv when the runs have them) from run folders. The runs are "
+                    "either given as RUN folders (or their summary.json files) or taken from "
+                    "--config (every study, or those named with --study). With --choose KEY, instead "
+                    "write the best value of KEY per setting of the sweep's other varying keys "
+                    "(the tuned study's choice) to --out.",
+    )
+    parser.add_argument("runs", nargs="*", metavar="RUN", help="run folders, e.g. results/runs/<run_id>")
+    parser.add_argument("--study", action="append", metavar="S", default=None,
+                        help="study name (the first column of every table); with --config, repeatable")
+    parser.add_argument("--config", metavar="CONFIG", default=None,
+                        help="take each study's runs from this config instead of RUN arguments")
+    parser.add_argument("--results", metavar="DIR", default=None,
+                        help="results folder (default: the config's `results`, else results)")
+    parser.add_argument("--out", metavar="PATH", default=None,
+                        help="output folder (default: <results>/<study>); with --choose, the JSON file")
+    parser.add_argument("--choose", metavar="KEY", default=None,
+                        help="choose the best value of this spec key (e.g. optimizer.lr) from RUN folders")
+    parser.add_argument("--metric", default="final_validation_acc", metavar="M",
+                        help="summary key scoring a run for --choose (default: final_validation_acc)")
+    parser.add_argument("--goal", choices=("max", "min"), default="max", help="maximise or minimise --metric")
+    parser.set_defaults(func=handle)
+
+
+def handle(args) -> int:
+    """Aggregate or choose; bad input raises an NnbenchError (exit 2)."""
+    from pathlib import Path
+
+    from nnbench.aggregate import aggregate_study, choose_best, write_json
+    from nnbench.errors import NnbenchError
+
+    if args.choose:
+        if not args.runs or not args.out:
+            raise NnbenchError("--choose needs RUN folders (the sweep's runs) and --out FILE")
+        choice = choose_best(args.runs, args.choose, metric=args.metric, goal=args.goal)
+        write_json(choice, args.out)
+        for item in choice["choices"]:
+            group = ", ".join(f"{key}={value}" for key, value in item["group"].items()) or "all runs"
+            print(f"{group}: {args.choose}={item['value']} ({args.metric} {item['score']})", file=sys.stdout)
+        return 0
+
+    if args.config:
+        if args.runs:
+            raise NnbenchError("give either RUN folders or --config, not both")
+        return _aggregate_config(args)
+    if not args.study or len(args.study) != 1:
+        raise NnbenchError("--study S (one study name) is required with RUN folders")
+    if not args.runs:
+        raise NnbenchError(f"no RUN folders given for study {args.study[0]!r}; give run folders or --config")
+    study = args.study[0]
+    out = Path(args.out) if args.out else Path(args.results or "results") / study
+    written = aggregate_study(study, args.runs, out)
+    print(f"{study}: {len(set(args.runs))} runs -> {', '.join(str(path) for path in written)}", file=sys.stdout)
+    return 0
+
+
+def _aggregate_config(args) -> int:
+    import json
+    from pathlib import Path
+
+    from nnbench.aggregate import aggregate_study, study_run_dirs
+    from nnbench.errors import NnbenchError
+    from nnbench.grid import expand_study, load_config
+
+    config = load_config(args.config)
+    results = Path(args.results or config["results"])
+    names = args.study or list(config["studies"])
+    if args.out and len(names) > 1:
+        raise NnbenchError("--out needs a single --study")
+    for name in names:
+        choices = None
+        tune = config["studies"].get(name, {}).get("tune")
+        if tune:
+            path = results / name / "choice.json"
+            if not path.is_file():
+                raise NnbenchError(f"study {name!r} is tuned from {tune['from']!r} but {str(path)!r} does not exist; "
+                                   f"run: nnbench aggregate --choose {tune['key']} --out {path} RUN... (or snakemake)")
+            choices = json.loads(path.read_text())
+        rows = expand_study(config, name, choices)
+        out = Path(args.out) if args.out else results / name
+        written = aggregate_study(name, study_run_dirs(rows, results), out)
+        print(f"{name}: {len(rows)} runs -> {', '.join(str(path) for path in written)}", file=sys.stdout)
+    return 0

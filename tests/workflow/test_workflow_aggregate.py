@@ -1,0 +1,116 @@
+"""Aggregation of run records into a study's tidy tables, and the tuned choice."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+import pytest
+from workflow_testing import write_record
+
+from nnbench.aggregate import RUN_COLUMNS, RecordError, aggregate_study, choose_best
+
+TRAIN_SPEC = {"kind": "train", "dataset": "digits", "seed": 0, "optimizer": {"name": "adam", "lr": 0.001, "beta1": 0.9},
+              "init": "he", "activation": "relu", "batchnorm": False, "dropout": 0.0, "weight_decay": 1e-4,
+              "batch_size": 32, "hidden_sizes": [50, 20, 20], "n_train": None}
+SUMMARY = {"status": "ok", "iterations": 10, "final_test_acc": 0.5, "final_train_loss": 0.123456789012345678,
+           "versions": {"python": "3"}, "blas": [{"num_threads": 1}], "threads": 1}
+
+
+def test_tables_have_the_run_columns_then_the_records_values(tmp_path):
+    curves = [(0, 0.0, "minibatch", "loss", "", 2.302585092994046), (5, 0.1111111111111111, "train", "grad_norm", 2, 1e-17),
+              (10, 0.2222222222222222, "test", "accuracy", "", 0.5)]
+    first = write_record(tmp_path / "runs" / "aaaaaaaaaaaa", TRAIN_SPEC, SUMMARY, curves)
+    second = write_record(tmp_path / "runs" / "bbbbbbbbbbbb", {**TRAIN_SPEC, "seed": 1, "init": 0.01},
+                          {**SUMMARY, "status": "diverged", "final_test_acc": None, "extra_count": 3}, curves[:1])
+    written = aggregate_study("optimizers", [first, second / "summary.json"], tmp_path / "out")
+    assert sorted(path.name for path in written) == ["curves.csv", "runs.csv"]
+
+    runs = pd.read_csv(tmp_path / "out" / "runs.csv")
+    assert list(runs.columns[:len(RUN_COLUMNS)]) == list(RUN_COLUMNS)
+    assert list(runs.columns[len(RUN_COLUMNS):]) == ["status", "iterations", "final_test_acc", "final_train_loss",
+                                                     "threads", "extra_count"]
+    row = runs.iloc[0]
+    assert (row["study"], row["run_id"], row["optimizer"], row["lr"], row["width"], row["depth"]) == \
+        ("optimizers", "aaaaaaaaaaaa", "adam", 0.001, 50, 3)
+    assert row["weight_decay"] == 1e-4 and row["final_train_loss"] == SUMMARY["final_train_loss"]  # exact
+    assert list(runs["status"]) == ["ok", "diverged"]
+    assert list(runs["init"].astype(str)) == ["he", "0.01"]
+    assert pd.isna(runs.loc[1, "final_test_acc"]) and pd.isna(runs.loc[0, "extra_count"])
+
+    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+    table = pd.read_csv(tmp_path / "out" / "curves.csv", **exact)
+    assert list(table.columns) == list(RUN_COLUMNS) + ["step", "epoch", "split", "metric", "layer", "value"]
+    assert len(table) == 4 and list(table["run_id"]) == ["aaaaaaaaaaaa"] * 3 + ["bbbbbbbbbbbb"]
+    assert table.loc[1, "value"] == 1e-17 and table.loc[1, "layer"] == 2 and pd.isna(table.loc[0, "layer"])
+    assert table.loc[1, "epoch"] == 0.1111111111111111
+
+
+def test_same_records_give_byte_identical_tables_and_duplicates_count_once(tmp_path):
+    record = write_record(tmp_path / "runs" / "aaaaaaaaaaaa", TRAIN_SPEC, SUMMARY)
+    aggregate_study("s", [record], tmp_path / "one")
+    aggregate_study("s", [record, record / "summary.json"], tmp_path / "two")
+    for name in ("runs.csv", "curves.csv"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    assert not [path for path in (tmp_path / "two").iterdir() if path.name.endswith(".tmp")]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "two" / "runs.csv").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
+
+
+def test_extra_tables_are_gathered_and_their_own_columns_win(tmp_path):
+    spread = (["step", "batch_size", "draws", "mean_loss", "std_loss", "full_loss"],
+              [(0, 1, 100, 2.3, 0.5, 2.31), (0, 2, 100, 2.3, 0.3, 2.31)])
+    histogram = (["layer", "bin_left", "bin_right", "count"], [(1, 0.0, 0.5, 7)])
+    one = write_record(tmp_path / "runs" / "aaaaaaaaaaaa", TRAIN_SPEC, SUMMARY, extra={"minibatch_spread.csv": spread})
+    two = write_record(tmp_path / "runs" / "bbbbbbbbbbbb", {"kind": "activation_histogram", "activation": "tanh",
+                                                           "init": "xavier", "hidden_sizes": [100] * 5, "seed": 3},
+                       {"status": "ok"}, extra={"histograms.csv": histogram})
+    written = aggregate_study("mixed", [one, two], tmp_path / "out")
+    assert sorted(path.name for path in written) == ["curves.csv", "histograms.csv", "minibatch_spread.csv", "runs.csv"]
+    table = pd.read_csv(tmp_path / "out" / "minibatch_spread.csv")
+    assert list(table["batch_size"]) == [1, 2]  # the sampled minibatch size, not the run's training batch size
+    assert list(table.columns[:2]) == ["study", "run_id"] and "mean_loss" in table.columns
+    histograms = pd.read_csv(tmp_path / "out" / "histograms.csv")
+    assert histograms.loc[0, "activation"] == "tanh" and histograms.loc[0, "depth"] == 5
+    assert histograms.loc[0, "count"] == 7 and pd.isna(histograms.loc[0, "dataset"])
+
+
+def test_incomplete_record_fails_before_writing(tmp_path):
+    good = write_record(tmp_path / "runs" / "aaaaaaaaaaaa", TRAIN_SPEC, SUMMARY)
+    broken = write_record(tmp_path / "runs" / "bbbbbbbbbbbb", TRAIN_SPEC, SUMMARY)
+    (broken / "summary.json").unlink()
+    with pytest.raises(RecordError, match="bbbbbbbbbbbb.*no summary.json"):
+        aggregate_study("s", [good, broken], tmp_path / "out")
+    assert not (tmp_path / "out" / "runs.csv").exists()
+
+
+def sweep(tmp_path, scores):
+    """Sweep records: (optimizer, lr, seed) -> (status, final_validation_acc)."""
+    folders = []
+    for index, ((name, lr, seed), (status, accuracy)) in enumerate(scores.items()):
+        spec = {**TRAIN_SPEC, "optimizer": {"name": name, "lr": lr}, "seed": seed, "validation": 100}
+        folders.append(write_record(tmp_path / "runs" / f"{index:012x}", spec,
+                                    {"status": status, "final_validation_acc": accuracy}))
+    return folders
+
+
+def test_choose_best_takes_the_best_mean_over_seeds_per_group(tmp_path):
+    folders = sweep(tmp_path, {
+        ("sgd", 0.01, 0): ("ok", 0.80), ("sgd", 0.01, 1): ("ok", 0.80),
+        ("sgd", 0.1, 0): ("ok", 0.95), ("sgd", 0.1, 1): ("ok", 0.75),   # mean 0.85: best for sgd
+        ("adam", 0.01, 0): ("ok", 0.99), ("adam", 0.01, 1): ("diverged", None),  # a diverged seed loses
+        ("adam", 0.001, 0): ("ok", 0.90), ("adam", 0.001, 1): ("ok", 0.90),
+    })
+    choice = choose_best(folders, "optimizer.lr", metric="final_validation_acc", goal="max")
+    assert choice["group_keys"] == ["optimizer.name"]
+    chosen = {item["group"]["optimizer.name"]: (item["value"], item["seeds"]) for item in choice["choices"]}
+    assert chosen == {"sgd": (0.1, 2), "adam": (0.001, 2)}
+    assert json.loads(json.dumps(choice)) == choice  # JSON-ready (no inf)
+
+
+def test_choose_best_breaks_ties_towards_the_smaller_value_and_can_minimise(tmp_path):
+    folders = sweep(tmp_path, {("sgd", 0.1, 0): ("ok", 0.5), ("sgd", 0.01, 0): ("ok", 0.5), ("sgd", 1.0, 0): ("ok", 0.2)})
+    assert choose_best(folders, "optimizer.lr")["choices"][0]["value"] == 0.01
+    assert choose_best(folders, "optimizer.lr", metric="final_validation_acc", goal="min")["choices"][0]["value"] == 1.0

@@ -1,0 +1,126 @@
+"""The Snakemake workflow: planning, bad configs, the quick study end to end, reruns."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+from workflow_testing import QUICK_CONFIG, REPO, SNAKEFILE, job_counts, snakemake
+
+from nnbench.grid import STUDY_NAMES, expand, load_config
+
+
+def planned_run_ids(output: str) -> set[str]:
+    """run_ids of the `run` jobs in a dry run's output."""
+    return set(re.findall(r"output: results/runs/([0-9a-f]{12})/summary.json", output))
+
+
+def test_dry_run_of_the_default_config_plans_every_study(workdir):
+    result = snakemake(workdir, "-n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    counts = job_counts(result.stdout)
+    rows = expand(load_config(REPO / "config" / "config.yaml"))
+    expected = {row.run_id for row in rows}
+    assert counts["run"] == len(expected)
+    assert planned_run_ids(result.stdout) == expected
+    assert counts["aggregate"] == len(STUDY_NAMES)  # one table set per study, the tuned one included
+    assert counts["choose"] == 1 and counts["data"] == 2 and counts["report"] == 1
+    assert len(list((workdir / "resources" / "specs").glob("*.json"))) == len(expected)
+    assert not (workdir / "results").exists()
+
+
+def test_slurm_profile_plans_the_jobs(workdir):
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    result = snakemake(workdir, "-n", "--profile", str(REPO / "workflow" / "profiles" / "slurm"),
+                       "--configfile", str(QUICK_CONFIG))
+    assert result.returncode == 0, result.stderr[-2000:]
+    counts = job_counts(result.stdout)
+    assert counts["run"] == len({row.run_id for row in expand(load_config(QUICK_CONFIG))})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("studies:\n  optimizers:\n    axes:\n      optimizer.name: [sgd, adamw]\n",
+     "study 'optimizers', key axes.optimizer.name[1]: 'adamw' is not allowed (did you mean 'adam'?)"),
+    ("studies:\n  overfitting_weight_decay:\n    axes:\n      weight_decay: [0, -1e-2]\n",
+     "study 'overfitting_weight_decay', key axes.weight_decay[1]: -0.01 is less than the minimum of 0"),
+    ("studies:\n  weight_init:\n    fixed: {dataset: digits, init: he, int_value: 0.1}\n",
+     "study 'weight_init', key fixed: unknown key 'int_value' (did you mean 'init_value'?)"),
+])
+def test_bad_config_fails_before_any_job(workdir, text, message):
+    (workdir / "bad.yaml").write_text(text)
+    result = snakemake(workdir, "--cores", "1", "--configfile", "bad.yaml")
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert not (workdir / "results").exists() and not (workdir / "resources" / "specs").exists()
+
+
+@pytest.mark.slow
+def test_quick_config_end_to_end_then_nothing_to_do_then_only_new_seeds(workdir):
+    result = snakemake(workdir, "--cores", "2", "--configfile", "config/quick.yaml", timeout=900)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    config = load_config(QUICK_CONFIG)
+    runs = {row.run_id for row in expand(config)}
+    final = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("nnbench: ")]
+    assert final and re.match(r"nnbench: \d+ runs ok, \d+ diverged; report: reports/report.html", final[-1])
+    for name in STUDY_NAMES:
+        assert (workdir / "results" / name / "runs.csv").is_file(), name
+        assert (workdir / "results" / name / "curves.csv").is_file(), name
+    assert (workdir / "results" / "activation_histograms" / "histograms.csv").is_file()
+    assert (workdir / "results" / "minibatch_noise" / "minibatch_spread.csv").is_file()
+    assert (workdir / "reports" / "report.html").is_file()
+    for run_id in runs:
+        summary = json.loads((workdir / "results" / "runs" / run_id / "summary.json").read_text())
+        assert summary["status"] in ("ok", "diverged")
+    tuned = json.loads((workdir / "results" / "optimizers_tuned" / "choice.json").read_text())
+    assert {item["group"]["optimizer.name"] for item in tuned["choices"]} == {"sgd", "adam"}
+
+    again = snakemake(workdir, "-n", "--configfile", "config/quick.yaml")
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+    # one more seed: only the new runs are planned (plus the tables and report that use them)
+    more = yaml.safe_load(QUICK_CONFIG.read_text())
+    more["seeds"] = [0, 1, 2]
+    (workdir / "more.yaml").write_text(yaml.safe_dump(more))
+    planned = snakemake(workdir, "-n", "--configfile", "more.yaml")
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    new_runs = {row.run_id for row in expand(load_config(workdir / "more.yaml"))} - runs
+    assert new_runs and planned_run_ids(planned.stdout) == new_runs
+
+
+def test_killed_workflow_completes_on_rerun_without_corrupt_records(workdir):
+    config = {"datasets": ["digits"], "seeds": [0, 1, 2],
+              "studies": {"optimizers": {"fixed": {"hidden_sizes": [16], "batch_size": 16, "iterations": 40,
+                                                   "diagnostics": []},
+                                         "axes": {"optimizer.name": ["sgd", "adam"]}}}}
+    (workdir / "small.yaml").write_text(yaml.safe_dump(config))
+    target = "results/optimizers/runs.csv"
+    command = [sys.executable, "-m", "snakemake", target, "-s", str(SNAKEFILE), "--directory", str(workdir),
+               "--cores", "1", "--configfile", "small.yaml"]
+    process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    runs = workdir / "results" / "runs"
+    while time.monotonic() < deadline and not list(runs.glob("*/summary.json")) and process.poll() is None:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the workflow and its running job
+    process.wait(timeout=60)
+    assert len(list(runs.glob("*/summary.json"))) < 6, "the workflow finished before it could be killed"
+
+    # the record that finished as the kill came may be flagged incomplete by snakemake: the
+    # workflow's default profile (rerun-incomplete) reruns it instead of stopping
+    result = snakemake(workdir, target, "--cores", "1", "--configfile", "small.yaml",
+                       "--workflow-profile", str(REPO / "workflow" / "profiles" / "default"))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    expected = {row.run_id for row in expand(config)}
+    assert {path.name for path in runs.iterdir()} == expected  # no temporary or duplicate folders
+    for run_id in expected:
+        assert json.loads((runs / run_id / "summary.json").read_text())["run_id"] == run_id
+    table = (workdir / target).read_text().splitlines()
+    assert len(table) == 1 + len(expected)

@@ -1,0 +1,53 @@
+"""Helpers of the workflow tests: repository paths, snakemake runs, hand-made run records."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SNAKEFILE = REPO / "Snakefile"
+DEFAULT_CONFIG = REPO / "config" / "config.yaml"
+QUICK_CONFIG = REPO / "config" / "quick.yaml"
+
+
+def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run snakemake on the repository's Snakefile with ``workdir`` as working directory."""
+    command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir), *args]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=workdir)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a snakemake dry run: rule -> number of jobs."""
+    counts: dict[str, int] = {}
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        if line.strip() == "Job stats:":
+            for row in lines[index + 3:]:
+                parts = row.split()
+                if len(parts) != 2 or not parts[1].isdigit():
+                    break
+                counts[parts[0]] = int(parts[1])
+            break
+    return counts
+
+
+def write_record(folder: Path, spec: dict, summary: dict, curves: list[tuple] | None = None,
+                 extra: dict[str, tuple[list[str], list[tuple]]] | None = None) -> Path:
+    """A hand-made run record folder (the format of docs/ARCHITECTURE.md)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "spec.json").write_text(json.dumps({**spec, "run_id": folder.name}, indent=2))
+    (folder / "summary.json").write_text(json.dumps({"run_id": folder.name, "kind": spec.get("kind", "train"),
+                                                     **summary}, indent=2))
+    rows = curves if curves is not None else [(0, 0.0, "test", "accuracy", "", 0.1)]
+    lines = ["step,epoch,split,metric,layer,value"] + [",".join(repr(v) if isinstance(v, float) else str(v)
+                                                                for v in row) for row in rows]
+    (folder / "curves.csv").write_text("\n".join(lines) + "\n")
+    for name, (columns, table_rows) in (extra or {}).items():
+        body = [",".join(columns)] + [",".join(str(v) for v in row) for row in table_rows]
+        (folder / name).write_text("\n".join(body) + "\n")
+    return folder

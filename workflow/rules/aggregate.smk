@@ -1,0 +1,41 @@
+# Tidy tables per study, and the choice a tuned study makes from its sweep.
+
+
+checkpoint choose:
+    input:
+        tune_source_summaries,
+    output:
+        f"{RESULTS}/{{study}}/choice.json",
+    params:
+        key=tune_setting("key"),
+        metric=tune_setting("metric"),
+        goal=tune_setting("goal"),
+        runs=run_folders,
+    log:
+        f"{LOGS}/choose/{{study}}.log",
+    wildcard_constraints:
+        study="|".join(TUNED) or "a^",
+    conda:
+        "../envs/nnbench.yaml"
+    shell:
+        "nnbench aggregate --choose {params.key} --metric {params.metric} --goal {params.goal}"
+        " --out {output} {params.runs} > {log} 2>&1"
+
+
+rule aggregate:
+    input:
+        study_summaries,
+    output:
+        runs=f"{RESULTS}/{{study}}/runs.csv",
+        curves=f"{RESULTS}/{{study}}/curves.csv",
+    params:
+        out=lambda wildcards: f"{RESULTS}/{wildcards.study}",
+        runs=run_folders,
+    log:
+        f"{LOGS}/aggregate/{{study}}.log",
+    resources:
+        mem_mb=8000,
+    conda:
+        "../envs/nnbench.yaml"
+    shell:
+        "nnbench aggregate --study {wildcards.study} --out {params.out} {params.runs} > {log} 2>&1"
