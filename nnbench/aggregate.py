@@ -4,7 +4,8 @@ Every run is described by the same flattened *run columns* (:data:`RUN_COLUMNS`,
 fixed by docs/ARCHITECTURE.md) whatever the study's axes, so figures can group and
 facet any table the same way:
 
-* ``runs.csv``: run columns, ``status``, then every numeric key of ``summary.json``;
+* ``runs.csv``: run columns, ``status``, the software the run used (``versions_<package>``,
+  ``blas``), then every numeric key of ``summary.json``;
 * ``curves.csv``: run columns + ``step, epoch, split, metric, layer, value``;
 * ``histograms.csv`` / ``minibatch_spread.csv`` when the runs wrote them (run columns
   prepended).
@@ -104,6 +105,22 @@ def run_columns(study: str, record: RunRecord) -> dict[str, Any]:
     }
 
 
+def provenance_columns(summary: Mapping[str, Any]) -> dict[str, str]:
+    """The software a run used, as text columns for the report's provenance section.
+
+    ``versions_<package>`` from the summary's ``versions``, and ``blas``: the BLAS
+    libraries threadpoolctl saw (library, version, kernel), e.g.
+    ``openblas 0.3.31 (Haswell)``.
+    """
+    columns = {f"versions_{name}": str(version) for name, version in (summary.get("versions") or {}).items()}
+    libraries = [info for info in summary.get("blas") or [] if info.get("user_api") == "blas"]
+    if libraries:
+        columns["blas"] = "; ".join(
+            f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')})" for info in libraries
+        )
+    return columns
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -199,15 +216,21 @@ def aggregate_study(study: str, runs: Sequence[str | os.PathLike], out_dir: str 
         for key, value in record.summary.items():
             if key not in summary_keys and key not in RUN_COLUMNS and _is_number(value):
                 summary_keys.append(key)
+    provenance_keys: list[str] = []
+    for record in records:
+        for key in provenance_columns(record.summary):
+            if key not in provenance_keys:
+                provenance_keys.append(key)
     rows = []
     for record in records:
         row = run_columns(study, record)
         row["status"] = record.summary.get("status")
+        row.update(provenance_columns(record.summary))
         for key in summary_keys:
             value = record.summary.get(key)
             row[key] = value if _is_number(value) else None
         rows.append(row)
-    runs_frame = pd.DataFrame(rows, columns=list(RUN_COLUMNS) + ["status"] + summary_keys)
+    runs_frame = pd.DataFrame(rows, columns=list(RUN_COLUMNS) + ["status"] + provenance_keys + summary_keys)
     written = []
     path = out_dir / "runs.csv"
     with _AtomicText(path) as stream:

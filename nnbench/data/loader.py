@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -66,15 +67,35 @@ def to_unit_float(pixels: np.ndarray, max_value: int) -> np.ndarray:
 
 def _digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """scikit-learn's 8x8 digits, split train/test (stratified, fixed seed), pixels / 16."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    x = to_unit_float(bunch.data, 16)
-    y = bunch.target.astype(np.int64)
+    pixels, labels = _read_digits_csv()
+    x = to_unit_float(pixels, 16)
+    y = labels.astype(np.int64)
     test_index = stratified_pick(y, registry.DIGITS_TEST_SIZE, np.random.default_rng(registry.DIGITS_SPLIT_SEED))
     is_test = np.zeros(len(y), dtype=bool)
     is_test[test_index] = True
     return x[~is_test], y[~is_test], x[is_test], y[is_test]
+
+
+def _read_digits_csv() -> tuple[np.ndarray, np.ndarray]:
+    """The pixels and labels of the digits file bundled with scikit-learn.
+
+    Read straight from ``sklearn/datasets/data/digits.csv.gz`` (what ``load_digits``
+    reads): importing scikit-learn would cost every quick-config job most of a second.
+    """
+    import gzip
+    import importlib.util
+
+    package = importlib.util.find_spec("sklearn")
+    locations = list(package.submodule_search_locations or []) if package else []
+    path = Path(locations[0]) / "datasets" / "data" / "digits.csv.gz" if locations else None
+    if path is None or not path.is_file():
+        raise registry.DatasetError(
+            f"dataset 'digits': scikit-learn's bundled file {path or 'sklearn/datasets/data/digits.csv.gz'} "
+            "was not found; install scikit-learn (pip install scikit-learn)"
+        )
+    with gzip.open(path, "rt") as handle:
+        table = np.loadtxt(handle, delimiter=",", dtype=np.uint8)
+    return table[:, :-1], table[:, -1]
 
 
 def stratified_pick(labels: np.ndarray, n_pick: int, rng: np.random.Generator) -> np.ndarray:

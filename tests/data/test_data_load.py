@@ -237,6 +237,25 @@ def test_digits_is_builtin_split_stratified_and_deterministic(clean_env):
     assert not (clean_env / "xdg").exists()  # nothing cached, nothing downloaded
 
 
+def test_digits_are_exactly_scikit_learns_without_importing_it(clean_env):
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    data = load_dataset("digits")
+    bunch = load_digits()
+    x = np.concatenate([data.x_train, data.x_test]) * 16
+    y = np.concatenate([data.y_train, data.y_test])
+    # Same images and labels as load_digits (as sets of rows: the split reorders them).
+    ours = sorted(map(tuple, np.column_stack([x, y]).astype(int).tolist()))
+    theirs = sorted(map(tuple, np.column_stack([bunch.data, bunch.target]).astype(int).tolist()))
+    assert ours == theirs
+    # A digits job must not pay for importing scikit-learn.
+    code = "import sys; from nnbench.data import load_dataset; load_dataset('digits'); print('sklearn' in sys.modules)"
+    assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "False"
+
+
 def test_no_global_random_state_is_used(tiny, tmp_path):
     np.random.seed(0)
     state = np.random.get_state()[1].copy()

@@ -15,7 +15,10 @@ TRAIN_SPEC = {"kind": "train", "dataset": "digits", "seed": 0, "optimizer": {"na
               "init": "he", "activation": "relu", "batchnorm": False, "dropout": 0.0, "weight_decay": 1e-4,
               "batch_size": 32, "hidden_sizes": [50, 20, 20], "n_train": None}
 SUMMARY = {"status": "ok", "iterations": 10, "final_test_acc": 0.5, "final_train_loss": 0.123456789012345678,
-           "versions": {"python": "3"}, "blas": [{"num_threads": 1}], "threads": 1}
+           "versions": {"python": "3.11.7", "numpy": "2.4.6"}, "threads": 1,
+           "blas": [{"user_api": "openmp", "internal_api": "openmp", "num_threads": 2},
+                    {"user_api": "blas", "internal_api": "openblas", "version": "0.3.31", "num_threads": 1,
+                     "architecture": "Haswell"}]}
 
 
 def test_tables_have_the_run_columns_then_the_records_values(tmp_path):
@@ -29,8 +32,12 @@ def test_tables_have_the_run_columns_then_the_records_values(tmp_path):
 
     runs = pd.read_csv(tmp_path / "out" / "runs.csv")
     assert list(runs.columns[:len(RUN_COLUMNS)]) == list(RUN_COLUMNS)
-    assert list(runs.columns[len(RUN_COLUMNS):]) == ["status", "iterations", "final_test_acc", "final_train_loss",
+    assert list(runs.columns[len(RUN_COLUMNS):]) == ["status", "versions_python", "versions_numpy", "blas",
+                                                     "iterations", "final_test_acc", "final_train_loss",
                                                      "threads", "extra_count"]
+    # the software each run used reaches the report's provenance (BLAS libraries only, not OpenMP)
+    assert list(runs["blas"]) == ["openblas 0.3.31 (Haswell)"] * 2
+    assert list(runs["versions_numpy"]) == ["2.4.6"] * 2
     row = runs.iloc[0]
     assert (row["study"], row["run_id"], row["optimizer"], row["lr"], row["width"], row["depth"]) == \
         ("optimizers", "aaaaaaaaaaaa", "adam", 0.001, 50, 3)

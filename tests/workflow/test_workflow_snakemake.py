@@ -114,9 +114,9 @@ def test_killed_workflow_completes_on_rerun_without_corrupt_records(workdir):
     assert len(list(runs.glob("*/summary.json"))) < 6, "the workflow finished before it could be killed"
 
     # the record that finished as the kill came may be flagged incomplete by snakemake: the
-    # workflow's default profile (rerun-incomplete) reruns it instead of stopping
-    result = snakemake(workdir, target, "--cores", "1", "--configfile", "small.yaml",
-                       "--workflow-profile", str(REPO / "workflow" / "profiles" / "default"))
+    # workflow's default profile (profiles/default, found next to the Snakefile without any
+    # flag: rerun-incomplete) reruns it instead of stopping
+    result = snakemake(workdir, target, "--cores", "1", "--configfile", "small.yaml")
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     expected = {row.run_id for row in expand(config)}
     assert {path.name for path in runs.iterdir()} == expected  # no temporary or duplicate folders
