@@ -160,7 +160,7 @@ def _run_train(spec: Mapping[str, Any], *, data_dir, cache_dir, progress: "_Prog
     def epoch_of(step: int) -> float:
         return step * batch_size / n_train
 
-    def evaluate(step: int, full: bool) -> list[tuple]:
+    def evaluate(step: int, full: bool, with_diagnostics: bool = True) -> list[tuple]:
         epoch = epoch_of(step)
         rows = []
         limit = None if full else spec["eval_samples"]
@@ -169,21 +169,19 @@ def _run_train(spec: Mapping[str, Any], *, data_dir, cache_dir, progress: "_Prog
             loss, accuracy = _loss_and_accuracy(net, x[:limit], y[:limit], penalty)
             rows.append((step, epoch, split, "loss", "", loss))
             rows.append((step, epoch, split, "accuracy", "", accuracy))
-        rows.extend(_diagnostic_rows(net, step, epoch, x_diag, y_diag, diagnostics, layer_grad_norms))
+        if with_diagnostics:
+            rows.extend(_diagnostic_rows(net, step, epoch, x_diag, y_diag, diagnostics, layer_grad_norms))
         return rows
 
-    # The final evaluation always uses the full splits; an intermediate one uses the first
-    # eval_samples of each (all when eval_samples is null, so then every one is full).
-    planned_steps = spec["iterations"] or spec["epochs"] * (n_train // batch_size)
-    full_steps: set[int] = set()
+    # Every evaluation in curves.csv uses the first eval_samples of each split (all when
+    # eval_samples is null), so a curve never jumps where the sample changes; the final
+    # metrics of summary.json always use the full splits.
+    curve_is_full = spec["eval_samples"] is None
 
     def on_eval(step: int, epoch: float) -> None:
         step = int(step)
-        full = spec["eval_samples"] is None or step == planned_steps
         with np.errstate(all="ignore"):  # a diverging net evaluates to nan/inf: recorded, not raised
-            evaluations[step] = evaluate(step, full=full)
-        if full:
-            full_steps.add(step)
+            evaluations[step] = evaluate(step, full=curve_is_full)
         if step == 0 and "minibatch_spread" in diagnostics:
             spread_rows.extend(_minibatch_spread(net, 0, x_train, y_train, spread_rng))
         done = step if budget_unit == "iterations" else epoch_of(step)
@@ -200,8 +198,9 @@ def _run_train(spec: Mapping[str, Any], *, data_dir, cache_dir, progress: "_Prog
                        progress=False)
     final_step = int(result.iterations)
     with np.errstate(all="ignore"):
-        if final_step not in full_steps:  # diverged early, or eval_samples limited the last one
-            evaluations[final_step] = evaluate(final_step, full=True)
+        if final_step not in evaluations:  # diverged between two evaluations
+            evaluations[final_step] = evaluate(final_step, full=curve_is_full)
+        final_rows = evaluations[final_step] if curve_is_full else evaluate(final_step, True, False)
         if "minibatch_spread" in diagnostics:
             spread_rows.extend(_minibatch_spread(net, final_step, x_train, y_train, spread_rng))
 
@@ -219,7 +218,7 @@ def _run_train(spec: Mapping[str, Any], *, data_dir, cache_dir, progress: "_Prog
         if row[2] in accuracies and row[3] == "accuracy" and math.isfinite(row[5]):
             accuracies[row[2]].append(row[5])
 
-    final = {(row[2], row[3]): row[5] for row in evaluations[final_step] if row[4] == ""}
+    final = {(row[2], row[3]): row[5] for row in final_rows if row[4] == ""}
     train_seconds = float(result.train_seconds)
     summary: dict[str, Any] = {
         "status": str(result.status),
@@ -235,7 +234,7 @@ def _run_train(spec: Mapping[str, Any], *, data_dir, cache_dir, progress: "_Prog
     for split in splits:
         summary[f"final_{split}_loss"] = final[(split, "loss")]
         summary[f"final_{split}_acc"] = final[(split, "accuracy")]
-        if split != "train":  # best over every evaluation (intermediate ones may use eval_samples)
+        if split != "train":  # best over the evaluations of curves.csv (on eval_samples, if set)
             summary[f"best_{split}_acc"] = max(accuracies[split]) if accuracies[split] else None
     tables = {}
     if "minibatch_spread" in diagnostics:

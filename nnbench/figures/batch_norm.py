@@ -28,6 +28,10 @@ def grid_figure(curves, *, split="train", metric="accuracy"):
             part = stats[(stats["init"] == std) & (stats["batchnorm"] == flag)]
             if len(part):
                 c.plot_band(ax, part, "epoch", _bn_label(flag), c.batchnorm_color(flag))
+            elif flag in set(curves["batchnorm"].map(c.as_bool)):
+                # every seed of this panel diverged (their curves are left out): say so
+                ax.text(0.5, 0.9 if flag else 0.8, f"{_bn_label(flag)}: diverged", transform=ax.transAxes,
+                        ha="center", fontsize=11, color=c.batchnorm_color(flag))
         ax.set_title(f"std {c.fmt_number(std)}", fontsize=13)
         ax.set_ylim(0, 1.02)
         ax.tick_params(labelsize=10)
@@ -35,8 +39,12 @@ def grid_figure(curves, *, split="train", metric="accuracy"):
         ax.axis("off")
     fig.supxlabel("epoch")
     fig.supylabel(f"{split} {metric}")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=2, bbox_to_anchor=(0.5, 1.03))
+    # One entry per line style over all panels: a panel can lack a line (diverged runs).
+    legend = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(list(legend.values()), list(legend), loc="upper center", ncol=2, bbox_to_anchor=(0.5, 1.03))
     fig.tight_layout()
     return fig
 

@@ -148,3 +148,24 @@ def test_bad_results_folder_is_a_clear_error(tmp_path):
     (bad / "runs.csv").write_text("a,b\n1,2\n")
     with pytest.raises(NnbenchError, match="run_id|study"):
         make_all(tmp_path / "bad", tmp_path / "out")
+
+
+def test_batch_norm_grid_names_both_lines_and_marks_panels_where_all_seeds_diverged():
+    import pandas as pd
+
+    from nnbench.figures import batch_norm
+
+    rows = []
+    for std in ("1", "0.01"):
+        for flag in (False, True):
+            if std == "1" and not flag:
+                continue  # every seed without BN diverged at std 1: its curves were left out
+            for seed in (0, 1):
+                for epoch in (0, 1, 2):
+                    rows.append({"init": std, "batchnorm": flag, "seed": seed, "epoch": epoch,
+                                 "split": "train", "metric": "accuracy", "value": 0.1 + 0.2 * epoch + 0.01 * seed})
+    curves = pd.DataFrame(rows)
+    fig = batch_norm.grid_figure(curves)
+    assert [text.get_text() for text in fig.legends[0].get_texts()] == ["with BN", "without BN"]
+    panel_texts = [text.get_text() for ax in fig.axes for text in ax.texts]
+    assert panel_texts == ["without BN: diverged"]
