@@ -29,6 +29,12 @@ def _empty_like_shape(buffer, shape, dtype):
     return buffer
 
 
+def _grad_buffer(grads, key, param):
+    """The reusable gradient array ``grads[key]`` for ``param`` (made on first use)."""
+    buffer = grads[key] = _empty_like_shape(grads.get(key), param.shape, param.dtype)
+    return buffer
+
+
 class _Layer:
     """Base: the work buffers named in ``_transient`` are not copied or pickled
     (``copy.deepcopy(net)`` stays cheap after a large evaluation batch); they are
@@ -73,13 +79,8 @@ class Affine(_Layer):
     def backward(self, dout):
         weight = self.params[self.weight_key]
         bias = self.params[self.bias_key]
-        grads = self.grads
-        d_weight = grads.get(self.weight_key)
-        if d_weight is None or d_weight.shape != weight.shape or d_weight.dtype != weight.dtype:
-            d_weight = grads[self.weight_key] = np.empty_like(weight)
-        d_bias = grads.get(self.bias_key)
-        if d_bias is None or d_bias.shape != bias.shape or d_bias.dtype != bias.dtype:
-            d_bias = grads[self.bias_key] = np.empty_like(bias)
+        d_weight = _grad_buffer(self.grads, self.weight_key, weight)
+        d_bias = _grad_buffer(self.grads, self.bias_key, bias)
         np.matmul(self.x.T, dout, out=d_weight)
         np.sum(dout, axis=0, out=d_bias)
         if not self.need_input_grad:
@@ -285,13 +286,8 @@ class BatchNorm(_Layer):
     def backward(self, dout):
         gamma = self.params[self.gamma_key]
         beta = self.params[self.beta_key]
-        grads = self.grads
-        d_gamma = grads.get(self.gamma_key)
-        if d_gamma is None or d_gamma.shape != gamma.shape or d_gamma.dtype != gamma.dtype:
-            d_gamma = grads[self.gamma_key] = np.empty_like(gamma)
-        d_beta = grads.get(self.beta_key)
-        if d_beta is None or d_beta.shape != beta.shape or d_beta.dtype != beta.dtype:
-            d_beta = grads[self.beta_key] = np.empty_like(beta)
+        d_gamma = _grad_buffer(self.grads, self.gamma_key, gamma)
+        d_beta = _grad_buffer(self.grads, self.beta_key, beta)
         n = dout.shape[0]
         tmp, dx = self._tmp, self._dx
         np.sum(dout, axis=0, out=d_beta)

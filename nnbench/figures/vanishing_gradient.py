@@ -71,10 +71,10 @@ def mean_abs_grad_figure(forward):
     return fig
 
 
-def grad_norm_figure(curves):
-    """Gradient norm per layer (log scale) at the first and last logged step, one band
-    per activation."""
-    rows = curves[(curves["metric"] == "grad_norm")].copy()
+def _per_layer_start_end(curves, metric, *, ylabel, xlabel, log):
+    """``metric`` per layer at the first and last logged step (two panels), one band per
+    activation."""
+    rows = curves[curves["metric"] == metric].copy()
     rows["layer"] = rows["layer"].astype(float)
     first, last = rows["step"].min(), rows["step"].max()
     fig, axes = c.new_figure(1, 2, width=6.5, height=5.0, sharey=True)
@@ -82,32 +82,27 @@ def grad_norm_figure(curves):
         stats = c.mean_interval(rows[rows["step"] == step], ["activation", "layer"], "value")
         c.draw_curves(ax, stats, "activation", color=c.activation_color,
                       label=c.activation_label, order=c.ACTIVATION_ORDER, x="layer")
-        ax.set_yscale("log")
+        if log:
+            ax.set_yscale("log")
         ax.set_title(f"{when} (iteration {int(step)})")
-        ax.set_xlabel("affine layer (1 = input side)")
-    axes[0, 0].set_ylabel("‖dL/dW‖ (log scale)")
+        ax.set_xlabel(xlabel)
+    axes[0, 0].set_ylabel(ylabel)
     c.legend_outside(axes[0, 1])
     fig.tight_layout()
     return fig
+
+
+def grad_norm_figure(curves):
+    """Gradient norm per layer (log scale) at the first and last logged step, one band
+    per activation."""
+    return _per_layer_start_end(curves, "grad_norm", ylabel="‖dL/dW‖ (log scale)",
+                                xlabel="affine layer (1 = input side)", log=True)
 
 
 def dead_units_figure(curves):
     """Fraction of dead units (ReLU output 0 for every diagnostic sample) per layer at the
     first and last logged step."""
-    rows = curves[curves["metric"] == "dead_fraction"].copy()
-    rows["layer"] = rows["layer"].astype(float)
-    first, last = rows["step"].min(), rows["step"].max()
-    fig, axes = c.new_figure(1, 2, width=6.5, height=5.0, sharey=True)
-    for ax, step, when in ((axes[0, 0], first, "start"), (axes[0, 1], last, "end")):
-        stats = c.mean_interval(rows[rows["step"] == step], ["activation", "layer"], "value")
-        c.draw_curves(ax, stats, "activation", color=c.activation_color,
-                      label=c.activation_label, order=c.ACTIVATION_ORDER, x="layer")
-        ax.set_title(f"{when} (iteration {int(step)})")
-        ax.set_xlabel("hidden layer")
-    axes[0, 0].set_ylabel("dead fraction")
-    c.legend_outside(axes[0, 1])
-    fig.tight_layout()
-    return fig
+    return _per_layer_start_end(curves, "dead_fraction", ylabel="dead fraction", xlabel="hidden layer", log=False)
 
 
 def _histograms(results, writer):
