@@ -105,16 +105,47 @@ def sensitivity_stats(runs, metric):
     return stats
 
 
-def lr_sensitivity_figure(runs, *, metric=None, title=""):
-    """Final loss vs learning rate (log axis), one line per optimizer; the chosen lr
-    (lowest mean) is ringed; configurations where every seed diverged are crosses."""
+def best_lrs(stats, metric) -> dict:
+    """optimizer -> the lr with the best mean ``metric`` (highest accuracy, lowest loss;
+    ties to the smaller lr), as the tuned study chooses when no choice file is given."""
+    best = {}
+    maximize = metric.endswith("_acc")
+    for name, part in stats.dropna(subset=["mean"]).groupby("optimizer"):
+        order = part.assign(key=-part["mean"] if maximize else part["mean"]).sort_values(["key", "lr"])
+        best[str(name).lower()] = float(order.iloc[0]["lr"])
+    return best
+
+
+def read_choice(results, dataset):
+    """(metric, {optimizer: lr}) that the tuned study chose for ``dataset`` from the
+    sweep (``optimizers_tuned/choice.json``), or None when it has not run."""
+    import json
+
+    path = results.root / "optimizers_tuned" / "choice.json"
+    if not path.is_file():
+        return None
+    choice = json.loads(path.read_text())
+    chosen = {}
+    for entry in choice.get("choices", []):
+        group = entry.get("group", {})
+        if group.get("dataset", dataset) == dataset and group.get("optimizer.name"):
+            chosen[str(group["optimizer.name"]).lower()] = float(entry["value"])
+    return choice.get("metric"), chosen
+
+
+def lr_sensitivity_figure(runs, *, metric=None, chosen=None, title=""):
+    """Final ``metric`` vs learning rate (log axis), one line per optimizer; the chosen lr
+    (``chosen``: optimizer -> lr, else the best mean) is ringed; configurations where
+    every seed diverged are crosses."""
     import numpy as np
 
     metric = metric or sensitivity_metric(runs)
     stats = sensitivity_stats(runs, metric)
+    chosen = chosen if chosen is not None else best_lrs(stats, metric)
     fig, axes = c.new_figure(width=9.0, height=5.5)
     ax = axes[0, 0]
-    top = np.nanmax(stats["high"].fillna(stats["mean"])) if len(stats) else 1.0
+    is_accuracy = metric.endswith("_acc")
+    top = 1.0 if is_accuracy or not len(stats) else np.nanmax(stats["high"].fillna(stats["mean"]))
     for name in c.ordered(runs["optimizer"], c.OPTIMIZER_ORDER):
         color = c.optimizer_color(name)
         part = stats[stats["optimizer"].str.lower() == name].sort_values("lr")
@@ -124,17 +155,22 @@ def lr_sensitivity_figure(runs, *, metric=None, title=""):
                               (part["high"] - part["mean"]).fillna(0)],
                         color=color, marker="o", capsize=3, linewidth=2,
                         label=c.optimizer_label(name))
-            best = part.loc[part["mean"].idxmin()]
-            ax.scatter([best["lr"]], [best["mean"]], s=250, facecolor="none", edgecolor=color,
+            best = part[np.isclose(part["lr"], chosen.get(name, np.nan))]
+            ax.scatter(best["lr"], best["mean"], s=250, facecolor="none", edgecolor=color,
                        linewidth=2.5, zorder=5)
         all_diverged = runs[(runs["optimizer"].str.lower() == name)].groupby("lr")["status"] \
             .agg(lambda s: bool((s == "diverged").all()))
         for lr in all_diverged[all_diverged].index:
             ax.scatter([lr], [top], marker="x", s=120, color=color, zorder=5)
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_y = not is_accuracy  # losses span decades; accuracies live in [0, 1]
+    if log_y:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(0, 1.05)  # a 2-seed t-interval can reach far outside [0, 1]
     ax.set_xlabel("learning rate (log scale)")
-    ax.set_ylabel(metric.replace("final_", "final ").replace("_", " ") + " (log)")
+    ax.set_ylabel(metric.replace("final_", "final ").replace("_acc", "_accuracy").replace("_", " ")
+                  + (" (log)" if log_y else ""))
     ax.set_title(title)
     c.legend_outside(ax)
     fig.tight_layout()
@@ -288,26 +324,28 @@ def _sweep(results, writer):
     from nnbench.tables import final_metrics_table
 
     runs = results.runs("optimizers_lr_sweep")
-    metric = sensitivity_metric(runs)
     findings = []
     for dataset in c.datasets_of(runs):
         part = runs[runs["dataset"] == dataset]
+        # ring the lrs the tuned study really chose, on the metric it chose them by
+        metric, chosen = read_choice(results, dataset) or (sensitivity_metric(runs), None)
         writer.figure(
-            lr_sensitivity_figure(part, metric=metric,
+            lr_sensitivity_figure(part, metric=metric, chosen=chosen,
                                   title=f"{c.dataset_label(dataset)}: lr sensitivity"),
             f"optimizers_lr_sweep_{c.slug(dataset)}_sensitivity",
             f"{metric.replace('_', ' ')} vs learning rate per optimizer (log grid; the lr is "
             f"chosen on a validation split carved from the training set). {c.describe_setup(part)}."
-            f" Points: mean over seeds; bars: {c.INTERVAL_TEXT}; ringed: the chosen (lowest) lr; "
+            f" Points: mean over seeds; bars: {c.INTERVAL_TEXT}; ringed: the lr the tuned study "
+            "chose (best mean; a diverged seed counts as worst); "
             "crosses at the top: every seed diverged." + c.diverged_note(part),
             "optimizers_lr_sweep")
         stats = sensitivity_stats(part, metric)
         if len(stats):
-            best = stats.loc[stats.groupby("optimizer")["mean"].idxmin()]
-            chosen = ", ".join(f"{c.optimizer_label(r.optimizer)} {c.fmt_number(r.lr)}"
-                               for r in best.itertuples())
-            findings.append(f"{c.dataset_label(dataset)}: learning rates with the lowest mean "
-                            f"{metric.replace('_', ' ')}: {chosen}.")
+            lrs = chosen if chosen is not None else best_lrs(stats, metric)
+            text = ", ".join(f"{c.optimizer_label(name)} {c.fmt_number(lrs[name])}"
+                             for name in c.ordered(list(lrs), c.OPTIMIZER_ORDER))
+            findings.append(f"{c.dataset_label(dataset)}: learning rates chosen by the best mean "
+                            f"{metric.replace('_', ' ')}: {text}.")
     writer.table(final_metrics_table(runs), "optimizers_lr_sweep_final",
                  f"Learning-rate sweep: final metrics per optimizer and lr, mean with "
                  f"{c.INTERVAL_TEXT}. {c.describe_setup(runs)}.", "optimizers_lr_sweep")

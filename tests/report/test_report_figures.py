@@ -169,3 +169,36 @@ def test_batch_norm_grid_names_both_lines_and_marks_panels_where_all_seeds_diver
     assert [text.get_text() for text in fig.legends[0].get_texts()] == ["with BN", "without BN"]
     panel_texts = [text.get_text() for ax in fig.axes for text in ax.texts]
     assert panel_texts == ["without BN: diverged"]
+
+
+def test_lr_sensitivity_rings_the_lr_the_tuned_study_chose(tmp_path):
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    runs = pd.DataFrame({"optimizer": ["sgd"] * 4, "lr": [0.01, 0.01, 0.1, 0.1], "seed": [0, 1, 0, 1],
+                         "status": ["ok"] * 4, "dataset": ["mnist"] * 4,
+                         "final_validation_acc": [0.90, 0.92, 0.95, 0.97]})
+
+    def ringed(fig):
+        from matplotlib.collections import PathCollection
+
+        # the ring is the only scatter (PathCollection) drawn with an unfilled marker
+        rings = [col for col in fig.axes[0].collections
+                 if isinstance(col, PathCollection) and not len(col.get_facecolor())]
+        return [tuple(np.round(point, 9)) for ring in rings for point in np.asarray(ring.get_offsets())]
+
+    # without a choice file: the best mean accuracy (lr 0.1)
+    fig = optimizers.lr_sensitivity_figure(runs, metric="final_validation_acc")
+    assert ringed(fig) == [(0.1, 0.96)]
+    # with the tuned study's choice file, its lr is ringed, whatever the plot's best mean
+    (tmp_path / "optimizers_tuned").mkdir()
+    (tmp_path / "optimizers_tuned" / "choice.json").write_text(json.dumps(
+        {"metric": "final_validation_acc", "choices": [
+            {"group": {"dataset": "mnist", "optimizer.name": "sgd"}, "value": 0.01},
+            {"group": {"dataset": "fashion-mnist", "optimizer.name": "sgd"}, "value": 0.1}]}))
+    metric, chosen = optimizers.read_choice(common.Results(tmp_path), "mnist")
+    assert (metric, chosen) == ("final_validation_acc", {"sgd": 0.01})
+    fig = optimizers.lr_sensitivity_figure(runs, metric=metric, chosen=chosen)
+    assert ringed(fig) == [(0.01, 0.91)]
