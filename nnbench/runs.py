@@ -461,6 +461,11 @@ def _check_replaceable(out: Path) -> None:
     Checked before the run starts, so a long run never fails at the end for a bad path,
     and never deletes user data.
     """
+    cwd = Path.cwd().resolve()
+    if out.resolve() == cwd or out.resolve() in cwd.parents:
+        # replacing it would pull the folder out from under the caller
+        raise RunError(f"--out {str(out)!r} is the current folder or one above it; give a new folder "
+                       "such as results/runs/<name>")
     ancestor = out.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent

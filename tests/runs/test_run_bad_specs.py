@@ -117,6 +117,20 @@ def test_out_that_is_not_a_record_is_never_replaced(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "spec.yaml"]
 
 
+@pytest.mark.parametrize("out", [".", ".."])
+def test_out_that_is_the_current_folder_or_above_is_refused(tmp_path, capsys, monkeypatch, out):
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text("kind: optimizer_path\niterations: 2\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)  # even an empty current folder is never replaced
+    code = main(["run", str(spec_path), "--out", out, "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 2 and "current folder" in captured.err
+    assert empty.is_dir() and not list(empty.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "spec.yaml"]
+
+
 def test_bad_spec_through_the_real_command_line(tmp_path):
     """The installed entry point: exit 2, one line on stderr, no traceback, no folder."""
     spec_path = tmp_path / "spec.yaml"
