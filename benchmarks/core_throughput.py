@@ -247,12 +247,15 @@ def save(rows, environments, out):
 
 
 def measure_native_kernel(repeats, quick):
-    """Rerun the measurement in a child process without OPENBLAS_CORETYPE, so that OpenBLAS
-    picks the CPU's own kernel (the variable must be set before numpy loads OpenBLAS)."""
+    """Rerun the measurement in a child process without OPENBLAS_CORETYPE and
+    OPENBLAS_L2_SIZE, so that OpenBLAS picks the CPU's own kernel and cache size (the
+    variables must be unset before numpy loads OpenBLAS; some machines set both together
+    to work around old OpenBLAS builds)."""
     import subprocess
     import tempfile
 
-    environment = {key: value for key, value in os.environ.items() if key != "OPENBLAS_CORETYPE"}
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     with tempfile.TemporaryDirectory() as folder:
         result_file = Path(folder) / "child.json"
         command = [sys.executable, str(Path(__file__).resolve()), "--repeats", str(repeats),
