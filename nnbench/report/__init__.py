@@ -78,6 +78,27 @@ def _read_manifest(reports_dir: Path) -> dict:
                           "`nnbench figures`") from error
 
 
+def format_duration(seconds: float) -> str:
+    """A compute time people read at a glance: ``42.0 s``, ``12.5 min``, ``3.20 h``."""
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
+
+
+def _processor_name() -> str:
+    """The CPU model (``platform.processor()`` is empty on most Linux systems)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown processor"
+
+
 def _environment_versions() -> dict:
     from importlib import metadata
 
@@ -140,13 +161,12 @@ def _provenance(results_dir: Path, config_path: Path | None, manifest: dict) -> 
         "counts": counts,
         "total_runs": sum(c["runs"] for c in counts),
         "diverged": diverged,
-        "wall_hours": wall / 3600.0,
-        "train_hours": train / 3600.0,
+        "wall_time": format_duration(wall),
+        "train_time": format_duration(train),
         "recorded": {k: ", ".join(sorted(v)) for k, v in sorted(recorded.items())},
         "versions": _environment_versions(),
         "blas": _environment_blas(),
-        "machine": f"{platform.platform()}; {platform.machine()}; "
-                   f"{platform.processor() or 'unknown processor'}",
+        "machine": f"{platform.platform()}; {platform.machine()}; {_processor_name()}",
         "python": sys.version.split()[0],
         "config_path": str(config_path) if config_path else "",
         "config_text": config_text,

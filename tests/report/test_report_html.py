@@ -152,3 +152,11 @@ def test_cli_figures_and_report(tmp_path, capsys):
     assert main(["report", "--results", str(tmp_path / "results"), "--reports",
                  str(tmp_path / "reports"), "--config", str(tmp_path / "nope.yaml")]) == 2
     assert "nope.yaml" in capsys.readouterr().err
+
+
+def test_compute_time_is_shown_in_a_readable_unit():
+    from nnbench.report import format_duration
+
+    assert format_duration(42.04) == "42.0 s"
+    assert format_duration(1269.7) == "21.2 min"
+    assert format_duration(4 * 3600) == "4.00 h"
