@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,7 +63,7 @@ def test_bad_config_fails_before_any_job(workdir, text, message):
 
 
 @pytest.mark.slow
-def test_quick_config_end_to_end_then_nothing_to_do_then_only_new_seeds(workdir):
+def test_quick_config_end_to_end_then_nothing_to_do_then_only_new_seeds(workdir, request):
     result = snakemake(workdir, "--cores", "2", "--configfile", "config/quick.yaml", timeout=900)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     config = load_config(QUICK_CONFIG)
@@ -75,6 +76,14 @@ def test_quick_config_end_to_end_then_nothing_to_do_then_only_new_seeds(workdir)
     assert (workdir / "results" / "activation_histograms" / "histograms.csv").is_file()
     assert (workdir / "results" / "minibatch_noise" / "minibatch_spread.csv").is_file()
     assert (workdir / "reports" / "report.html").is_file()
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        # the quick report, as the workflow rendered it, opens offline with every image decoded
+        open_in_chromium = request.getfixturevalue("open_in_chromium")
+        attributes, console = open_in_chromium(workdir / "reports" / "report.html")
+        manifest = json.loads((workdir / "reports" / "manifest.json").read_text())
+        assert int(attributes["data-images-total"]) == len(manifest["figures"]) > 0
+        assert attributes["data-images-ok"] == attributes["data-images-total"]
+        assert attributes["data-errors"] == "0" and console == []
     for run_id in runs:
         summary = json.loads((workdir / "results" / "runs" / run_id / "summary.json").read_text())
         assert summary["status"] in ("ok", "diverged")

@@ -1,0 +1,73 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+# Test-only probe injected into a copy of a page (the report itself has no script): it
+# records load errors and, after the load event, the decoded images on <body>.
+PROBE = """<script>
+window.__errors = [];
+window.addEventListener("error", function (e) {
+  window.__errors.push(String(e.message || (e.target && e.target.tagName) || "error"));
+}, true);
+window.addEventListener("load", function () {
+  var images = Array.prototype.slice.call(document.images);
+  var ok = images.filter(function (i) { return i.complete && i.naturalWidth > 0; });
+  document.body.setAttribute("data-images-total", String(images.length));
+  document.body.setAttribute("data-images-ok", String(ok.length));
+  document.body.setAttribute("data-errors", String(window.__errors.length));
+});
+</script>"""
+
+# As root, without a network: no sandbox, and nothing that phones home.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def open_in_chromium(tmp_path):
+    """``open(html_path) -> (body data attributes, console error lines)``: headless
+    Chromium loads a probed copy of the page from disk (``file://``). Skips the test when
+    no ``chromium`` binary is installed (CI installs Debian's)."""
+    if CHROMIUM is None:
+        pytest.skip("no chromium binary (apt-get install chromium)")
+
+    def open_page(html_path):
+        probed = tmp_path / f"probed_{html_path.name}"
+        probed.write_text(html_path.read_text(encoding="utf-8").replace("<head>", "<head>\n" + PROBE, 1),
+                          encoding="utf-8")
+        result = subprocess.run(
+            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr",
+             "--v=0", "--virtual-time-budget=10000", "--dump-dom", probed.as_uri()],
+            capture_output=True, text=True, timeout=60)
+        body = re.search(r"<body[^>]*>", result.stdout)
+        assert body, result.stderr[-2000:]
+        attributes = dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', body.group(0)))
+        console = [line for line in result.stderr.splitlines()
+                   if "CONSOLE" in line or "Uncaught" in line or "net::ERR" in line]
+        return attributes, console
+
+    return open_page
+
+
+@pytest.fixture
+def chromium_screenshot(tmp_path):
+    """``shoot(html_path) -> png path``: a 1280 x 2000 screenshot of the page."""
+    if CHROMIUM is None:
+        pytest.skip("no chromium binary (apt-get install chromium)")
+
+    def shoot(html_path):
+        shot = tmp_path / f"{html_path.stem}.png"
+        subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}",
+                        "--window-size=1280,2000", f"--screenshot={shot}", html_path.as_uri()],
+                       capture_output=True, timeout=60)
+        return shot
+
+    return shoot
