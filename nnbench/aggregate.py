@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from nnbench.errors import NnbenchError
+from nnbench.files import atomic_open
 
 __all__ = ["RecordError", "RUN_COLUMNS", "CURVE_COLUMNS", "EXTRA_TABLES", "RunRecord", "run_columns",
            "read_record", "aggregate_study", "choose_best", "write_json"]
@@ -125,35 +125,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _default_mode() -> int:
-    """The mode a plain ``open(path, "w")`` would give: 0666 less the umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-class _AtomicText:
-    """A text file written under a temporary name and renamed into place on success."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, self.temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        self.stream = os.fdopen(handle, "w", newline="")
-        return self.stream
-
-    def __exit__(self, kind, value, traceback):
-        self.stream.close()
-        if kind is None:
-            os.chmod(self.temporary, _default_mode())  # mkstemp makes 0600 files; tables are for everyone
-            os.replace(self.temporary, self.path)
-        else:
-            Path(self.temporary).unlink(missing_ok=True)
-        return False
-
-
 def _read_table(path: Path):
     import pandas as pd
 
@@ -233,7 +204,7 @@ def aggregate_study(study: str, runs: Sequence[str | os.PathLike], out_dir: str 
     runs_frame = pd.DataFrame(rows, columns=list(RUN_COLUMNS) + ["status"] + provenance_keys + summary_keys)
     written = []
     path = out_dir / "runs.csv"
-    with _AtomicText(path) as stream:
+    with atomic_open(path, newline="") as stream:
         runs_frame.to_csv(stream, index=False)
     written.append(path)
 
@@ -243,7 +214,7 @@ def aggregate_study(study: str, runs: Sequence[str | os.PathLike], out_dir: str 
         if not sources and name != "curves.csv":
             continue
         path = out_dir / name
-        with _AtomicText(path) as stream:
+        with atomic_open(path, newline="") as stream:
             if not sources:
                 stream.write(",".join(RUN_COLUMNS + CURVE_COLUMNS) + "\n")
             for index, record in enumerate(sources):
@@ -332,7 +303,7 @@ def _finite_or_none(value: float) -> float | None:
 def write_json(data: Mapping[str, Any], path: str | os.PathLike) -> Path:
     """Write ``data`` as indented JSON to ``path`` atomically."""
     path = Path(path)
-    with _AtomicText(path) as stream:
+    with atomic_open(path, newline="") as stream:
         stream.write(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
     return path
 

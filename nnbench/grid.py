@@ -29,12 +29,12 @@ import itertools
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from nnbench.errors import NnbenchError, closest
+from nnbench.files import atomic_open
 
 __all__ = [
     "ConfigError", "GridRow", "STUDY_NAMES", "SCHEMA_PATH", "load_config", "prepare_config",
@@ -471,22 +471,12 @@ def write_specs(runs: Mapping[str, Mapping[str, Any]], directory: str | os.PathL
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    umask = os.umask(0)
-    os.umask(umask)
-    mode = 0o666 & ~umask
     for identifier, spec in runs.items():
         path = directory / f"{identifier}.json"
         if path.exists():
             continue
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{identifier}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w") as stream:
-                stream.write(spec_text(spec))
-            os.chmod(temporary, mode)  # mkstemp makes 0600 files
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_open(path) as stream:
+            stream.write(spec_text(spec))
         written.append(path)
     return written
 

@@ -76,8 +76,12 @@ class Optimizer:
     def update(self, params, grads):
         """Update every array of ``params`` in place from ``grads`` (same keys)."""
         self.steps += 1
+        self._start_step()
         for key, param in params.items():
             self._update_one(key, param, grads[key])
+
+    def _start_step(self):
+        """Per-step work shared by all parameters (after ``steps`` is incremented)."""
 
     def _update_one(self, key, param, grad):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -254,14 +258,10 @@ class Adam(SGD):
     defaults = {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
     ranges = {"lr": _LR, "beta1": _UNIT, "beta2": _UNIT, "eps": _EPS}
 
-    def update(self, params, grads):
-        """Update every array of ``params`` in place from ``grads`` (same keys)."""
-        self.steps += 1
+    def _start_step(self):
         # Bias corrections are scalars, computed once per step in float64.
         self._m_correction = 1.0 / (1.0 - self.beta1**self.steps)
         self._v_correction = 1.0 / (1.0 - self.beta2**self.steps)
-        for key, param in params.items():
-            self._update_one(key, param, grads[key])
 
     def _update_one(self, key, param, grad):
         first, second = self._buffers(key, param, 2)

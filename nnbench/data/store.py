@@ -33,6 +33,7 @@ import numpy as np
 
 from nnbench.data.idx import DatasetFileError, content_sha256, fix_hint, read_verified
 from nnbench.data.registry import DatasetError, IdxFile, RemoteDataset
+from nnbench.files import atomic_open
 
 ENV_DATA = "NNBENCH_DATA"
 ENV_CACHE = "NNBENCH_CACHE"
@@ -190,18 +191,9 @@ def remove_stale_temp_files(cache_folder: Path) -> None:
 
 def atomic_write(path: Path, write) -> None:
     """Create ``path`` by ``write(binary_file)`` into a temporary sibling, then rename it."""
-    fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600; the cache may be shared
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
+    # 0644: the cache may be shared; TMP_PREFIX: a killed writer's leftovers get cleaned up
+    with atomic_open(path, "wb", prefix=TMP_PREFIX, file_mode=0o644, fsync=True) as out:
+        write(out)
 
 
 def _stream_url(url: str, out, label: str) -> None:

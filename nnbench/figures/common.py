@@ -8,12 +8,12 @@ importing :mod:`nnbench.figures` stays cheap.
 from __future__ import annotations
 
 import math
-import os
 import re
 import zlib
 from pathlib import Path
 
 from nnbench.errors import NnbenchError
+from nnbench.files import atomic_open
 
 INTERVAL_TEXT = "95% t-interval of the mean over seeds"
 BOOK_LABEL = "book, one unseeded run"
@@ -408,10 +408,8 @@ def setup_matplotlib():
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary sibling and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    with atomic_open(path, "wb") as stream:
+        stream.write(data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
