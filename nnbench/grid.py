@@ -16,7 +16,7 @@ A config (``config/config.yaml``) declares ``studies:``; each study is
   :func:`nnbench.aggregate.choose_best`).
 
 :func:`prepare_config` turns numbers that YAML 1.1 reads as strings (``1e-4``) into
-numbers, validates the config against ``workflow/schemas/config.schema.yaml`` and fills
+numbers, validates the config against ``nnbench/schemas/config.schema.yaml`` (shipped with the package) and fills
 in the defaults; :func:`expand` resolves every run spec with
 :func:`nnbench.spec.resolve_spec`, so a bad config fails before any job runs, with a
 message naming the study and the key.
@@ -56,7 +56,7 @@ STUDY_NAMES = (
 )
 
 #: The JSON schema the workflow validates against (the single source of the config's form).
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 
 # A number as YAML 1.2 would read it; YAML 1.1 (PyYAML) leaves `1e-4` or `1E5` a string.
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
@@ -111,8 +111,8 @@ def load_schema() -> dict:
     import yaml
 
     if not SCHEMA_PATH.is_file():
-        raise ConfigError(f"config schema {str(SCHEMA_PATH)!r} not found; nnbench's workflow files must sit next to the package "
-                          "(run from a checkout of the repository)")
+        raise ConfigError(f"config schema {str(SCHEMA_PATH)!r} not found; the nnbench installation is incomplete "
+                          "(reinstall the package)")
     return yaml.safe_load(SCHEMA_PATH.read_text())
 
 

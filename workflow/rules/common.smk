@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 import nnbench.grid as grid
 
@@ -21,13 +21,13 @@ if "studies" not in config:
 
     config = {**yaml.safe_load(DEFAULT_CONFIGFILE.read_text()), **config}
 
-# Numbers YAML 1.1 reads as strings (1e-4) become numbers; the schema check names the
-# study and key of a bad value; the defaults are filled in.
+# Numbers YAML 1.1 reads as strings (1e-4) become numbers; the package's schema
+# (nnbench/schemas/config.schema.yaml) is checked once, naming the study and key of a
+# bad value; the defaults are filled in.
 try:
     CONFIG = grid.prepare_config(config)
 except grid.ConfigError as error:
     raise WorkflowError(str(error)) from None
-validate(CONFIG, schema="../schemas/config.schema.yaml")
 STUDIES = list(CONFIG["studies"])
 TUNED = grid.tuned_studies(CONFIG)
 

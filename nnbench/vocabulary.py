@@ -1,0 +1,101 @@
+"""nnbench's vocabulary: every name a user writes and every column a file holds, once.
+
+Base layer: imports nothing from nnbench, so every stage (core, data, spec, grid, runs,
+aggregate, figures, report) and the config schema can read its names from here. The
+core keeps the name -> implementation maps (``nnbench.core.OPTIMIZERS`` ...); tests
+check that their keys equal these tuples, and that the schema's enumerations equal them.
+
+Tuples are in *display order*: the order of legends, table rows and report sections.
+"""
+
+from __future__ import annotations
+
+# ------------------------------------------------------------------ names users write
+
+DATASETS = ("mnist", "fashion-mnist", "digits")
+DTYPES = ("float32", "float64")
+RUN_KINDS = ("train", "optimizer_path", "activation_histogram")
+#: Built-in optimizers (a user's own is named by import path, ``package.module:Class``).
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+#: Named initializers; a positive number is also an init (the std).
+INITIALIZERS = ("he", "xavier", "glorot", "constant")
+DIAGNOSTICS = ("grad_norms", "activations", "dead_units", "distinct_units", "minibatch_spread")
+
+#: The studies of STUDY.md, in the report's (the lecture's) order.
+STUDIES = (
+    "optimizer_paths", "optimizers", "optimizers_lr_sweep", "optimizers_tuned",
+    "activation_histograms", "weight_init", "vanishing_gradient", "minibatch_noise",
+    "batch_size", "batch_norm", "overfitting_weight_decay", "overfitting_dropout",
+    "overfitting_capacity", "factorial",
+)
+
+#: Names people write for a spec key -> the key (dotted where it is nested), for
+#: "did you mean" hints in specs and configs alike.
+KEY_ALIASES = {
+    "learning_rate": "optimizer.lr", "lr": "optimizer.lr", "momentum": "optimizer.momentum",
+    "lambda": "weight_decay", "lamda": "weight_decay", "l2": "weight_decay", "wd": "weight_decay",
+    "weight_init": "init", "initializer": "init", "std": "init",
+    "bn": "batchnorm", "batch_norm": "batchnorm",
+    "width": "hidden_sizes", "depth": "hidden_sizes", "layers": "hidden_sizes",
+}
+
+# ------------------------------------------------------------------ display labels
+
+DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "digits (8x8)"}
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
+                    "rmsprop": "RMSprop", "adadelta": "Adadelta", "adam": "Adam"}
+ACTIVATION_LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU"}
+INIT_LABELS = {"constant": "equal (constant)", "xavier": "Xavier √(1/n)",
+               "glorot": "Glorot √(2/(n_in+n_out))", "he": "He √(2/n)"}
+#: Input size per dataset (for describing the network in captions).
+INPUT_SIZES = {"mnist": 784, "fashion-mnist": 784, "digits": 64}
+
+# ------------------------------------------------------------------ study 1 facts
+
+#: The book's learning rates for the optimizer paths; other optimizers use their own default.
+PATH_LEARNING_RATES = {"sgd": 0.95, "momentum": 0.1, "adagrad": 1.5, "adam": 0.3}
+PATH_START = (-7.0, 2.0)
+PATH_ITERATIONS = 30
+
+
+def path_objective(x, y):
+    """Study 1's test function f(x, y) = x²/20 + y² (numbers or arrays)."""
+    return x * x / 20.0 + y * y
+
+
+def path_gradient(x, y):
+    """(df/dx, df/dy) of :func:`path_objective`."""
+    return x / 10.0, 2.0 * y
+
+# ------------------------------------------------------------------ file formats
+
+# A run record (one folder per run, docs/ARCHITECTURE.md "Run record").
+SPEC_FILE = "spec.json"
+CURVES_FILE = "curves.csv"
+SUMMARY_FILE = "summary.json"
+HISTOGRAMS_FILE = "histograms.csv"
+MINIBATCH_SPREAD_FILE = "minibatch_spread.csv"
+#: Per-run tables besides curves.csv, gathered by aggregation when present.
+EXTRA_TABLES = (HISTOGRAMS_FILE, MINIBATCH_SPREAD_FILE)
+RECORD_FILES = (SPEC_FILE, CURVES_FILE, SUMMARY_FILE) + EXTRA_TABLES
+
+CURVES_COLUMNS = ("step", "epoch", "split", "metric", "layer", "value")
+HISTOGRAM_COLUMNS = ("layer", "bin_left", "bin_right", "count")
+MINIBATCH_SPREAD_COLUMNS = ("step", "batch_size", "draws", "mean_loss", "std_loss", "full_loss")
+
+# Aggregated tables (results/<study>/).
+RUNS_TABLE = "runs.csv"
+CURVES_TABLE = "curves.csv"
+#: A tuned study's choice (results/<study>/choice.json).
+CHOICE_FILE = "choice.json"
+
+#: The flattened description of a run: the first columns of every aggregated table.
+RUN_COLUMNS = ("study", "run_id", "kind", "dataset", "seed", "optimizer", "lr", "init", "activation",
+               "batchnorm", "dropout", "weight_decay", "batch_size", "width", "depth", "n_train")
+#: Run columns that describe a configuration (what may vary between the arms of a study).
+CONFIG_COLUMNS = ("dataset", "optimizer", "lr", "init", "activation", "batchnorm", "dropout",
+                  "weight_decay", "batch_size", "width", "depth", "n_train")
+#: Columns read as text (never parsed as numbers) when a table is loaded.
+STRING_COLUMNS = ("study", "run_id", "kind", "dataset", "optimizer", "init", "activation",
+                  "split", "metric", "status")

@@ -1,0 +1,61 @@
+"""The vocabulary is the one home of every name: the core's maps and the config schema
+must list exactly its names."""
+
+import yaml
+
+from nnbench import vocabulary
+from nnbench.grid import SCHEMA_PATH
+
+
+def _schema():
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def test_core_registries_use_the_vocabulary_names():
+    from nnbench.core import ACTIVATIONS, INITIALIZERS, OPTIMIZERS
+    from nnbench.core.network import DTYPES
+
+    assert set(OPTIMIZERS) == set(vocabulary.OPTIMIZERS)
+    assert set(ACTIVATIONS) == set(vocabulary.ACTIVATIONS)
+    assert set(INITIALIZERS) == set(vocabulary.INITIALIZERS)
+    assert set(DTYPES) == set(vocabulary.DTYPES)
+
+
+def test_data_registry_uses_the_vocabulary_names():
+    from nnbench.data import DATASETS
+
+    assert tuple(DATASETS) == vocabulary.DATASETS
+
+
+def test_schema_enumerations_equal_the_vocabulary():
+    values = _schema()["$defs"]["value"]
+    assert values["kind"]["enum"] == list(vocabulary.RUN_KINDS)
+    assert values["dataset"]["enum"] == list(vocabulary.DATASETS)
+    assert set(values["activation"]["enum"]) == set(vocabulary.ACTIVATIONS)
+    assert set(values["optimizer_name"]["enum"]) == set(vocabulary.OPTIMIZERS)
+    assert set(values["diagnostics"]["items"]["enum"]) == set(vocabulary.DIAGNOSTICS)
+    named_inits = values["init"]["anyOf"][0]["enum"]
+    assert set(named_inits) == set(vocabulary.INITIALIZERS)
+
+
+def test_every_label_table_covers_its_names():
+    assert set(vocabulary.OPTIMIZER_LABELS) == set(vocabulary.OPTIMIZERS)
+    assert set(vocabulary.ACTIVATION_LABELS) == set(vocabulary.ACTIVATIONS)
+    assert set(vocabulary.DATASET_LABELS) == set(vocabulary.DATASETS)
+    assert set(vocabulary.INPUT_SIZES) == set(vocabulary.DATASETS)
+
+
+def test_aliases_point_at_real_keys():
+    from nnbench.spec import SPEC_KEYS
+
+    for alias, key in vocabulary.KEY_ALIASES.items():
+        assert key.split(".")[0] in SPEC_KEYS, (alias, key)
+        assert alias not in SPEC_KEYS
+
+
+def test_path_gradient_is_the_objectives_derivative():
+    x, y, h = -3.0, 1.5, 1e-6
+    gx, gy = vocabulary.path_gradient(x, y)
+    f = vocabulary.path_objective
+    assert abs(gx - (f(x + h, y) - f(x - h, y)) / (2 * h)) < 1e-6
+    assert abs(gy - (f(x, y + h) - f(x, y - h)) / (2 * h)) < 1e-6
