@@ -103,16 +103,33 @@ def test_spec_error_is_a_value_error_naming_the_key():
     assert isinstance(caught.value, ValueError)
 
 
-def test_spec_names_agree_with_the_data_and_core_modules():
-    """spec may not import nnbench.data (the data flow), so it keeps its own copy of the names."""
+def test_every_core_name_resolves():
+    """The spec checks names against the vocabulary; every name the core implements is accepted."""
     from nnbench.core import ACTIVATIONS, INITIALIZERS, OPTIMIZERS
-    from nnbench.data import DATASETS
-    from nnbench.spec import DATASETS as SPEC_DATASETS
 
-    assert tuple(SPEC_DATASETS) == tuple(DATASETS)
     for name in OPTIMIZERS:
         assert resolve_spec({"dataset": "digits", "optimizer": name})["optimizer"]["name"] == name
     for name in ACTIVATIONS:
         assert resolve_spec({"dataset": "digits", "activation": name})["activation"] == name
     for name in INITIALIZERS:
         assert resolve_spec({"dataset": "digits", "init": name})["init"] == name
+
+
+def test_a_key_that_lives_in_the_optimizer_is_hinted_in_spec_form():
+    with pytest.raises(SpecError, match=r"unknown spec key 'lr' \(did you mean 'optimizer: \{name: \.\.\., lr: \.\.\.\}'\?\)"):
+        resolve_spec({"dataset": "digits", "lr": 0.1})
+    with pytest.raises(SpecError, match=r"unknown spec key 'lambda' \(did you mean 'weight_decay'\?\)"):
+        resolve_spec({"dataset": "digits", "lambda": 0.1})
+
+
+def test_the_registry_has_every_kind_and_estimates_its_runtime():
+    from nnbench import vocabulary
+    from nnbench.runkinds import RUN_KINDS, estimate_minutes
+
+    assert tuple(RUN_KINDS) == vocabulary.RUN_KINDS
+    for name, kind in RUN_KINDS.items():
+        assert kind.defaults["kind"] == name
+    small = resolve_spec({"dataset": "digits", "iterations": 100})
+    big = resolve_spec({"dataset": "mnist", "epochs": 300, "hidden_sizes": [1000]})
+    assert 10 <= estimate_minutes(small) < estimate_minutes(big)
+    assert estimate_minutes(resolve_spec({"kind": "optimizer_path"})) == 5

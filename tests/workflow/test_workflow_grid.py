@@ -160,7 +160,7 @@ def test_tuned_study_without_a_matching_choice_fails_clearly():
     ({"fixed": NET, "axes": {"seed": [1, 2]}}, r"unknown key 'seed' \(list seeds under the study's `seeds:`\)"),
     ({"fixed": NET, "paired": {"activation": ["relu", "tanh"], "init": ["he"]}}, r"paired lists must have the same length"),
     ({"fixed": {**NET, "optimizer": {"name": "adam", "betta1": 0.9}}},
-     r"study 'optimizers' \(run dataset=digits, seed=0\): .*unknown hyperparameter 'betta1' for adam \(did you mean 'beta1'\?\)"),
+     r"study 'optimizers' \(run dataset=digits, seed=0\): .*unknown adam hyperparameter 'betta1' \(did you mean 'beta1'\?\)"),
     ({"fixed": {**NET, "dropout": 1.0}}, r"study 'optimizers', key fixed.dropout: 1.0"),
 ])
 def test_bad_study_fails_naming_the_study_and_key(study, pattern):
