@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
 from nnbench.errors import NnbenchError
-from nnbench.vocabulary import CURVES_COLUMNS, CURVES_FILE, RECORD_FILES, SPEC_FILE, SUMMARY_FILE
+from nnbench.vocabulary import CURVES_COLUMNS, CURVES_FILE, RECORD_FILES, RUNS_FOLDER, SPEC_FILE, SUMMARY_FILE
 
 __all__ = ["CurveRow", "Record", "RunRecord", "RecordError", "RunError", "write_record", "read_record",
-           "check_replaceable", "spec_file_text", "json_safe", "csv_text"]
+           "read_summary", "run_folder", "record_folder", "check_replaceable", "spec_file_text", "json_safe",
+           "csv_text"]
 
 
 class RunError(NnbenchError):
@@ -169,6 +170,11 @@ def _replace_folder(temporary: Path, out: Path) -> None:
 
 
 # ---------------------------------------------------------------- reading
+
+
+def run_folder(results: str | os.PathLike, run_id: str) -> Path:
+    """Where the record of run ``run_id`` lives under the results folder."""
+    return Path(results) / RUNS_FOLDER / run_id
 
 
 def record_folder(path: str | os.PathLike) -> Path:
