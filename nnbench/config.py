@@ -31,10 +31,10 @@ from typing import Any, Iterable, Mapping
 
 from nnbench.errors import NnbenchError
 from nnbench.files import atomic_open
-from nnbench.validation import unknown_name_error
-from nnbench.vocabulary import KEY_ALIASES, STUDIES
+from nnbench.validation import coerce_number, unknown_name_error
+from nnbench.vocabulary import KEY_ALIASES
 
-__all__ = ["ConfigError", "STUDY_NAMES", "SCHEMA_PATH", "load_config", "load_schema", "prepare_config",
+__all__ = ["ConfigError", "SCHEMA_PATH", "load_config", "load_schema", "prepare_config",
            "validate_config", "coerce_numbers", "tuned_studies", "write_effective_config"]
 
 
@@ -42,15 +42,12 @@ class ConfigError(NnbenchError):
     """A study config with an unknown key, a bad value or a study that cannot be expanded."""
 
 
-#: The studies of STUDY.md, in the report's order (the vocabulary's).
-STUDY_NAMES = STUDIES
-
 #: The JSON schema the config is validated against (the single source of the config's form).
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 
 # A number as YAML 1.2 would read it; YAML 1.1 (PyYAML) leaves `1e-4` or `1E5` a string.
+# (Only these: a name such as `infinity` or `1_000` stays text.)
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
 
 # Keys that are not spec keys but have a home elsewhere in a study.
 _ADVICE = {"dataset": "list datasets under the study's `datasets:`",
@@ -72,8 +69,7 @@ def coerce_numbers(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [coerce_numbers(item) for item in value]
     if isinstance(value, str) and _NUMBER.match(value.strip()):
-        text = value.strip()
-        return int(text) if _INTEGER.match(text) else float(text)
+        return coerce_number("config value", value, ConfigError)
     return value
 
 

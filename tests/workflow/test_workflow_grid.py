@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 from nnbench.choice import GroupChoice, TunedChoice
-from nnbench.config import STUDY_NAMES, ConfigError, coerce_numbers, load_config, prepare_config
+from nnbench.config import ConfigError, coerce_numbers, load_config, prepare_config
 from nnbench.grid import expand, expand_study, pending_count, unique_runs, write_specs
 from nnbench.spec import resolve_spec, run_id
+from nnbench.vocabulary import STUDIES as STUDY_NAMES
 
 from workflow_testing import DEFAULT_CONFIG, QUICK_CONFIG
 

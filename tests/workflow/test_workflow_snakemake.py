@@ -15,8 +15,9 @@ import pytest
 import yaml
 from workflow_testing import QUICK_CONFIG, REPO, SNAKEFILE, job_counts, snakemake
 
-from nnbench.config import STUDY_NAMES, load_config
+from nnbench.config import load_config
 from nnbench.grid import expand
+from nnbench.vocabulary import STUDIES as STUDY_NAMES
 
 
 def planned_run_ids(output: str) -> set[str]:

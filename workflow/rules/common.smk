@@ -15,6 +15,7 @@ from nnbench.choice import TunedChoice
 from nnbench.config import ConfigError, prepare_config, tuned_studies, write_effective_config
 from nnbench.records import run_folder
 from nnbench.runkinds import estimate_minutes
+from nnbench.vocabulary import SUMMARY_FILE
 
 min_version("8.0")
 
@@ -79,7 +80,7 @@ write_effective_config(CONFIG, EFFECTIVE_CONFIG)
 
 
 def summary_path(run_id):
-    return f"{run_folder(RESULTS, run_id)}/summary.json"
+    return f"{run_folder(RESULTS, run_id)}/{SUMMARY_FILE}"
 
 
 def run_spec(run_id):
