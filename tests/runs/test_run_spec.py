@@ -133,3 +133,19 @@ def test_the_registry_has_every_kind_and_estimates_its_runtime():
     big = resolve_spec({"dataset": "mnist", "epochs": 300, "hidden_sizes": [1000]})
     assert 10 <= estimate_minutes(small) < estimate_minutes(big)
     assert estimate_minutes(resolve_spec({"kind": "optimizer_path"})) == 5
+
+
+def test_optimizer_ranges_are_checked_whatever_their_form():
+    """The core's ranges as (low, high, low_inclusive) tuples or as validation.Interval objects."""
+    import math
+    import numbers
+
+    from nnbench.runkinds.spec_values import _interval
+    from nnbench.validation import Interval
+
+    assert _interval((0.0, math.inf, False)).describe() == "a finite number > 0"
+    assert _interval((0.0, 1.0, True)).describe() == "a finite number in [0, 1)"
+    unit = Interval(numbers.Real, 0, 1, closed="left")
+    assert _interval(unit) is unit
+    with pytest.raises(SpecError, match=r"spec key 'optimizer.beta2': 1.0 is not allowed; expected a finite number in \[0, 1\)"):
+        resolve_spec({"dataset": "digits", "optimizer": {"name": "adam", "beta2": 1.0}})

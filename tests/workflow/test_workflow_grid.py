@@ -253,3 +253,18 @@ def test_quick_config_uses_only_digits_and_two_seeds():
     trained = [row.spec for row in rows if row.spec["kind"] == "train"]
     assert {spec["dataset"] for spec in trained} == {"digits"}
     assert {spec["seed"] for spec in trained} == {0, 1}
+
+
+def test_effective_config_is_written_only_when_it_changes(tmp_path):
+    from nnbench.config import write_effective_config
+
+    config = load_config(QUICK_CONFIG)
+    path = tmp_path / "resources" / "config.json"
+    assert write_effective_config(config, path)
+    assert json.loads(path.read_text()) == json.loads(json.dumps(config))
+    os.utime(path, (1_000_000, 1_000_000))
+    assert not write_effective_config(config, path)
+    assert path.stat().st_mtime == 1_000_000
+    assert write_effective_config({**config, "threads": 3}, path)
+    assert json.loads(path.read_text())["threads"] == 3
+    assert [p.name for p in path.parent.iterdir()] == ["config.json"]  # no temporary left
