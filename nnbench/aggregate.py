@@ -19,63 +19,20 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from nnbench.errors import NnbenchError
+from nnbench.choice import GroupChoice, TunedChoice
 from nnbench.files import atomic_open
+from nnbench.grid import flatten_spec
+from nnbench.records import RecordError, RunRecord, read_record, read_summary, run_folder
+from nnbench.validation import Options, unknown_name_error
+from nnbench.vocabulary import CURVES_COLUMNS, CURVES_FILE, EXTRA_TABLES, GOALS, RUN_COLUMNS, RUNS_TABLE
 
-__all__ = ["RecordError", "RUN_COLUMNS", "CURVE_COLUMNS", "EXTRA_TABLES", "RunRecord", "run_columns",
-           "read_record", "aggregate_study", "choose_best", "write_json"]
+__all__ = ["RecordError", "RunRecord", "run_columns", "read_record", "aggregate_study", "choose_best",
+           "study_run_dirs", "status_line"]
 
-#: The flattened description of a run, first columns of every aggregated table.
-RUN_COLUMNS = ("study", "run_id", "kind", "dataset", "seed", "optimizer", "lr", "init", "activation",
-               "batchnorm", "dropout", "weight_decay", "batch_size", "width", "depth", "n_train")
-CURVE_COLUMNS = ("step", "epoch", "split", "metric", "layer", "value")
-#: Per-run CSV files besides curves.csv that are gathered when present.
-EXTRA_TABLES = ("histograms.csv", "minibatch_spread.csv")
-
-
-class RecordError(NnbenchError):
-    """A run record folder that is missing, incomplete or unreadable."""
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One run's folder with its resolved spec and summary."""
-
-    path: Path
-    run_id: str
-    spec: dict
-    summary: dict
-
-
-def _run_dir(path: str | os.PathLike) -> Path:
-    """A run folder from the folder itself or one of its files (``.../summary.json``)."""
-    path = Path(path)
-    return path.parent if path.suffix in (".json", ".csv") else path
-
-
-def read_record(path: str | os.PathLike) -> RunRecord:
-    """Read ``spec.json`` and ``summary.json`` of the run folder ``path``.
-
-    Raises :class:`RecordError` naming the folder when a file is missing or not JSON.
-    """
-    folder = _run_dir(path)
-    contents = {}
-    for name in ("spec.json", "summary.json"):
-        file = folder / name
-        if not file.is_file():
-            raise RecordError(f"run record {str(folder)!r} has no {name}: the run did not finish; "
-                              "rerun it (snakemake reruns incomplete runs)")
-        try:
-            contents[name] = json.loads(file.read_text())
-        except json.JSONDecodeError as error:
-            raise RecordError(f"run record file {str(file)!r} is not valid JSON ({error}); delete the folder and rerun") from None
-    spec, summary = contents["spec.json"], contents["summary.json"]
-    identifier = summary.get("run_id") or spec.get("run_id") or folder.name
-    return RunRecord(path=folder, run_id=identifier, spec=spec, summary=summary)
+_GOAL = Options(GOALS, what="goal")
 
 
 def run_columns(study: str, record: RunRecord) -> dict[str, Any]:
@@ -178,8 +135,8 @@ def aggregate_study(study: str, runs: Sequence[str | os.PathLike], out_dir: str 
         seen.add(record.path.resolve())
         records.append(record)
     for record in records:
-        if not (record.path / "curves.csv").is_file():
-            raise RecordError(f"run record {str(record.path)!r} has no curves.csv; delete the folder and rerun")
+        if not (record.path / CURVES_FILE).is_file():
+            raise RecordError(f"run record {str(record.path)!r} has no {CURVES_FILE}; delete the folder and rerun")
 
     # runs.csv: numeric summary keys in order of first appearance
     summary_keys: list[str] = []
@@ -203,40 +160,31 @@ def aggregate_study(study: str, runs: Sequence[str | os.PathLike], out_dir: str 
         rows.append(row)
     runs_frame = pd.DataFrame(rows, columns=list(RUN_COLUMNS) + ["status"] + provenance_keys + summary_keys)
     written = []
-    path = out_dir / "runs.csv"
+    path = out_dir / RUNS_TABLE
     with atomic_open(path, newline="") as stream:
         runs_frame.to_csv(stream, index=False)
     written.append(path)
 
     # curves.csv and the extra tables, streamed run by run (they can be large)
-    for name in ("curves.csv",) + EXTRA_TABLES:
+    # (a run's curves.csv and the study's have the same name: vocabulary.CURVES_TABLE)
+    for name in (CURVES_FILE,) + EXTRA_TABLES:
         sources = [record for record in records if (record.path / name).is_file()]
-        if not sources and name != "curves.csv":
+        if not sources and name != CURVES_FILE:
             continue
         path = out_dir / name
         with atomic_open(path, newline="") as stream:
             if not sources:
-                stream.write(",".join(RUN_COLUMNS + CURVE_COLUMNS) + "\n")
+                stream.write(",".join(RUN_COLUMNS + CURVES_COLUMNS) + "\n")
             for index, record in enumerate(sources):
                 frame = _with_run_columns(_read_table(record.path / name), run_columns(study, record))
                 frame.to_csv(stream, index=False, header=index == 0)
-                if name == "curves.csv":
+                if name == CURVES_FILE:
                     _progress(index + 1, len(sources), study)
         written.append(path)
     return written
 
 
 # ---------------------------------------------------------------- tuned choices
-
-
-def _flatten(spec: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat = {}
-    for key, value in spec.items():
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def _hashable(value: Any) -> Any:
@@ -253,24 +201,23 @@ def _score(record: RunRecord, metric: str, goal: str) -> float:
 
 
 def choose_best(runs: Sequence[str | os.PathLike], key: str, metric: str = "final_validation_acc",
-                goal: str = "max") -> dict[str, Any]:
+                goal: str = "max") -> TunedChoice:
     """For each setting of a sweep's other varying keys, the value of ``key`` with the best mean ``metric``.
 
     ``runs`` are the sweep's run folders. Spec keys (dotted for nested ones, e.g.
     ``optimizer.name``) whose values differ between runs, other than ``key`` and
     ``seed``, define the groups. Within a group each value of ``key`` is scored by the
     mean of ``metric`` over its seeds (a diverged seed scores worst, so an unstable value
-    loses); ties go to the smaller value. Returns a JSON-ready dict
-    ``{key, metric, goal, choices: [{group, value, score, seeds, scores}]}``.
+    loses); ties go to the smaller value.
     """
-    if goal not in ("max", "min"):
-        raise NnbenchError(f"goal {goal!r} is not allowed; allowed: max, min")
+    goal = _GOAL.check("goal", goal)
     records = [read_record(path) for path in runs]
     if not records:
         raise RecordError(f"no runs to choose {key!r} from")
-    flats = [_flatten({k: v for k, v in record.spec.items() if k != "run_id"}) for record in records]
-    if any(key not in flat for flat in flats):
-        raise NnbenchError(f"key {key!r} is not a key of the sweep's specs; keys: {', '.join(sorted(flats[0]))}")
+    flats = [flatten_spec({k: v for k, v in record.spec.items() if k != "run_id"}) for record in records]
+    missing = [flat for flat in flats if key not in flat]
+    if missing:
+        raise unknown_name_error("spec key", key, sorted(missing[0]), where="the sweep's specs")
     all_keys = sorted({name for flat in flats for name in flat})
     varying = [name for name in all_keys if name not in (key, "seed")
                and len({json.dumps(flat.get(name), sort_keys=True) for flat in flats}) > 1]
@@ -281,41 +228,44 @@ def choose_best(runs: Sequence[str | os.PathLike], key: str, metric: str = "fina
         group_values.setdefault(group, {name: flat.get(name) for name in varying})
         groups.setdefault(group, {}).setdefault(flat[key], []).append(_score(record, metric, goal))
     choices = []
+    sign = 1.0 if goal == "max" else -1.0
     for group, by_value in groups.items():
         means = {value: sum(scores) / len(scores) for value, scores in by_value.items()}
-        sign = 1.0 if goal == "max" else -1.0
         best = sorted(means, key=lambda value: (-sign * means[value], value))[0]
-        choices.append({
-            "group": group_values[group],
-            "value": best,
-            "score": _finite_or_none(means[best]),
-            "seeds": len(by_value[best]),
-            "scores": [{"value": value, "score": _finite_or_none(means[value]), "seeds": len(by_value[value])}
-                       for value in sorted(means)],
-        })
-    return {"key": key, "metric": metric, "goal": goal, "group_keys": varying, "choices": choices}
+        choices.append(GroupChoice(
+            group=group_values[group], value=best, score=_finite_or_none(means[best]), seeds=len(by_value[best]),
+            scores=[{"value": value, "score": _finite_or_none(means[value]), "seeds": len(by_value[value])}
+                    for value in sorted(means)]))
+    return TunedChoice(key=key, metric=metric, goal=goal, group_keys=varying, choices=choices)
 
 
 def _finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def write_json(data: Mapping[str, Any], path: str | os.PathLike) -> Path:
-    """Write ``data`` as indented JSON to ``path`` atomically."""
-    path = Path(path)
-    with atomic_open(path, newline="") as stream:
-        stream.write(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
-    return path
-
-
-def read_json(path: str | os.PathLike) -> dict:
-    """Read a JSON file written by :func:`write_json` (a clear error when it is missing)."""
-    path = Path(path)
-    if not path.is_file():
-        raise RecordError(f"{str(path)!r} does not exist")
-    return json.loads(path.read_text())
-
-
 def study_run_dirs(rows: Iterable[Any], results: str | os.PathLike) -> list[Path]:
-    """The run folders of grid rows under ``results`` (``<results>/runs/<run_id>``)."""
-    return [Path(results) / "runs" / row.run_id for row in rows]
+    """The run folders of grid rows under ``results``."""
+    return [run_folder(results, row.run_id) for row in rows]
+
+
+# ---------------------------------------------------------------- the workflow's last line
+
+
+def status_line(run_folders: Iterable[str | os.PathLike], report: str | os.PathLike) -> str:
+    """``nnbench: N runs ok, M diverged[, K not run yet]; report: <report>`` (or ``; no report yet``).
+
+    ``run_folders`` are the runs of the workflow (folders or their ``summary.json``); a
+    run without a readable summary counts as not run yet.
+    """
+    counts = {"ok": 0, "diverged": 0, "missing": 0}
+    for folder in run_folders:
+        try:
+            status = read_summary(folder).get("status")
+        except RecordError:
+            status = "missing"
+        counts[status if status in counts else "missing"] += 1
+    line = f"nnbench: {counts['ok']} runs ok, {counts['diverged']} diverged"
+    if counts["missing"]:
+        line += f", {counts['missing']} not run yet"
+    report = Path(report)
+    return line + (f"; report: {report}" if report.is_file() else "; no report yet")

@@ -8,6 +8,14 @@ class NnbenchError(ValueError):
     """
 
 
+class SpecError(NnbenchError):
+    """A run spec with an unknown key, an unknown name or a value out of range.
+
+    Defined here, not in :mod:`nnbench.spec`, because the run kinds
+    (:mod:`nnbench.runkinds`) raise it and :mod:`nnbench.spec` imports them.
+    """
+
+
 def closest(name, allowed):
     """The allowed name closest to ``name`` (for 'did you mean' hints), or None."""
     import difflib

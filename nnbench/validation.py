@@ -30,16 +30,25 @@ def not_allowed(where: str, value: Any, expected: str, error: type[NnbenchError]
 
 
 def unknown_name_error(what: str, value: Any, allowed: Iterable[Any], *, where: str = "",
-                       error: type[NnbenchError] = NnbenchError, hint: str | None = None) -> NnbenchError:
-    """``[<where>: ]unknown <what> <value!r> (did you mean <closest>?); allowed: <a, b, ...>``.
+                       error: type[NnbenchError] = NnbenchError, hint: str | None = None,
+                       advice: str | None = None) -> NnbenchError:
+    """``[<where>: ]unknown <what> <value!r> (did you mean <closest>?); allowed: <a, b, ...>[; <advice>]``.
 
-    ``hint`` replaces the closest-name guess (for aliases: ``lr`` -> ``optimizer.lr``).
+    ``hint`` replaces the closest-name guess (for aliases: ``lr`` -> ``optimizer.lr``);
+    ``advice`` (a sentence on where the name belongs instead) replaces the guess and is
+    appended after the allowed names.
     """
     allowed = [str(item) for item in allowed]
-    guess = hint if hint is not None else (closest(value, allowed) if isinstance(value, str) else None)
+    if advice is not None:
+        guess = None
+    elif hint is not None:
+        guess = hint
+    else:
+        guess = closest(value, allowed) if isinstance(value, str) else None
     suggestion = f" (did you mean {guess!r}?)" if guess else ""
     prefix = f"{where}: " if where else ""
-    return error(f"{prefix}unknown {what} {value!r}{suggestion}; allowed: {', '.join(allowed) or 'none'}")
+    tail = f"; {advice}" if advice else ""
+    return error(f"{prefix}unknown {what} {value!r}{suggestion}; allowed: {', '.join(allowed) or 'none'}{tail}")
 
 
 def coerce_number(where: str, value: Any, error: type[NnbenchError] = NnbenchError) -> int | float:

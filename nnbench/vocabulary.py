@@ -70,7 +70,9 @@ def path_gradient(x, y):
 
 # ------------------------------------------------------------------ file formats
 
-# A run record (one folder per run, docs/ARCHITECTURE.md "Run record").
+# A run record (one folder per run, docs/ARCHITECTURE.md "Run record"):
+# <results>/<RUNS_FOLDER>/<run_id>/.
+RUNS_FOLDER = "runs"
 SPEC_FILE = "spec.json"
 CURVES_FILE = "curves.csv"
 SUMMARY_FILE = "summary.json"
@@ -87,8 +89,9 @@ MINIBATCH_SPREAD_COLUMNS = ("step", "batch_size", "draws", "mean_loss", "std_los
 # Aggregated tables (results/<study>/).
 RUNS_TABLE = "runs.csv"
 CURVES_TABLE = "curves.csv"
-#: A tuned study's choice (results/<study>/choice.json).
+#: A tuned study's choice (results/<study>/choice.json), and the directions it may optimise.
 CHOICE_FILE = "choice.json"
+GOALS = ("max", "min")
 
 #: The flattened description of a run: the first columns of every aggregated table.
 RUN_COLUMNS = ("study", "run_id", "kind", "dataset", "seed", "optimizer", "lr", "init", "activation",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from nnbench.vocabulary import GOALS
+
 
 def register(subparsers) -> None:
     """Add the ``aggregate`` command."""
@@ -30,7 +32,7 @@ def register(subparsers) -> None:
                         help="choose the best value of this spec key (e.g. optimizer.lr) from RUN folders")
     parser.add_argument("--metric", default="final_validation_acc", metavar="M",
                         help="summary key scoring a run for --choose (default: final_validation_acc)")
-    parser.add_argument("--goal", choices=("max", "min"), default="max", help="maximise or minimise --metric")
+    parser.add_argument("--goal", choices=GOALS, default="max", help="maximise or minimise --metric")
     parser.set_defaults(func=handle)
 
 
@@ -38,17 +40,17 @@ def handle(args) -> int:
     """Aggregate or choose; bad input raises an NnbenchError (exit 2)."""
     from pathlib import Path
 
-    from nnbench.aggregate import aggregate_study, choose_best, write_json
+    from nnbench.aggregate import aggregate_study, choose_best
     from nnbench.errors import NnbenchError
 
     if args.choose:
         if not args.runs or not args.out:
             raise NnbenchError("--choose needs RUN folders (the sweep's runs) and --out FILE")
         choice = choose_best(args.runs, args.choose, metric=args.metric, goal=args.goal)
-        write_json(choice, args.out)
-        for item in choice["choices"]:
-            group = ", ".join(f"{key}={value}" for key, value in item["group"].items()) or "all runs"
-            print(f"{group}: {args.choose}={item['value']} ({args.metric} {item['score']})", file=sys.stdout)
+        choice.write(args.out)
+        for item in choice.choices:
+            group = ", ".join(f"{key}={value}" for key, value in item.group.items()) or "all runs"
+            print(f"{group}: {args.choose}={item.value} ({args.metric} {item.score})", file=sys.stdout)
         return 0
 
     if args.config:
@@ -67,12 +69,13 @@ def handle(args) -> int:
 
 
 def _aggregate_config(args) -> int:
-    import json
     from pathlib import Path
 
     from nnbench.aggregate import aggregate_study, study_run_dirs
+    from nnbench.choice import TunedChoice, choice_path
+    from nnbench.config import load_config
     from nnbench.errors import NnbenchError
-    from nnbench.grid import expand_study, load_config
+    from nnbench.grid import expand_study
 
     config = load_config(args.config)
     results = Path(args.results or config["results"])
@@ -80,15 +83,8 @@ def _aggregate_config(args) -> int:
     if args.out and len(names) > 1:
         raise NnbenchError("--out needs a single --study")
     for name in names:
-        choices = None
-        tune = config["studies"].get(name, {}).get("tune")
-        if tune:
-            path = results / name / "choice.json"
-            if not path.is_file():
-                raise NnbenchError(f"study {name!r} is tuned from {tune['from']!r} but {str(path)!r} does not exist; "
-                                   f"run: nnbench aggregate --choose {tune['key']} --out {path} RUN... (or snakemake)")
-            choices = json.loads(path.read_text())
-        rows = expand_study(config, name, choices)
+        tuned = bool(config["studies"].get(name, {}).get("tune"))
+        rows = expand_study(config, name, TunedChoice.read(choice_path(results, name)) if tuned else None)
         out = Path(args.out) if args.out else results / name
         written = aggregate_study(name, study_run_dirs(rows, results), out)
         print(f"{name}: {len(rows)} runs -> {', '.join(str(path) for path in written)}", file=sys.stdout)

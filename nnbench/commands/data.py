@@ -55,15 +55,11 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _check_names(names) -> list[str]:
-    from nnbench.data import DATASETS, DatasetError
-    from nnbench.errors import closest
+    from nnbench.data import DatasetError
+    from nnbench.validation import Options
+    from nnbench.vocabulary import DATASETS
 
-    for name in names:
-        if name not in DATASETS:
-            hint = closest(name, DATASETS)
-            raise DatasetError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}"
-                               + (f" (did you mean {hint!r}?)" if hint else ""))
-    return list(names)
+    return [Options(DATASETS, what="dataset").check("", name, DatasetError) for name in names]
 
 
 def fetch_command(args) -> int:

@@ -27,35 +27,28 @@ def register(subparsers) -> None:
 
 
 def _choices(config, names, results):
-    """The tuned choices already written under ``results`` (tuned study -> choice)."""
-    import json
-    from pathlib import Path
+    """The tuned choices already written under ``results`` (tuned study -> TunedChoice)."""
+    from nnbench.choice import TunedChoice, choice_path
+    from nnbench.config import tuned_studies
 
-    from nnbench.grid import tuned_studies
-
-    found = {}
-    for name in tuned_studies(config):
-        path = Path(results) / name / "choice.json"
-        if name in names and path.is_file():
-            found[name] = json.loads(path.read_text())
-    return found
+    return {name: TunedChoice.read(choice_path(results, name)) for name in tuned_studies(config)
+            if name in names and choice_path(results, name).is_file()}
 
 
 def handle(args) -> int:
     """Print the runs or the counts; exit 0, or 2 (via NnbenchError) for a bad config."""
     import json
 
-    from nnbench.grid import ConfigError, expand_study, format_value, load_config, pending_count
-    from nnbench.errors import closest
+    from nnbench.config import ConfigError, load_config
+    from nnbench.grid import expand_study, format_value, pending_count
+    from nnbench.validation import unknown_name_error
 
     config = load_config(args.config)
     names = args.study or list(config["studies"])
     for name in names:
         if name not in config["studies"]:
-            match = closest(name, list(config["studies"]))
-            hint = f" (did you mean {match!r}?)" if match else ""
-            raise ConfigError(f"--study {name!r} is not a study of {args.config}{hint}; "
-                              f"studies: {', '.join(config['studies'])}")
+            raise unknown_name_error(f"study of {args.config}", name, config["studies"], where="--study",
+                                     error=ConfigError)
     choices = _choices(config, names, args.results or config["results"])
     rows_by_study, pending = {}, {}
     for name in names:

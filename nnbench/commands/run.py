@@ -28,13 +28,16 @@ def register(subparsers) -> None:
 
 
 def _positive_int(text: str) -> int:
+    import numbers
+
+    from nnbench.errors import NnbenchError
+    from nnbench.validation import Interval
+
+    count = Interval(numbers.Integral, 1, None)
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed; expected a whole number >= 1")
-    return value
+        return count.check("--threads", text)
+    except NnbenchError:  # argparse names the option itself
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; expected {count.describe()}") from None
 
 
 def handle(args: argparse.Namespace) -> int:

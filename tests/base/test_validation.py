@@ -61,3 +61,10 @@ def test_coerce_number_rejects_bools():
     with pytest.raises(NnbenchError):
         coerce_number("x", True)
     assert coerce_number("x", " 2 ") == 2
+
+
+def test_unknown_name_error_with_advice_replaces_the_guess():
+    error = unknown_name_error("key", "seed", ["seeds", "fixed"], where="study 'x'",
+                               advice="list seeds under the study's `seeds:`")
+    assert str(error) == ("study 'x': unknown key 'seed'; allowed: seeds, fixed; "
+                          "list seeds under the study's `seeds:`")

@@ -4,7 +4,7 @@ must list exactly its names."""
 import yaml
 
 from nnbench import vocabulary
-from nnbench.grid import SCHEMA_PATH
+from nnbench.config import SCHEMA_PATH
 
 
 def _schema():
@@ -36,6 +36,10 @@ def test_schema_enumerations_equal_the_vocabulary():
     assert set(values["diagnostics"]["items"]["enum"]) == set(vocabulary.DIAGNOSTICS)
     named_inits = values["init"]["anyOf"][0]["enum"]
     assert set(named_inits) == set(vocabulary.INITIALIZERS)
+    schema = _schema()
+    assert schema["properties"]["studies"]["propertyNames"]["enum"] == list(vocabulary.STUDIES)
+    assert schema["$defs"]["fixed"]["properties"]["dtype"]["enum"] == list(vocabulary.DTYPES)
+    assert schema["$defs"]["study"]["properties"]["tune"]["properties"]["goal"]["enum"] == list(vocabulary.GOALS)
 
 
 def test_every_label_table_covers_its_names():

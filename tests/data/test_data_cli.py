@@ -52,8 +52,8 @@ def test_fetch_downloads_with_the_default_names(tiny, tmp_path, capsys, http_mir
 def test_fetch_unknown_name_is_a_one_line_error(capsys):
     assert main(["data", "fetch", "mnits"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == ("nnbench: error: unknown dataset 'mnits'; choose from mnist, fashion-mnist, digits "
-                           "(did you mean 'mnist'?)")
+    assert err.strip() == ("nnbench: error: unknown dataset 'mnits' (did you mean 'mnist'?); "
+                           "allowed: mnist, fashion-mnist, digits")
 
 
 def test_verify_reports_each_file_and_exits_1_on_a_problem(tiny, tmp_path, capsys):

@@ -34,7 +34,7 @@ BAD_SPECS = [
     ("dropout of 1", {**DIGITS, "dropout": 1.0}, ["'dropout'", "1.0", "[0, 1)"]),
     ("negative dropout", {**DIGITS, "dropout": -0.1}, ["'dropout'", "-0.1"]),
     ("empty hidden sizes", {**DIGITS, "hidden_sizes": []}, ["'hidden_sizes'", "[]", "non-empty"]),
-    ("zero layer size", {**DIGITS, "hidden_sizes": [100, 0]}, ["'hidden_sizes[1]'", "0", "positive"]),
+    ("zero layer size", {**DIGITS, "hidden_sizes": [100, 0]}, ["'hidden_sizes[1]'", "0", ">= 1"]),
     ("negative layer size", {**DIGITS, "hidden_sizes": [-5]}, ["'hidden_sizes[0]'", "-5"]),
     ("fractional layer size", {**DIGITS, "hidden_sizes": [10.5]}, ["'hidden_sizes[0]'", "10.5", "whole"]),
     ("both budgets", {**DIGITS, "epochs": 3}, ["'epochs'", "'iterations'", "one budget"]),

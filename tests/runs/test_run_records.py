@@ -12,7 +12,8 @@ import pytest
 
 import nnbench
 from nnbench.cli import main
-from nnbench.runs import CURVES_COLUMNS, run
+from nnbench.runs import run
+from nnbench.vocabulary import CURVES_COLUMNS
 from nnbench.spec import resolve_spec, run_id
 
 
@@ -100,12 +101,12 @@ def test_divergence_is_a_result_not_a_crash(tmp_path, tiny_spec, capsys):
 
 
 def test_a_failing_run_leaves_no_folder(tmp_path, tiny_spec, monkeypatch):
-    import nnbench.runs
+    import nnbench.records
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(nnbench.runs, "_csv_text", broken)  # fails after the temp folder exists
+    monkeypatch.setattr(nnbench.records, "csv_text", broken)  # fails after the temp folder exists
     out = tmp_path / "runs" / "x"
     with pytest.raises(RuntimeError, match="disk full"):
         run(tiny_spec, out=out)
@@ -225,22 +226,6 @@ def test_threads_must_be_positive(tiny_spec):
         run(tiny_spec, threads=0)
 
 
-def test_evaluation_matches_the_networks_own_loss_and_accuracy(tiny_spec):
-    """The one-pass evaluation gives what MLP.loss and MLP.accuracy give."""
-    import numpy as np
-
-    from nnbench.core import MLP
-    from nnbench.runs import _loss_and_accuracy, _weight_penalty
-
-    rng = np.random.default_rng(0)
-    x = rng.random((50, 12), dtype=np.float32)
-    y = rng.integers(0, 4, size=50)
-    net = MLP(12, [8, 8], 4, weight_decay=0.3, batchnorm=True, dropout=0.2, seed=1)
-    loss, accuracy = _loss_and_accuracy(net, x, y, _weight_penalty(net))
-    assert loss == pytest.approx(net.loss(x, y, train=False), rel=1e-6)
-    assert accuracy == net.accuracy(x, y)
-
-
 def test_progress_only_when_asked_or_on_a_terminal(tmp_path, tiny_spec, capsys):
     run(tiny_spec)  # stderr is not a terminal under pytest: quiet
     assert capsys.readouterr().err == ""
@@ -270,3 +255,9 @@ def test_short_real_run(tmp_path, dataset, minimum):
     assert summary["final_test_acc"] > minimum
     rows = _curves(tmp_path / dataset)
     assert len(_values(rows, "minibatch", "loss")) == 5 * (1800 // 100)
+
+
+def test_curve_rows_have_the_vocabulary_columns():
+    from nnbench.records import CurveRow
+
+    assert CurveRow._fields == CURVES_COLUMNS

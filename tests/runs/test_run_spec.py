@@ -103,16 +103,49 @@ def test_spec_error_is_a_value_error_naming_the_key():
     assert isinstance(caught.value, ValueError)
 
 
-def test_spec_names_agree_with_the_data_and_core_modules():
-    """spec may not import nnbench.data (the data flow), so it keeps its own copy of the names."""
+def test_every_core_name_resolves():
+    """The spec checks names against the vocabulary; every name the core implements is accepted."""
     from nnbench.core import ACTIVATIONS, INITIALIZERS, OPTIMIZERS
-    from nnbench.data import DATASETS
-    from nnbench.spec import DATASETS as SPEC_DATASETS
 
-    assert tuple(SPEC_DATASETS) == tuple(DATASETS)
     for name in OPTIMIZERS:
         assert resolve_spec({"dataset": "digits", "optimizer": name})["optimizer"]["name"] == name
     for name in ACTIVATIONS:
         assert resolve_spec({"dataset": "digits", "activation": name})["activation"] == name
     for name in INITIALIZERS:
         assert resolve_spec({"dataset": "digits", "init": name})["init"] == name
+
+
+def test_a_key_that_lives_in_the_optimizer_is_hinted_in_spec_form():
+    with pytest.raises(SpecError, match=r"unknown spec key 'lr' \(did you mean 'optimizer: \{name: \.\.\., lr: \.\.\.\}'\?\)"):
+        resolve_spec({"dataset": "digits", "lr": 0.1})
+    with pytest.raises(SpecError, match=r"unknown spec key 'lambda' \(did you mean 'weight_decay'\?\)"):
+        resolve_spec({"dataset": "digits", "lambda": 0.1})
+
+
+def test_the_registry_has_every_kind_and_estimates_its_runtime():
+    from nnbench import vocabulary
+    from nnbench.runkinds import RUN_KINDS, estimate_minutes
+
+    assert tuple(RUN_KINDS) == vocabulary.RUN_KINDS
+    for name, kind in RUN_KINDS.items():
+        assert kind.defaults["kind"] == name
+    small = resolve_spec({"dataset": "digits", "iterations": 100})
+    big = resolve_spec({"dataset": "mnist", "epochs": 300, "hidden_sizes": [1000]})
+    assert 10 <= estimate_minutes(small) < estimate_minutes(big)
+    assert estimate_minutes(resolve_spec({"kind": "optimizer_path"})) == 5
+
+
+def test_optimizer_ranges_are_checked_whatever_their_form():
+    """The core's ranges as (low, high, low_inclusive) tuples or as validation.Interval objects."""
+    import math
+    import numbers
+
+    from nnbench.runkinds.spec_values import _interval
+    from nnbench.validation import Interval
+
+    assert _interval((0.0, math.inf, False)).describe() == "a finite number > 0"
+    assert _interval((0.0, 1.0, True)).describe() == "a finite number in [0, 1)"
+    unit = Interval(numbers.Real, 0, 1, closed="left")
+    assert _interval(unit) is unit
+    with pytest.raises(SpecError, match=r"spec key 'optimizer.beta2': 1.0 is not allowed; expected a finite number in \[0, 1\)"):
+        resolve_spec({"dataset": "digits", "optimizer": {"name": "adam", "beta2": 1.0}})

@@ -9,7 +9,10 @@ import pandas as pd
 import pytest
 from workflow_testing import write_record
 
-from nnbench.aggregate import RUN_COLUMNS, RecordError, aggregate_study, choose_best
+from nnbench.aggregate import RecordError, aggregate_study, choose_best, read_record, run_columns, status_line
+from nnbench.choice import TunedChoice
+from nnbench.errors import NnbenchError
+from nnbench.vocabulary import RUN_COLUMNS
 
 TRAIN_SPEC = {"kind": "train", "dataset": "digits", "seed": 0, "optimizer": {"name": "adam", "lr": 0.001, "beta1": 0.9},
               "init": "he", "activation": "relu", "batchnorm": False, "dropout": 0.0, "weight_decay": 1e-4,
@@ -111,13 +114,39 @@ def test_choose_best_takes_the_best_mean_over_seeds_per_group(tmp_path):
         ("adam", 0.001, 0): ("ok", 0.90), ("adam", 0.001, 1): ("ok", 0.90),
     })
     choice = choose_best(folders, "optimizer.lr", metric="final_validation_acc", goal="max")
-    assert choice["group_keys"] == ["optimizer.name"]
-    chosen = {item["group"]["optimizer.name"]: (item["value"], item["seeds"]) for item in choice["choices"]}
+    assert choice.group_keys == ["optimizer.name"]
+    chosen = {item.group["optimizer.name"]: (item.value, item.seeds) for item in choice.choices}
     assert chosen == {"sgd": (0.1, 2), "adam": (0.001, 2)}
-    assert json.loads(json.dumps(choice)) == choice  # JSON-ready (no inf)
+    assert choice.values_by("optimizer.name") == {"sgd": 0.1, "adam": 0.001}
+    assert TunedChoice.from_json(json.loads(json.dumps(choice.to_json(), allow_nan=False))) == choice
 
 
 def test_choose_best_breaks_ties_towards_the_smaller_value_and_can_minimise(tmp_path):
     folders = sweep(tmp_path, {("sgd", 0.1, 0): ("ok", 0.5), ("sgd", 0.01, 0): ("ok", 0.5), ("sgd", 1.0, 0): ("ok", 0.2)})
-    assert choose_best(folders, "optimizer.lr")["choices"][0]["value"] == 0.01
-    assert choose_best(folders, "optimizer.lr", metric="final_validation_acc", goal="min")["choices"][0]["value"] == 1.0
+    assert choose_best(folders, "optimizer.lr").choices[0].value == 0.01
+    assert choose_best(folders, "optimizer.lr", metric="final_validation_acc", goal="min").choices[0].value == 1.0
+
+
+def test_choose_best_names_a_bad_goal_or_key(tmp_path):
+    folders = sweep(tmp_path, {("sgd", 0.1, 0): ("ok", 0.5)})
+    with pytest.raises(NnbenchError, match=r"unknown goal 'maximum' \(did you mean 'max'\?\)"):
+        choose_best(folders, "optimizer.lr", goal="maximum")
+    with pytest.raises(NnbenchError, match=r"unknown spec key 'optimizer.rl' \(did you mean 'optimizer.lr'\?\)"):
+        choose_best(folders, "optimizer.rl")
+
+
+def test_status_line_counts_ok_diverged_and_missing_runs(tmp_path):
+    ok = write_record(tmp_path / "runs" / "aaaaaaaaaaaa", TRAIN_SPEC, SUMMARY)
+    diverged = write_record(tmp_path / "runs" / "bbbbbbbbbbbb", TRAIN_SPEC, {**SUMMARY, "status": "diverged"})
+    missing = tmp_path / "runs" / "cccccccccccc"
+    report = tmp_path / "reports" / "report.html"
+    assert status_line([ok, diverged, missing], report) == \
+        "nnbench: 1 runs ok, 1 diverged, 1 not run yet; no report yet"
+    report.parent.mkdir()
+    report.write_text("<html></html>")
+    assert status_line([ok / "summary.json", diverged], report) == f"nnbench: 1 runs ok, 1 diverged; report: {report}"
+
+
+def test_run_columns_are_the_vocabularys(tmp_path):
+    record = read_record(write_record(tmp_path / "runs" / "aaaaaaaaaaaa", TRAIN_SPEC, SUMMARY))
+    assert tuple(run_columns("s", record)) == RUN_COLUMNS

@@ -7,7 +7,8 @@ import json
 from workflow_testing import DEFAULT_CONFIG, QUICK_CONFIG, write_record
 
 from nnbench.cli import main
-from nnbench.grid import expand, load_config
+from nnbench.config import load_config
+from nnbench.grid import expand
 
 
 def test_grid_count_lists_every_study_and_the_distinct_total(capsys):
@@ -36,7 +37,8 @@ def test_bad_config_exits_2_with_one_line(tmp_path, capsys):
     assert main(["grid", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
-    assert err.startswith("nnbench: error: config error in study 'optimizers', key axes.optimizer.name[1]: 'adamw'")
+    assert err.startswith("nnbench: error: config error in study 'optimizers', key axes.optimizer.name[1]: "
+                          "unknown value 'adamw'")
     assert main(["grid", str(QUICK_CONFIG), "--study", "optimizer"]) == 2
     assert "did you mean 'optimizers'" in capsys.readouterr().err
 

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 import yaml
 
-from nnbench.grid import (STUDY_NAMES, ConfigError, coerce_numbers, expand, expand_study, load_config,
-                          pending_count, prepare_config, unique_runs, write_specs)
+from nnbench.choice import GroupChoice, TunedChoice
+from nnbench.config import ConfigError, coerce_numbers, load_config, prepare_config
+from nnbench.grid import expand, expand_study, pending_count, unique_runs, write_specs
 from nnbench.spec import resolve_spec, run_id
+from nnbench.vocabulary import STUDIES as STUDY_NAMES
 
 from workflow_testing import DEFAULT_CONFIG, QUICK_CONFIG
 
@@ -125,15 +127,20 @@ def tuned_config():
     )
 
 
+def lr_choice(lr_by_optimizer):
+    """A tuned choice of optimizer.lr per optimizer name."""
+    return TunedChoice(key="optimizer.lr", metric="final_validation_acc", goal="max", group_keys=["optimizer.name"],
+                       choices=[GroupChoice(group={"optimizer.name": name}, value=lr, score=0.9, seeds=2)
+                                for name, lr in lr_by_optimizer.items()])
+
+
 def test_tuned_study_waits_for_its_choice_then_takes_the_chosen_values():
     config = prepare_config(tuned_config())
     assert [row.study for row in expand(config)].count("optimizers_tuned") == 0
     assert pending_count(config, "optimizers_tuned") == 4
     with pytest.raises(ConfigError, match="optimizers_lr_sweep"):
         expand_study(config, "optimizers_tuned")
-    choices = {"choices": [{"group": {"optimizer.name": "sgd"}, "value": 0.1},
-                           {"group": {"optimizer.name": "adam"}, "value": 0.01}]}
-    rows = expand_study(config, "optimizers_tuned", choices)
+    rows = expand_study(config, "optimizers_tuned", lr_choice({"sgd": 0.1, "adam": 0.01}))
     chosen = {(row.spec["optimizer"]["name"], row.spec["optimizer"]["lr"]) for row in rows}
     assert chosen == {("sgd", 0.1), ("adam", 0.01)}
     assert all(row.spec["validation"] == 0 for row in rows)
@@ -143,7 +150,7 @@ def test_tuned_study_waits_for_its_choice_then_takes_the_chosen_values():
 def test_tuned_study_without_a_matching_choice_fails_clearly():
     config = prepare_config(tuned_config())
     with pytest.raises(ConfigError, match=r"optimizers_tuned.*no run to choose 'optimizer.lr'"):
-        expand_study(config, "optimizers_tuned", {"choices": [{"group": {"optimizer.name": "sgd"}, "value": 0.1}]})
+        expand_study(config, "optimizers_tuned", lr_choice({"sgd": 0.1}))
 
 
 # ---------------------------------------------------------------- bad configs
@@ -152,15 +159,16 @@ def test_tuned_study_without_a_matching_choice_fails_clearly():
 @pytest.mark.parametrize("study, pattern", [
     ({"fixed": {**NET, "lamda": 0.1}}, r"study 'optimizers', key fixed: unknown key 'lamda' \(did you mean 'weight_decay'\?\)"),
     ({"fixed": NET, "axes": {"optimizer.name": ["sgd", "adamw"]}},
-     r"study 'optimizers', key axes.optimizer.name\[1\]: 'adamw' is not allowed \(did you mean 'adam'\?\)"),
-    ({"fixed": NET, "axes": {"init": ["he", "kaiming"]}}, r"study 'optimizers', key axes.init\[1\]: 'kaiming'"),
+     r"study 'optimizers', key axes.optimizer.name\[1\]: unknown value 'adamw' \(did you mean 'adam'\?\); allowed: sgd"),
+    ({"fixed": NET, "axes": {"init": ["he", "kaiming"]}}, r"study 'optimizers', key axes.init\[1\]: unknown value 'kaiming'; allowed: he, xavier"),
     ({"fixed": NET, "axes": {"weight_decay": [0, -0.1]}}, r"study 'optimizers', key axes.weight_decay\[1\]: -0.1 is less than the minimum of 0"),
     ({"fixed": {**NET, "weight_decay": -1e-4}}, r"study 'optimizers', key fixed.weight_decay: -0.0001"),
     ({"fixd": NET}, r"study 'optimizers'.*unknown key 'fixd' \(did you mean 'fixed'\?\)"),
-    ({"fixed": NET, "axes": {"seed": [1, 2]}}, r"unknown key 'seed' \(list seeds under the study's `seeds:`\)"),
+    ({"fixed": NET, "axes": {"seed": [1, 2]}}, r"unknown key 'seed'; allowed: .*; list seeds under the study's `seeds:`"),
+    ({"fixed": {**NET, "lr": 0.1}}, r"unknown key 'lr' \(did you mean 'optimizer.lr'\?\)"),
     ({"fixed": NET, "paired": {"activation": ["relu", "tanh"], "init": ["he"]}}, r"paired lists must have the same length"),
     ({"fixed": {**NET, "optimizer": {"name": "adam", "betta1": 0.9}}},
-     r"study 'optimizers' \(run dataset=digits, seed=0\): .*unknown hyperparameter 'betta1' for adam \(did you mean 'beta1'\?\)"),
+     r"study 'optimizers' \(run dataset=digits, seed=0\): .*unknown adam hyperparameter 'betta1' \(did you mean 'beta1'\?\)"),
     ({"fixed": {**NET, "dropout": 1.0}}, r"study 'optimizers', key fixed.dropout: 1.0"),
 ])
 def test_bad_study_fails_naming_the_study_and_key(study, pattern):
@@ -173,7 +181,7 @@ def test_unknown_study_name_and_top_level_key_fail():
         expand(config_of(optimizer={"fixed": NET}))
     with pytest.raises(ConfigError, match=r"unknown key 'thread' \(did you mean 'threads'\?\)"):
         expand({**config_of(optimizers={"fixed": NET}), "thread": 2})
-    with pytest.raises(ConfigError, match="tune.from: 'sweep' is not another study"):
+    with pytest.raises(ConfigError, match=r"tune.from: unknown study 'sweep'; allowed: none"):
         expand(config_of(optimizers_tuned={"tune": {"from": "sweep", "key": "optimizer.lr"}, "fixed": NET}))
 
 
@@ -245,3 +253,18 @@ def test_quick_config_uses_only_digits_and_two_seeds():
     trained = [row.spec for row in rows if row.spec["kind"] == "train"]
     assert {spec["dataset"] for spec in trained} == {"digits"}
     assert {spec["seed"] for spec in trained} == {0, 1}
+
+
+def test_effective_config_is_written_only_when_it_changes(tmp_path):
+    from nnbench.config import write_effective_config
+
+    config = load_config(QUICK_CONFIG)
+    path = tmp_path / "resources" / "config.json"
+    assert write_effective_config(config, path)
+    assert json.loads(path.read_text()) == json.loads(json.dumps(config))
+    os.utime(path, (1_000_000, 1_000_000))
+    assert not write_effective_config(config, path)
+    assert path.stat().st_mtime == 1_000_000
+    assert write_effective_config({**config, "threads": 3}, path)
+    assert json.loads(path.read_text())["threads"] == 3
+    assert [p.name for p in path.parent.iterdir()] == ["config.json"]  # no temporary left

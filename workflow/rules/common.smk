@@ -1,5 +1,6 @@
-# Helpers shared by the rules: the prepared config, the grid and the input functions.
-# Package code does the work (nnbench.grid, nnbench.aggregate); the rules stay thin.
+# Wiring shared by the rules: the prepared config, the grid and the input functions.
+# Package code does the work (nnbench.config, nnbench.grid, nnbench.runkinds,
+# nnbench.aggregate, nnbench.choice); the rules stay thin.
 
 import json
 import os
@@ -9,6 +10,12 @@ from pathlib import Path
 from snakemake.utils import min_version
 
 import nnbench.grid as grid
+from nnbench.aggregate import status_line
+from nnbench.choice import TunedChoice
+from nnbench.config import ConfigError, prepare_config, tuned_studies, write_effective_config
+from nnbench.records import run_folder
+from nnbench.runkinds import estimate_minutes
+from nnbench.vocabulary import SUMMARY_FILE
 
 min_version("8.0")
 
@@ -25,11 +32,11 @@ if "studies" not in config:
 # (nnbench/schemas/config.schema.yaml) is checked once, naming the study and key of a
 # bad value; the defaults are filled in.
 try:
-    CONFIG = grid.prepare_config(config)
-except grid.ConfigError as error:
+    CONFIG = prepare_config(config)
+except ConfigError as error:
     raise WorkflowError(str(error)) from None
 STUDIES = list(CONFIG["studies"])
-TUNED = grid.tuned_studies(CONFIG)
+TUNED = tuned_studies(CONFIG)
 
 wildcard_constraints:
     run_id="[0-9a-f]{12}",
@@ -61,7 +68,7 @@ if CONFIG["data_dir"]:
 # snakemake never reruns a run because the config changed elsewhere).
 try:
     ROWS = grid.expand(CONFIG)
-except grid.ConfigError as error:
+except ConfigError as error:
     raise WorkflowError(str(error)) from None
 RUN_SPECS = grid.unique_runs(ROWS)
 grid.write_specs(RUN_SPECS, SPECS)
@@ -69,15 +76,11 @@ ROWS_BY_STUDY = {name: [row for row in ROWS if row.study == name] for name in ST
 
 # The config as run, for the report's provenance section (rewritten only when it changes).
 EFFECTIVE_CONFIG = "resources/config.json"
-_effective = json.dumps(CONFIG, indent=2, sort_keys=True) + "\n"
-if not os.path.exists(EFFECTIVE_CONFIG) or Path(EFFECTIVE_CONFIG).read_text() != _effective:
-    os.makedirs("resources", exist_ok=True)
-    Path(f"{EFFECTIVE_CONFIG}.tmp").write_text(_effective)
-    os.replace(f"{EFFECTIVE_CONFIG}.tmp", EFFECTIVE_CONFIG)
+write_effective_config(CONFIG, EFFECTIVE_CONFIG)
 
 
 def summary_path(run_id):
-    return f"{RESULTS}/runs/{run_id}/summary.json"
+    return f"{run_folder(RESULTS, run_id)}/{SUMMARY_FILE}"
 
 
 def run_spec(run_id):
@@ -95,21 +98,13 @@ def run_data_input(wildcards):
 
 def run_runtime(wildcards):
     """A generous wall-time estimate in minutes (for cluster schedulers)."""
-    spec = run_spec(wildcards.run_id)
-    if spec.get("kind", "train") != "train":
-        return 5
-    samples = (spec.get("iterations") or 0) * spec.get("batch_size", 100)
-    if spec.get("epochs"):
-        samples = spec["epochs"] * (spec.get("n_train") or 60000)
-    width = max(spec.get("hidden_sizes") or [100])
-    # ~20k samples/s for the book's network on a slow core, scaled by layer width
-    return int(10 + samples * max(1.0, width / 100) / 20000 / 60)
+    return estimate_minutes(run_spec(wildcards.run_id))
 
 
 def tuned_rows(study):
     """The runs of a tuned study; needs its checkpoint (the choice) to have run."""
     choice_file = checkpoints.choose.get(study=study).output[0]
-    rows = grid.expand_study(CONFIG, study, json.loads(Path(choice_file).read_text()))
+    rows = grid.expand_study(CONFIG, study, TunedChoice.read(choice_file))
     runs = grid.unique_runs(rows)
     grid.write_specs(runs, SPECS)
     for run_id, spec in runs.items():
@@ -159,18 +154,5 @@ def used_datasets():
 
 def final_line():
     """How many runs are ok and diverged, and where the report is."""
-    counts = {"ok": 0, "diverged": 0, "missing": 0}
-    run_ids = {row.run_id for rows in ROWS_BY_STUDY.values() for row in rows}
-    for run_id in sorted(run_ids):
-        path = Path(summary_path(run_id))
-        if not path.is_file():
-            counts["missing"] += 1
-            continue
-        status = json.loads(path.read_text()).get("status")
-        counts[status if status in counts else "missing"] += 1
-    line = f"nnbench: {counts['ok']} runs ok, {counts['diverged']} diverged"
-    if counts["missing"]:
-        line += f", {counts['missing']} not run yet"
-    report_file = Path(f"{REPORTS}/report.html")
-    line += f"; report: {report_file}" if report_file.is_file() else "; no report yet"
-    return line
+    run_ids = grid.study_run_ids(ROWS_BY_STUDY)
+    return status_line([run_folder(RESULTS, run_id) for run_id in run_ids], f"{REPORTS}/report.html")

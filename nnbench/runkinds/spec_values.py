@@ -1,0 +1,151 @@
+"""Checks of the spec values several run kinds share (layer sizes, init, optimizer, ...).
+
+Each check takes the spec key and the value, returns the canonical value (``int``,
+``float``, sorted lists, the optimizer's hyperparameters spelled out) or raises
+:class:`~nnbench.errors.SpecError` in the shape of :mod:`nnbench.validation`:
+``spec key '<key>': <value> is not allowed; expected ...`` or ``spec key '<key>':
+unknown <what> '<value>' (did you mean ...?); allowed: ...``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Mapping
+
+from nnbench.errors import SpecError
+from nnbench.validation import Interval, Options, coerce_number, not_allowed, unknown_name_error
+from nnbench.vocabulary import ACTIVATIONS, DIAGNOSTICS, INITIALIZERS, OPTIMIZERS
+
+COUNT = Interval(numbers.Integral, 1, None)          # sizes, budgets: 1, 2, ...
+COUNT_OR_ZERO = Interval(numbers.Integral, 0, None)  # seeds, validation samples
+POSITIVE = Interval(numbers.Real, 0, None, closed="neither")
+NON_NEGATIVE = Interval(numbers.Real, 0, None)
+FRACTION = Interval(numbers.Real, 0, 1, closed="left")  # dropout: [0, 1)
+REAL = Interval(numbers.Real, None, None)
+
+ACTIVATION = Options(ACTIVATIONS, what="activation")
+DIAGNOSTIC = Options(DIAGNOSTICS, what="diagnostic")
+
+
+def where(key: str) -> str:
+    """How messages name a spec key: ``spec key 'optimizer.lr'``."""
+    return f"spec key {key!r}"
+
+
+def number(key: str, value: Any, interval: Interval) -> int | float:
+    return interval.check(where(key), value, SpecError)
+
+
+def optional_number(key: str, value: Any, interval: Interval) -> int | float | None:
+    return None if value is None else number(key, value, interval)
+
+
+def option(key: str, value: Any, options: Options) -> str:
+    return options.check(where(key), value, SpecError)
+
+
+def boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise not_allowed(where(key), value, "true or false", SpecError)
+    return value
+
+
+def layer_sizes(key: str, value: Any) -> list[int]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or len(value) == 0:
+        raise not_allowed(where(key), value, "a non-empty list of layer sizes, e.g. [100, 100]", SpecError)
+    return [number(f"{key}[{index}]", size, COUNT) for index, size in enumerate(value)]
+
+
+def init(key: str, value: Any) -> str | float:
+    """An initializer name or a positive std (a number, or a string that spells one)."""
+    if isinstance(value, str) and value in INITIALIZERS:
+        return value
+    expected = f"one of {', '.join(INITIALIZERS)} or a std: {POSITIVE.describe()}"
+    try:
+        std = coerce_number(where(key), value, SpecError)
+    except SpecError:
+        if isinstance(value, str):
+            raise unknown_name_error("initializer", value, INITIALIZERS + ("<std as a number>",),
+                                     where=where(key), error=SpecError) from None
+        raise not_allowed(where(key), value, expected, SpecError) from None
+    if std not in POSITIVE:
+        raise not_allowed(where(key), value, expected, SpecError)
+    return number(key, std, POSITIVE)
+
+
+def init_value(merged: Mapping[str, Any], chosen_init: str | float) -> float | None:
+    """``init_value``: the equal weight of ``init: constant`` (the core's default spelled out)."""
+    value = merged.get("init_value")
+    if chosen_init != "constant":
+        if value is not None:
+            raise not_allowed(where("init_value"), value, "no init_value (it applies only to init: constant)",
+                              SpecError)
+        return None
+    if value is None:
+        from nnbench.core import DEFAULT_CONSTANT
+
+        return float(DEFAULT_CONSTANT)
+    return number("init_value", value, REAL)
+
+
+def diagnostics(key: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise not_allowed(where(key), value, f"a list drawn from {', '.join(DIAGNOSTICS)}", SpecError)
+    return sorted({option(key, item, DIAGNOSTIC) for item in value})
+
+
+# ---------------------------------------------------------------- optimizers
+
+
+def _optimizer_class(name: str):
+    from nnbench.core import OPTIMIZERS as CLASSES
+
+    return CLASSES[name]
+
+
+def _interval(limits) -> Interval:
+    # remove when core lands: the core's `ranges` become validation.Interval objects; until
+    # then they are (low, high, low_inclusive) tuples with high exclusive.
+    if isinstance(limits, Interval):
+        return limits
+    low, high, low_inclusive = limits
+    return Interval(numbers.Real, low, None if high == math.inf else high,
+                    closed="left" if low_inclusive else "neither")
+
+
+def optimizer(key: str, value: Any, default_name: str,
+              learning_rates: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """``{name, <every hyperparameter>}`` with the optimizer's own defaults filled in.
+
+    ``learning_rates`` overrides the optimizer's default lr per name (the book's lrs for
+    the optimizer paths).
+    """
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, Mapping):
+        raise not_allowed(where(key), value, "an optimizer name or a mapping {name: ..., lr: ...}", SpecError)
+    value = dict(value)
+    name = option(f"{key}.name", value.pop("name", default_name), Options(OPTIMIZERS, what="optimizer"))
+    cls = _optimizer_class(name)
+    hyperparameters = {hp: float(default) for hp, default in cls.defaults.items()}
+    if learning_rates and name in learning_rates and "lr" in hyperparameters:
+        hyperparameters["lr"] = float(learning_rates[name])
+    for hp_name, hp_value in value.items():
+        if hp_name not in hyperparameters:
+            raise unknown_name_error(f"{name} hyperparameter", hp_name, hyperparameters, where=where(key),
+                                     error=SpecError)
+        hyperparameters[hp_name] = number(f"{key}.{hp_name}", hp_value, _interval(cls.ranges[hp_name]))
+    return {"name": name, **dict(sorted(hyperparameters.items()))}
+
+
+def build_optimizer(resolved_optimizer: Mapping[str, Any]):
+    """The core optimizer a resolved spec's ``optimizer`` mapping names."""
+    from nnbench.core import make_optimizer
+
+    hyperparameters = {key: value for key, value in resolved_optimizer.items() if key != "name"}
+    return make_optimizer(resolved_optimizer["name"], **hyperparameters)

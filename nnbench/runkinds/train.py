@@ -1,0 +1,301 @@
+"""Run kind ``train``: one network trained once on a dataset with one seed.
+
+Defaults follow STUDY.md: the book's network 784-100x4-10, ReLU, He, SGD at its default
+lr, batch 100; the budget defaults to 2000 iterations (studies 2 and 4) when neither
+``epochs`` nor ``iterations`` is given.
+
+The record: ``curves.csv`` with the minibatch loss of every update, loss and accuracy
+of every split at each evaluation and the per-layer diagnostics; ``summary.json`` with
+the final metrics on the full splits; ``minibatch_spread.csv`` with that diagnostic.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+from nnbench.errors import SpecError
+from nnbench.records import CurveRow, Record
+from nnbench.runkinds import spec_values as values
+from nnbench.seeding import rng
+from nnbench.validation import Options, not_allowed
+from nnbench.vocabulary import DATASETS, DTYPES, MINIBATCH_SPREAD_COLUMNS, MINIBATCH_SPREAD_FILE
+
+DEFAULTS: dict[str, Any] = {
+    "kind": "train",
+    "dataset": None,  # required
+    "n_train": None,  # all training samples
+    "validation": 0,
+    "hidden_sizes": [100, 100, 100, 100],
+    "activation": "relu",
+    "init": "he",
+    "init_value": None,  # only for init: constant
+    "batchnorm": False,
+    "dropout": 0.0,
+    "weight_decay": 0.0,
+    "optimizer": {"name": "sgd"},
+    "batch_size": 100,
+    "epochs": None,
+    "iterations": None,  # DEFAULT_ITERATIONS when neither budget is given
+    "eval_every": None,  # 1 epoch, or 100 iterations, matching the budget
+    "eval_samples": None,  # all
+    "seed": 0,
+    "dtype": "float32",
+    "diagnostics": ["activations", "dead_units", "distinct_units", "grad_norms"],
+}
+DEFAULT_ITERATIONS = 2000
+DEFAULT_EVAL_EVERY = {"epochs": 1, "iterations": 100}
+
+#: Diagnostics are computed on the first this-many training samples (a fixed batch, so
+#: that values at different steps are comparable).
+DIAGNOSTIC_SAMPLES = 1000
+#: Random minibatches drawn per size for the ``minibatch_spread`` diagnostic.
+MINIBATCH_SPREAD_DRAWS = 100
+MINIBATCH_SPREAD_MAX_SIZE = 1024
+
+_DATASET = Options(DATASETS, what="dataset")
+_DTYPE = Options(DTYPES, what="dtype")
+
+
+# ---------------------------------------------------------------- resolution
+
+
+def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical values of a train spec (``merged``: the defaults updated by the spec)."""
+    out: dict[str, Any] = {}
+    if merged["dataset"] is None:
+        raise SpecError(f"{values.where('dataset')} is required for kind train; allowed: {', '.join(DATASETS)}")
+    out["dataset"] = values.option("dataset", merged["dataset"], _DATASET)
+    out["n_train"] = values.optional_number("n_train", merged["n_train"], values.COUNT)
+    out["validation"] = values.number("validation", 0 if merged["validation"] is None else merged["validation"],
+                                      values.COUNT_OR_ZERO)
+    if out["n_train"] is not None and out["validation"] >= out["n_train"]:
+        raise not_allowed(values.where("validation"), merged["validation"],
+                          f"a validation split smaller than n_train ({out['n_train']})", SpecError)
+    out["hidden_sizes"] = values.layer_sizes("hidden_sizes", merged["hidden_sizes"])
+    out["activation"] = values.option("activation", merged["activation"], values.ACTIVATION)
+    out["init"] = values.init("init", merged["init"])
+    out["init_value"] = values.init_value(merged, out["init"])
+    out["batchnorm"] = values.boolean("batchnorm", merged["batchnorm"])
+    out["dropout"] = values.number("dropout", merged["dropout"], values.FRACTION)
+    out["weight_decay"] = values.number("weight_decay", merged["weight_decay"], values.NON_NEGATIVE)
+    out["optimizer"] = values.optimizer("optimizer", merged["optimizer"], DEFAULTS["optimizer"]["name"])
+    out["batch_size"] = values.number("batch_size", merged["batch_size"], values.COUNT)
+    epochs, iterations = merged["epochs"], merged["iterations"]
+    if epochs is not None and iterations is not None:
+        raise SpecError(f"spec keys 'epochs' ({epochs!r}) and 'iterations' ({iterations!r}) both given; "
+                        "give one budget: epochs or iterations")
+    if epochs is None and iterations is None:
+        iterations = DEFAULT_ITERATIONS
+    out["epochs"] = values.optional_number("epochs", epochs, values.COUNT)
+    out["iterations"] = values.optional_number("iterations", iterations, values.COUNT)
+    unit = "epochs" if out["epochs"] is not None else "iterations"
+    eval_every = merged["eval_every"]
+    out["eval_every"] = DEFAULT_EVAL_EVERY[unit] if eval_every is None else values.number(
+        "eval_every", eval_every, values.COUNT)
+    out["eval_samples"] = values.optional_number("eval_samples", merged["eval_samples"], values.COUNT)
+    out["seed"] = values.number("seed", merged["seed"], values.COUNT_OR_ZERO)
+    out["dtype"] = values.option("dtype", merged["dtype"], _DTYPE)
+    out["diagnostics"] = values.diagnostics("diagnostics", merged["diagnostics"])
+    return out
+
+
+def estimate_minutes(spec: Mapping[str, Any]) -> int:
+    """A generous wall-time estimate of a resolved spec, in minutes (for cluster schedulers).
+
+    ~20k samples/s for the book's network on a slow core, scaled by layer width; a run
+    of ``epochs`` over all samples counts 60 000 of them (MNIST's training set).
+    """
+    if spec["epochs"] is not None:
+        samples = spec["epochs"] * (spec["n_train"] or 60000)
+    else:
+        samples = spec["iterations"] * spec["batch_size"]
+    width = max(spec["hidden_sizes"])
+    return int(10 + samples * max(1.0, width / 100) / 20000 / 60)
+
+
+# ---------------------------------------------------------------- execution
+
+
+def evaluate(net, x, t) -> tuple[float, float]:
+    """Inference-mode (loss, accuracy) of ``net`` on ``(x, t)``, as the network computes them.
+
+    When the core has ``MLP.evaluate`` (one forward pass for both) this becomes
+    ``return net.evaluate(x, t)``.
+    """
+    return float(net.loss(x, t, train=False)), float(net.accuracy(x, t))
+
+
+def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=None) -> Record:
+    """Train the spec's network; ``progress.update(done, budget, unit, rows)`` at each evaluation."""
+    import numpy as np
+
+    from nnbench.core import MLP, train
+    from nnbench.data import load_dataset
+
+    data = load_dataset(spec["dataset"], data_dir=data_dir, cache_dir=cache_dir, n_train=spec["n_train"],
+                        validation=spec["validation"], seed=spec["seed"])
+    dtype = np.dtype(spec["dtype"])
+    splits = {"train": (data.x_train.astype(dtype, copy=False), data.y_train)}
+    if data.x_val is not None and len(data.x_val):
+        splits["validation"] = (data.x_val.astype(dtype, copy=False), data.y_val)
+    splits["test"] = (data.x_test.astype(dtype, copy=False), data.y_test)
+    x_train, y_train = splits["train"]
+    n_train = len(x_train)
+    n_classes = len(data.classes) if getattr(data, "classes", None) else int(np.max(y_train)) + 1
+
+    net = MLP(x_train.shape[1], spec["hidden_sizes"], n_classes, activation=spec["activation"], init=spec["init"],
+              init_value=spec["init_value"], batchnorm=spec["batchnorm"], dropout=spec["dropout"],
+              weight_decay=spec["weight_decay"], dtype=spec["dtype"], seed=spec["seed"])
+    optimizer = values.build_optimizer(spec["optimizer"])
+
+    batch_size = spec["batch_size"]
+    diagnostics = set(spec["diagnostics"])
+    x_diag, y_diag = x_train[:DIAGNOSTIC_SAMPLES], y_train[:DIAGNOSTIC_SAMPLES]
+    spread_rng = rng(spec["seed"], "minibatch_spread")
+    spread_rows: list[tuple] = []
+    # step -> rows of that evaluation; the last evaluation is redone on the full splits.
+    evaluations: dict[int, list[CurveRow]] = {}
+    budget_unit = "epochs" if spec["epochs"] is not None else "iterations"
+    budget = spec[budget_unit]
+
+    def epoch_of(step: int) -> float:
+        return step * batch_size / n_train
+
+    def evaluation_rows(step: int, full: bool, with_diagnostics: bool = True) -> list[CurveRow]:
+        epoch = epoch_of(step)
+        rows = []
+        limit = None if full else spec["eval_samples"]
+        for split, (x, y) in splits.items():
+            loss, accuracy = evaluate(net, x[:limit], y[:limit])
+            rows.append(CurveRow(step, epoch, split, "loss", "", loss))
+            rows.append(CurveRow(step, epoch, split, "accuracy", "", accuracy))
+        if with_diagnostics:
+            rows.extend(_diagnostic_rows(net, step, epoch, x_diag, y_diag, diagnostics))
+        return rows
+
+    # Every evaluation in curves.csv uses the first eval_samples of each split (all when
+    # eval_samples is null), so a curve never jumps where the sample changes; the final
+    # metrics of summary.json always use the full splits.
+    curve_is_full = spec["eval_samples"] is None
+
+    def on_eval(step: int, epoch: float) -> None:
+        step = int(step)
+        with np.errstate(all="ignore"):  # a diverging net evaluates to nan/inf: recorded, not raised
+            evaluations[step] = evaluation_rows(step, full=curve_is_full)
+        if step == 0 and "minibatch_spread" in diagnostics:
+            spread_rows.extend(_minibatch_spread(net, 0, x_train, y_train, spread_rng))
+        if progress is not None:
+            done = step if budget_unit == "iterations" else epoch_of(step)
+            progress.update(done, budget, budget_unit, evaluations[step])
+
+    if batch_size > n_train:
+        raise not_allowed(values.where("batch_size"), batch_size,
+                          f"at most the training set ({n_train} samples of {spec['dataset']}); "
+                          "lower batch_size or raise n_train", SpecError)
+    # Overflow on the way to a non-finite loss is how a run diverges: it ends up in the
+    # record's status, not as warnings on stderr.
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = train(net, optimizer, x_train, y_train, batch_size=batch_size, iterations=spec["iterations"],
+                       epochs=spec["epochs"], eval_every=spec["eval_every"], on_eval=on_eval, seed=spec["seed"],
+                       progress=False)
+    final_step = int(result.iterations)
+    with np.errstate(all="ignore"):
+        if final_step not in evaluations:  # diverged between two evaluations
+            evaluations[final_step] = evaluation_rows(final_step, full=curve_is_full)
+        final_rows = evaluations[final_step] if curve_is_full else evaluation_rows(final_step, True, False)
+        if "minibatch_spread" in diagnostics:
+            spread_rows.extend(_minibatch_spread(net, final_step, x_train, y_train, spread_rng))
+
+    rows: list[CurveRow] = []
+    losses = np.asarray(result.minibatch_losses, dtype=np.float64)
+    for step, loss in enumerate(losses.tolist()):  # the loss of update i is computed after i updates
+        rows.append(CurveRow(step, epoch_of(step), "minibatch", "loss", "", loss))
+    if result.status == "diverged" and result.diverged_loss is not None:
+        # the non-finite loss that stopped the run (its update was not applied)
+        rows.append(CurveRow(final_step, epoch_of(final_step), "minibatch", "loss", "", float(result.diverged_loss)))
+    for step in sorted(evaluations):
+        if step <= final_step:
+            rows.extend(evaluations[step])
+
+    final = {(row.split, row.metric): row.value for row in final_rows if row.layer == ""}
+    train_seconds = float(result.train_seconds)
+    summary: dict[str, Any] = {
+        "status": str(result.status),
+        "dataset": spec["dataset"],
+        "n_train_samples": n_train,
+        "n_test_samples": len(splits["test"][0]),
+        "iterations": final_step,
+        "epochs": epoch_of(final_step),
+        "train_seconds": train_seconds,
+        "samples_per_second": final_step * batch_size / train_seconds if train_seconds > 0 else None,
+        "final_minibatch_loss": _tail_mean(losses),
+    }
+    for split in splits:
+        summary[f"final_{split}_loss"] = final[(split, "loss")]
+        summary[f"final_{split}_acc"] = final[(split, "accuracy")]
+        if split != "train":  # best over the evaluations of curves.csv (on eval_samples, if set)
+            accuracies = [row.value for row in rows if row.split == split and row.metric == "accuracy"
+                          and math.isfinite(row.value)]
+            summary[f"best_{split}_acc"] = max(accuracies) if accuracies else None
+    tables = {}
+    if "minibatch_spread" in diagnostics:
+        tables[MINIBATCH_SPREAD_FILE] = (MINIBATCH_SPREAD_COLUMNS, spread_rows)
+    return Record(summary=summary, rows=rows, tables=tables)
+
+
+def _diagnostic_rows(net, step, epoch, x_diag, y_diag, diagnostics) -> list[CurveRow]:
+    """Per-layer diagnostics on the fixed diagnostic batch (split ``train``)."""
+    import copy
+
+    import numpy as np
+
+    from nnbench.core import layer_grad_norms
+
+    rows = []
+    if "grad_norms" in diagnostics:
+        # A training-mode pass draws dropout masks and moves batch-norm running averages:
+        # do it on a copy so that measuring never changes the run being measured.
+        probe = copy.deepcopy(net)
+        norms = layer_grad_norms(probe.gradient(x_diag, y_diag))
+        rows.extend(CurveRow(step, epoch, "train", "grad_norm", index, float(norm))
+                    for index, norm in enumerate(norms, 1))
+    if "activations" in diagnostics:
+        for index, activation in enumerate(net.hidden_activations(x_diag, train=False), 1):
+            activation = np.asarray(activation, dtype=np.float64)
+            rows.append(CurveRow(step, epoch, "train", "activation_mean", index, float(activation.mean())))
+            rows.append(CurveRow(step, epoch, "train", "activation_std", index, float(activation.std())))
+    if "dead_units" in diagnostics:
+        rows.extend(CurveRow(step, epoch, "train", "dead_fraction", index, float(fraction))
+                    for index, fraction in enumerate(net.dead_fraction(x_diag), 1))
+    if "distinct_units" in diagnostics:
+        rows.extend(CurveRow(step, epoch, "train", "distinct_units", index, float(count))
+                    for index, count in enumerate(net.distinct_units(), 1))
+    return rows
+
+
+def _minibatch_spread(net, step, x_train, y_train, generator) -> list[tuple]:
+    """Loss of random minibatches of size 1, 2, 4, ... around the full-training-set loss
+    (rows of ``minibatch_spread.csv``)."""
+    import numpy as np
+
+    n_train = len(x_train)
+    full_loss = float(net.loss(x_train, y_train, train=False))
+    rows = []
+    size = 1
+    while size <= min(MINIBATCH_SPREAD_MAX_SIZE, n_train):
+        losses = np.empty(MINIBATCH_SPREAD_DRAWS)
+        for draw in range(MINIBATCH_SPREAD_DRAWS):
+            index = generator.choice(n_train, size=size, replace=False)
+            losses[draw] = net.loss(x_train[index], y_train[index], train=False)
+        rows.append((step, size, MINIBATCH_SPREAD_DRAWS, float(losses.mean()), float(losses.std(ddof=1)), full_loss))
+        size *= 2
+    return rows
+
+
+def _tail_mean(losses) -> float | None:
+    """Mean minibatch loss over the last 10% of iterations (at least one)."""
+    if len(losses) == 0:
+        return None
+    count = max(1, len(losses) // 10)
+    return float(losses[-count:].mean())
