@@ -18,6 +18,21 @@ through a few random batches; the two implementations' blocks alternate, and the
 the median of the per-block ratios (robust to load from other processes). Results are printed and saved as
 ``benchmarks/out/core_throughput.{csv,json,png}`` (override with ``--out``).
 
+**GEMM floor.** A training step of a network with W weights on B samples does 6·W·B
+floating-point operations in its matrix products (forward x·W, backward xᵀ·dout and
+dout·Wᵀ). The benchmark measures this machine's single-core float32 GEMM rate (1024³
+products, interleaved with the step blocks, median) and prints ``floor``: the fraction
+of that rate the step reaches, ``samples/s x 6 x W / rate`` (1.0 = nothing but GEMMs at
+the machine's peak).
+
+**Lockstep seeds** (``--lockstep S``, default 4; 0 skips it): whether training S seeds
+of one setting in lockstep (weights stacked to (S, fan_in, fan_out), one batched
+``np.matmul`` on 3-D arrays per layer and pass) beats stepping S separate ``MLP`` s one
+after another, on the study's book network (784-100x4-10, ReLU, SGD, batch 128). The
+lockstep step here is a measurement prototype, not part of the core; it repeats the
+core's arithmetic operation for operation, and the benchmark checks that after a few
+steps its weights are bit-identical to the sequential networks'.
+
     .venv/bin/python benchmarks/core_throughput.py            # about a minute (both kernels)
     .venv/bin/python benchmarks/core_throughput.py --quick    # a few seconds, rough
 """
@@ -97,6 +112,152 @@ def torch_step_factory(sizes, batch_size):
     return step
 
 
+def gemm_rate(size=1024, products=2):
+    """float32 GFLOP/s of ``products`` size³ products on the current BLAS threads."""
+    rng = np.random.default_rng(1)
+    a = rng.random((size, size), dtype=np.float32)
+    out = np.empty_like(a)
+    started = time.perf_counter()
+    for _ in range(products):
+        np.matmul(a, a, out=out)
+    return 2 * size**3 * products / (time.perf_counter() - started) / 1e9
+
+
+def n_weights(sizes):
+    return sum(fan_in * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True))
+
+
+class LockstepMLP:
+    """S ReLU MLPs (SGD, softmax cross-entropy) stepped together: every parameter is
+    stacked on a leading seed axis and each layer's products are one 3-D ``np.matmul``.
+
+    Operation for operation the arithmetic of ``nnbench.core`` (Affine, ReLU,
+    SoftmaxCrossEntropy, SGD), so each seed's weights follow its own ``MLP`` exactly.
+    """
+
+    def __init__(self, nets, batch_size):
+        self.weights = [np.stack([net.params[f"W{i}"] for net in nets]) for i in range(1, nets[0].n_layers + 1)]
+        self.biases = [np.stack([net.params[f"b{i}"] for net in nets]) for i in range(1, nets[0].n_layers + 1)]
+        seeds, dtype = len(nets), self.weights[0].dtype
+        self.seeds, self.batch_size = seeds, batch_size
+        widths = [w.shape[2] for w in self.weights]
+        self.outs = [np.empty((seeds, batch_size, width), dtype) for width in widths]
+        self.masks = [np.empty((seeds, batch_size, width), dtype) for width in widths[:-1]]
+        #: dx of layer k (its input's gradient), k >= 1
+        self.dxs = [np.empty((seeds, batch_size, w.shape[1]), dtype) for w in self.weights]
+        self.d_weights = [np.empty_like(w) for w in self.weights]
+        self.d_biases = [np.empty_like(b) for b in self.biases]
+        self.steps = [np.empty_like(w) for w in self.weights] + [np.empty_like(b) for b in self.biases]
+        classes = widths[-1]
+        self.shifted = np.empty((seeds, batch_size, classes), dtype)
+        self.exp = np.empty_like(self.shifted)
+        self.row_max = np.empty((seeds, batch_size, 1), dtype)
+        self.row_sum = np.empty_like(self.row_max)
+        self.flat_rows = (np.arange(seeds * batch_size) * classes).reshape(seeds, batch_size)
+        self.x = np.empty((seeds, batch_size, nets[0].input_size), dtype)
+
+    def step(self, x, t, indices, lr):
+        """One SGD step of every seed; ``indices`` (S, B) are each seed's minibatch rows."""
+        np.take(x, indices, axis=0, out=self.x)
+        labels = np.take(t, indices)
+        h = self.x
+        layers = len(self.weights)
+        inputs = []
+        for k in range(layers):
+            inputs.append(h)
+            out = self.outs[k]
+            np.matmul(h, self.weights[k], out=out)
+            out += self.biases[k][:, None, :]
+            if k < layers - 1:
+                np.maximum(out, 0, out=out)
+            h = out
+        n = self.batch_size
+        np.max(h, axis=2, keepdims=True, out=self.row_max)
+        np.subtract(h, self.row_max, out=self.shifted)
+        np.exp(self.shifted, out=self.exp)
+        np.sum(self.exp, axis=2, keepdims=True, out=self.row_sum)
+        # each seed's minibatch loss, as the trainer records it (divergence check)
+        picked = self.shifted.reshape(-1)[self.flat_rows + labels]
+        self.losses = (np.log(self.row_sum)[..., 0] - picked).mean(axis=1)
+        scale = np.reciprocal(self.row_sum)
+        scale *= 1 / n
+        dout = self.exp  # the logits' gradient overwrites exp, which nothing needs after this
+        np.multiply(self.exp, scale, out=dout)
+        dout.reshape(-1)[self.flat_rows + labels] -= 1 / n
+        for k in reversed(range(layers)):
+            np.matmul(inputs[k].transpose(0, 2, 1), dout, out=self.d_weights[k])
+            np.sum(dout, axis=1, out=self.d_biases[k])
+            if k == 0:
+                break
+            dx = self.dxs[k]
+            np.matmul(dout, self.weights[k].transpose(0, 2, 1), out=dx)
+            mask = self.masks[k - 1]
+            np.greater(self.outs[k - 1], 0, out=mask)
+            dx *= mask
+            dout = dx
+        for param, grad, step in zip(self.weights + self.biases, self.d_weights + self.d_biases, self.steps,
+                                     strict=True):
+            np.multiply(grad, lr, out=step)
+            param -= step
+
+
+def measure_lockstep(seeds, repeats, quick, batch_size=128):
+    """Samples/s of S seeds stepped one after another (S ``MLP`` s) and in lockstep,
+    interleaved; plus whether both give bit-identical weights."""
+    from nnbench.core import MLP, make_optimizer
+
+    sizes = NETWORKS["book"][0]
+    rng = np.random.default_rng(2)
+    x = rng.random((4096, sizes[0]), dtype=np.float32)
+    t = rng.integers(0, sizes[-1], 4096)
+    orders = [[rng.permutation(4096)[:batch_size] for _ in range(N_BATCHES)] for _ in range(seeds)]
+
+    def make_nets():
+        return [MLP(sizes[0], sizes[1:-1], sizes[-1], activation="relu", init="he", seed=seed) for seed in range(seeds)]
+
+    nets = make_nets()
+    optimizers = [make_optimizer("sgd", lr=0.01) for _ in nets]
+    lockstep = LockstepMLP(make_nets(), batch_size)
+    stacked_orders = [np.stack([orders[s][i] for s in range(seeds)]) for i in range(N_BATCHES)]
+
+    def sequential(i):
+        for net, optimizer, order in zip(nets, optimizers, orders, strict=True):
+            rows = order[i % N_BATCHES]
+            grads = net.gradient(x[rows], t[rows])
+            optimizer.update(net.params, grads)
+
+    def together(i):
+        lockstep.step(x, t, stacked_orders[i % N_BATCHES], 0.01)
+
+    for i in range(3):  # same steps on both: the weights must agree bit for bit
+        sequential(i)
+        together(i)
+    identical = all(np.array_equal(lockstep.weights[k - 1][s], net.params[f"W{k}"])
+                    for s, net in enumerate(nets) for k in range(1, net.n_layers + 1))
+    steps = 60 // (5 if quick else 1)
+    rates = {"sequential": [], "lockstep": []}
+    gemm = []
+    for repeat in range(repeats):
+        order = [("sequential", sequential), ("lockstep", together)]
+        for name, step in order if repeat % 2 == 0 else reversed(order):
+            seconds = time_block(step, steps)
+            rates[name].append(steps * seeds * batch_size / seconds)
+        gemm.append(gemm_rate(512 if quick else 1024))
+    rate = statistics.median(gemm)
+    rows = []
+    for name, measured in rates.items():
+        median = statistics.median(measured)
+        rows.append({
+            "mode": name, "seeds": seeds, "layers": "-".join(map(str, sizes)), "batch_size": batch_size,
+            "samples_per_second": round(median, 1), "min": round(min(measured), 1), "max": round(max(measured), 1),
+            "floor": round(median * 6 * n_weights(sizes) / (rate * 1e9), 3),
+            "speedup_vs_sequential": round(statistics.median(
+                a / b for a, b in zip(measured, rates["sequential"], strict=True)), 3),
+            "bit_identical": identical, "gemm_gflops": round(rate, 2),
+        })
+    return rows
+
+
 def torch_version():
     try:
         import torch
@@ -136,11 +297,14 @@ def measure(repeats, quick):
             # so that load from other processes hits both alike; the ratio is the median of
             # the per-repeat ratios.
             rates = {name: [] for name in steps_of}
+            gemm = []
             for repeat in range(repeats):
                 order = list(steps_of) if repeat % 2 == 0 else list(reversed(steps_of))
                 for implementation in order:
                     seconds = time_block(steps_of[implementation], steps)
                     rates[implementation].append(steps * batch_size / seconds)
+                gemm.append(gemm_rate(512 if quick else 1024))
+            rate = statistics.median(gemm)
             ratio = None
             if "pytorch" in rates:
                 ratio = statistics.median(a / b for a, b in zip(rates["nnbench"], rates["pytorch"], strict=True))
@@ -158,6 +322,8 @@ def measure(repeats, quick):
                     "steps_per_repeat": steps,
                     "ratio_vs_pytorch": None if ratio is None else round(ratio, 3),
                     "target_ratio": target,
+                    "gemm_gflops": round(rate, 2),
+                    "floor": round(statistics.median(measured) * 6 * n_weights(sizes) / (rate * 1e9), 3),
                 })
                 if sys.stderr.isatty():
                     print(f"  {name} {implementation}: {statistics.median(measured):,.0f} samples/s", file=sys.stderr)
@@ -177,7 +343,7 @@ def measure(repeats, quick):
 
 def print_table(rows):
     header = (f"{'network':<8} {'layers':<26} {'batch':>5} {'impl':<8} {'numpy BLAS kernel':<38} {'samples/s':>11} "
-              f"{'range':>19} {'ratio':>6} {'target':>6}")
+              f"{'range':>19} {'ratio':>6} {'target':>6} {'GEMM GF/s':>9} {'floor':>6}")
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -186,7 +352,18 @@ def print_table(rows):
         target = f">={row['target_ratio']}" if row["implementation"] == "nnbench" else ""
         kernel = row["numpy_blas_kernel"] if row["implementation"] == "nnbench" else ""
         print(f"{row['network']:<8} {row['layers']:<26} {row['batch_size']:>5} {row['implementation']:<8} "
-              f"{kernel:<38} {row['samples_per_second']:>11,.0f} {span:>19} {ratio:>6} {target:>6}")
+              f"{kernel:<38} {row['samples_per_second']:>11,.0f} {span:>19} {ratio:>6} {target:>6} "
+              f"{row['gemm_gflops']:>9.1f} {row['floor']:>6.2f}")
+
+
+def print_lockstep(rows):
+    print(f"\nlockstep seeds ({rows[0]['seeds']} seeds of {rows[0]['layers']}, batch {rows[0]['batch_size']}, "
+          f"SGD; bit-identical weights: {'yes' if rows[0]['bit_identical'] else 'NO'})")
+    print(f"{'mode':<11} {'samples/s':>11} {'range':>19} {'speedup':>8} {'floor':>6}")
+    for row in rows:
+        span = f"{row['min']:,.0f}-{row['max']:,.0f}"
+        print(f"{row['mode']:<11} {row['samples_per_second']:>11,.0f} {span:>19} "
+              f"{row['speedup_vs_sequential']:>8.2f} {row['floor']:>6.2f}")
 
 
 def _write_atomically(path, write):
@@ -195,7 +372,7 @@ def _write_atomically(path, write):
     temporary.replace(path)
 
 
-def save(rows, environments, out):
+def save(rows, environments, out, lockstep=None):
     out.mkdir(parents=True, exist_ok=True)
 
     def write_csv(path):
@@ -207,7 +384,8 @@ def save(rows, environments, out):
     _write_atomically(out / "core_throughput.csv", write_csv)
     _write_atomically(
         out / "core_throughput.json",
-        lambda path: path.write_text(json.dumps({"results": rows, "environments": environments}, indent=2) + "\n"),
+        lambda path: path.write_text(json.dumps({"results": rows, "environments": environments,
+                                                 "lockstep": lockstep or []}, indent=2) + "\n"),
     )
 
     import matplotlib
@@ -276,6 +454,8 @@ def main(argv=None):
                              "the CPU's own (variable removed), or both (default; one run when it is unset)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out",
                         help="folder for core_throughput.{csv,json,png}")
+    parser.add_argument("--lockstep", type=int, default=4, metavar="S",
+                        help="also compare S seeds in lockstep with S sequential networks (0: skip)")
     parser.add_argument("--child-result", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.repeats < 1:
@@ -298,7 +478,14 @@ def main(argv=None):
     print_table(rows)
     if environments[0]["torch"] is None:
         print("(PyTorch not importable: no comparison; `pip install torch` to add it)")
-    save(rows, environments, args.out)
+    lockstep = None
+    if args.lockstep > 0:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            lockstep = measure_lockstep(args.lockstep, args.repeats, args.quick)
+        print_lockstep(lockstep)
+    save(rows, environments, args.out, lockstep)
     print(f"saved {args.out}/core_throughput.csv, .json, .png")
     return 0
 

@@ -21,9 +21,15 @@ import numbers
 
 import numpy as np
 
-from nnbench.errors import NnbenchError, closest
+from nnbench import vocabulary
+from nnbench.errors import closest
+from nnbench.validation import Interval, not_allowed, unknown_name_error
 
-INITIALIZERS = ("he", "xavier", "glorot", "constant")
+INITIALIZERS = vocabulary.INITIALIZERS
+#: a number given as ``init`` is the std
+INIT_STD = Interval(numbers.Real, 0.0, None, closed="neither")
+_ANY_NUMBER = Interval(numbers.Real, None, None)
+_ALLOWED = f"one of {', '.join(INITIALIZERS)} or {INIT_STD.describe()} (the std)"
 
 # Used by "constant" when no init_value is given: small enough that a 100-unit ReLU
 # net neither explodes nor dies at once, so the symmetry demonstration trains visibly.
@@ -42,19 +48,11 @@ def parse_init(init):
         try:
             init = float(name)
         except ValueError:
-            hint = closest(name, INITIALIZERS)
-            raise NnbenchError(
-                f"unknown init {init!r}: allowed are {', '.join(INITIALIZERS)} or a positive number (the std)"
-                + (f"; did you mean {hint!r}?" if hint else "")
-            ) from None
+            raise unknown_name_error("init", init, [*INITIALIZERS, f"{INIT_STD.describe()} (the std)"],
+                                     hint=closest(name, INITIALIZERS)) from None
     if isinstance(init, bool) or not isinstance(init, numbers.Real):
-        raise NnbenchError(
-            f"init must be one of {', '.join(INITIALIZERS)} or a positive number (the std), got {init!r}"
-        )
-    std = float(init)
-    if not (math.isfinite(std) and std > 0):
-        raise NnbenchError(f"init std must be a positive finite number, got {init!r}")
-    return std
+        raise not_allowed("init", init, _ALLOWED)
+    return INIT_STD.check("init", init)
 
 
 def init_std(init, fan_in, fan_out):
@@ -79,11 +77,9 @@ def initialize_weights(init, fan_in, fan_out, rng, dtype="float32", init_value=N
     """
     name = parse_init(init)
     if name != "constant" and init_value is not None:
-        raise NnbenchError(f"init_value is only used with init='constant', got init={init!r} and init_value={init_value!r}")
+        raise not_allowed("init_value", init_value, f"none unless init is 'constant' (init is {init!r})")
     if name == "constant":
-        value = DEFAULT_CONSTANT if init_value is None else init_value
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-            raise NnbenchError(f"init_value must be a finite number, got {init_value!r}")
-        return np.full((fan_in, fan_out), float(value), dtype=dtype)
+        value = DEFAULT_CONSTANT if init_value is None else _ANY_NUMBER.check("init_value", init_value)
+        return np.full((fan_in, fan_out), value, dtype=dtype)
     std = init_std(name, fan_in, fan_out)
     return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype, copy=False)

@@ -76,6 +76,12 @@ class Affine(_Layer):
         self.x = x
         return out
 
+    def forward_into(self, x, out):
+        """Inference: ``x @ W + b`` written into ``out`` (keeps nothing for backward)."""
+        np.matmul(x, self.params[self.weight_key], out=out)
+        out += self.params[self.bias_key]
+        return out
+
     def backward(self, dout):
         weight = self.params[self.weight_key]
         bias = self.params[self.bias_key]
@@ -104,6 +110,10 @@ class ReLU(_Layer):
         out = self.out = _empty_like_shape(self.out, x.shape, x.dtype)
         np.maximum(x, 0, out=out)
         return out
+
+    def forward_inplace(self, h, scratch=None):
+        """Inference on ``h`` in place (the same arithmetic as ``forward``)."""
+        return np.maximum(h, 0, out=h)
 
     def backward(self, dout):
         # The mask is rebuilt from the output (x > 0 exactly where out > 0), so the
@@ -140,6 +150,11 @@ class LeakyReLU(_Layer):
         np.maximum(x, out, out=out)
         return out
 
+    def forward_inplace(self, h, scratch):
+        """Inference on ``h`` in place; ``scratch`` is an array of ``h``'s shape and dtype."""
+        np.multiply(h, self.slope, out=scratch)
+        return np.maximum(h, scratch, out=h)
+
     def backward(self, dout):
         mask = self._mask = _empty_like_shape(self._mask, dout.shape, np.bool_)
         np.greater(self.out, 0, out=mask)
@@ -172,6 +187,14 @@ class Sigmoid(_Layer):
         out += 0.5
         return out
 
+    def forward_inplace(self, h, scratch=None):
+        """Inference on ``h`` in place (the same arithmetic as ``forward``)."""
+        h *= 0.5
+        np.tanh(h, out=h)
+        h *= 0.5
+        h += 0.5
+        return h
+
     def backward(self, dout):
         tmp = self._tmp = _empty_like_shape(self._tmp, dout.shape, dout.dtype)
         np.subtract(1, self.out, out=tmp)
@@ -201,6 +224,10 @@ class Tanh(_Layer):
         np.tanh(x, out=out)
         return out
 
+    def forward_inplace(self, h, scratch=None):
+        """Inference on ``h`` in place (the same arithmetic as ``forward``)."""
+        return np.tanh(h, out=h)
+
     def backward(self, dout):
         tmp = self._tmp = _empty_like_shape(self._tmp, dout.shape, dout.dtype)
         np.multiply(self.out, self.out, out=tmp)
@@ -229,6 +256,8 @@ class BatchNorm(_Layer):
     _transient = ("_n", "centered", "normalized", "_out", "_tmp", "_dx", "_mean", "_var", "inv_std")
 
     def __init__(self, params, gamma_key, beta_key, grads=None, momentum=0.9, eps=1e-5):
+        if not eps > 0:
+            raise ValueError(f"BatchNorm eps must be > 0, got {eps!r}")
         self.params = params
         self.gamma_key = gamma_key
         self.beta_key = beta_key
@@ -278,10 +307,23 @@ class BatchNorm(_Layer):
         else:
             normalized = self._tmp
             np.subtract(x, self.running_mean, out=normalized)
-            normalized /= np.sqrt(self.running_var + self.eps)
+            normalized /= self.inference_std()
         np.multiply(normalized, gamma, out=out)
         out += beta
         return out
+
+    def inference_std(self):
+        """``sqrt(running_var + eps)``, the inference-mode divisor (a new vector)."""
+        return np.sqrt(self.running_var + self.eps)
+
+    def forward_inplace(self, h, scratch=None, std=None):
+        """Inference on ``h`` in place, the same arithmetic as ``forward(h, False)``;
+        ``std`` is :meth:`inference_std` when the caller computed it once for many chunks."""
+        h -= self.running_mean
+        h /= self.inference_std() if std is None else std
+        h *= self.params[self.gamma_key]
+        h += self.params[self.beta_key]
+        return h
 
     def backward(self, dout):
         gamma = self.params[self.gamma_key]
@@ -334,6 +376,10 @@ class Dropout(_Layer):
         out = self._out = _empty_like_shape(self._out, x.shape, x.dtype)
         np.multiply(x, mask, out=out)
         return out
+
+    def forward_inplace(self, h, scratch=None):
+        """Inference: the identity."""
+        return h
 
     def backward(self, dout):
         dx = self._dx = _empty_like_shape(self._dx, dout.shape, dout.dtype)

@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from nnbench import seeding, vocabulary
 from nnbench.core.initializers import initialize_weights, parse_init
 from nnbench.core.layers import (
     Affine,
@@ -19,12 +20,28 @@ from nnbench.core.layers import (
     SoftmaxCrossEntropy,
     Tanh,
 )
-from nnbench.errors import NnbenchError, closest
+from nnbench.errors import NnbenchError
+from nnbench.validation import Interval, not_allowed, unknown_name_error
 
-ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
-DTYPES = ("float32", "float64")
+ACTIVATIONS = vocabulary.ACTIVATIONS
+DTYPES = vocabulary.DTYPES
 #: slope of leaky ReLU for negative inputs
 LEAKY_RELU_SLOPE = 0.01
+#: BatchNorm's default eps (PyTorch's; the book's code uses 1e-6)
+DEFAULT_BATCHNORM_EPS = 1e-5
+#: rows per chunk of :meth:`MLP.evaluate`: large enough for full-rate GEMMs, small
+#: enough that the work buffers stay in cache-friendly megabytes
+DEFAULT_EVAL_CHUNK = 1024
+
+#: allowed values of the constructor's numeric arguments
+CONSTRAINTS = {
+    "size": Interval(numbers.Integral, 1, None),
+    "dropout": Interval(numbers.Real, 0.0, 1.0, closed="left"),
+    "weight_decay": Interval(numbers.Real, 0.0, None),
+    "batchnorm_eps": Interval(numbers.Real, 0.0, None, closed="neither"),
+    "seed": Interval(numbers.Integral, 0, None),
+    "chunk_size": Interval(numbers.Integral, 1, None),
+}
 
 
 def _make_activation(name):
@@ -41,34 +58,37 @@ def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _check_number(name, value, low, high=None, high_inclusive=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(float(value)):
-        raise NnbenchError(f"{name} must be a finite number, got {value!r}")
-    value = float(value)
-    too_high = high is not None and (value > high if high_inclusive else value >= high)
-    if value < low or too_high:
-        upper = "" if high is None else (f", {high}]" if high_inclusive else f", {high})")
-        raise NnbenchError(f"{name} must be in [{low}{upper or ', inf)'}, got {value!r}")
-    return value
+def _check_integer(where, value, constraint):
+    """A whole number in ``constraint``, given as an int (not 2.0 or "2": sizes and seeds
+    are counts, and a float there is a mistake upstream)."""
+    if not _is_int(value):
+        raise not_allowed(where, value, constraint.describe())
+    return constraint.check(where, value)
 
 
 class MLP:
     """A fully connected network trained with softmax cross-entropy.
 
     ``MLP(784, [100, 100, 100, 100], 10, activation="relu", init="he", init_value=None,
-    batchnorm=False, dropout=0.0, weight_decay=0.0, dtype="float32", seed=0)``
+    batchnorm=False, dropout=0.0, weight_decay=0.0, dtype="float32", seed=0,
+    batchnorm_eps=1e-5)``
 
     - ``activation``: one of ACTIVATIONS (leaky ReLU has slope LEAKY_RELU_SLOPE = 0.01).
     - ``init``: "he", "xavier" (sqrt(1/fan_in), the book's), "glorot", "constant", or a
       positive number = the std; ``init_value`` is the constant for "constant"
       (default 0.01) and must be None otherwise. Biases start at 0, BN gamma at 1 and
       beta at 0. Every weight matrix, the output layer's included, uses ``init``.
+    - ``batchnorm``: a BatchNorm layer after every hidden affine layer, with
+      ``batchnorm_eps`` (> 0; default 1e-5, the book's code uses 1e-6) added to the
+      variance.
     - ``dropout``: the drop rate in [0, 1) after every hidden activation (inverted dropout).
     - ``weight_decay``: lambda >= 0; the loss gains lambda/2 * sum of squared weights
       (W matrices only, not biases or BN parameters).
     - ``dtype``: "float32" (default) or "float64"; inputs are converted to it.
-    - ``seed``: drives one numpy Generator for the weights and the dropout masks, so the
-      same seed gives bit-identical weights and, with the same data order, results.
+    - ``seed``: the run seed. The weights draw from its stream ``"weights"`` and the
+      dropout masks from its stream ``"dropout"`` (``nnbench.seeding.rng``), two
+      independent Generators: the same seed gives bit-identical weights whatever the
+      dropout rate, and, with the same data order, bit-identical results.
 
     ``params`` maps "W1", "b1", ..., "WL", "bL" (and "gamma1", "beta1", ... with batch
     norm) to arrays; W is (fan_in, fan_out). The layers read them from this dict on every
@@ -88,31 +108,27 @@ class MLP:
         weight_decay=0.0,
         dtype="float32",
         seed=0,
+        batchnorm_eps=DEFAULT_BATCHNORM_EPS,
     ):
         hidden_sizes = [hidden_sizes] if _is_int(hidden_sizes) else list(hidden_sizes)
+        size = CONSTRAINTS["size"]
+        input_size = _check_integer("input_size", input_size, size)
+        hidden_sizes = [_check_integer(f"hidden_sizes[{index}]", width, size)
+                        for index, width in enumerate(hidden_sizes)]
+        output_size = _check_integer("output_size", output_size, size)
         sizes = [input_size, *hidden_sizes, output_size]
-        for size in sizes:
-            if not _is_int(size) or size <= 0:
-                raise NnbenchError(
-                    f"layer sizes must be positive integers, got {size!r} in "
-                    f"input_size={input_size!r}, hidden_sizes={hidden_sizes!r}, output_size={output_size!r}"
-                )
         if activation not in ACTIVATIONS:
-            hint = closest(activation, ACTIVATIONS)
-            raise NnbenchError(
-                f"unknown activation {activation!r}: allowed are {', '.join(ACTIVATIONS)}"
-                + (f"; did you mean {hint!r}?" if hint else "")
-            )
+            raise unknown_name_error("activation", activation, ACTIVATIONS)
         init = parse_init(init)
-        dropout = _check_number("dropout", dropout, 0.0, 1.0)
-        weight_decay = _check_number("weight_decay", weight_decay, 0.0)
+        dropout = CONSTRAINTS["dropout"].check("dropout", dropout)
+        weight_decay = CONSTRAINTS["weight_decay"].check("weight_decay", weight_decay)
+        batchnorm_eps = CONSTRAINTS["batchnorm_eps"].check("batchnorm_eps", batchnorm_eps)
         dtype_name = str(np.dtype(dtype)) if dtype in (np.float32, np.float64) else str(dtype)
         if dtype_name not in DTYPES:
-            raise NnbenchError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+            raise unknown_name_error("dtype", dtype, DTYPES)
         if not isinstance(batchnorm, (bool, np.bool_)):
-            raise NnbenchError(f"batchnorm must be true or false, got {batchnorm!r}")
-        if not _is_int(seed) or seed < 0:
-            raise NnbenchError(f"seed must be a non-negative integer, got {seed!r}")
+            raise not_allowed("batchnorm", batchnorm, "true or false")
+        seed = _check_integer("seed", seed, CONSTRAINTS["seed"])
 
         self.sizes = sizes
         self.input_size, self.hidden_sizes, self.output_size = input_size, hidden_sizes, output_size
@@ -120,11 +136,15 @@ class MLP:
         self.init = init
         self.init_value = init_value
         self.batchnorm = bool(batchnorm)
+        self.batchnorm_eps = batchnorm_eps
         self.dropout = dropout
         self.weight_decay = weight_decay
         self.dtype = np.dtype(dtype_name)
         self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        # Independent streams: adding dropout or a diagnostic never moves the weights.
+        weights_rng = seeding.rng(seed, "weights")
+        #: the Generator of the dropout masks (stream "dropout" of ``seed``)
+        self.dropout_rng = seeding.rng(seed, "dropout")
         #: number of affine layers (hidden layers + the output layer)
         self.n_layers = len(sizes) - 1
 
@@ -136,7 +156,7 @@ class MLP:
         for index in range(1, self.n_layers + 1):
             fan_in, fan_out = sizes[index - 1], sizes[index]
             self.params[f"W{index}"] = initialize_weights(
-                init, fan_in, fan_out, self.rng, self.dtype, init_value
+                init, fan_in, fan_out, weights_rng, self.dtype, init_value
             )
             self.params[f"b{index}"] = np.zeros(fan_out, dtype=self.dtype)
             self.layers.append(
@@ -147,22 +167,25 @@ class MLP:
             if self.batchnorm:
                 self.params[f"gamma{index}"] = np.ones(fan_out, dtype=self.dtype)
                 self.params[f"beta{index}"] = np.zeros(fan_out, dtype=self.dtype)
-                self.layers.append(BatchNorm(self.params, f"gamma{index}", f"beta{index}", self._grads))
+                self.layers.append(BatchNorm(self.params, f"gamma{index}", f"beta{index}", self._grads,
+                                             eps=batchnorm_eps))
             act = _make_activation(activation)
             self.layers.append(act)
             self.activation_layers.append(act)
             if dropout > 0:
-                self.layers.append(Dropout(dropout, self.rng))
+                self.layers.append(Dropout(dropout, self.dropout_rng))
         self.loss_layer = SoftmaxCrossEntropy()
         self.last_loss = float("nan")
         self._weight_keys = [f"W{index}" for index in range(1, self.n_layers + 1)]
         self._decay_scratch: dict = {}
+        self._eval_buffers = None
 
     def __repr__(self):
         return (
             f"MLP({self.input_size}, {self.hidden_sizes}, {self.output_size}, activation={self.activation!r}, "
             f"init={self.init!r}, batchnorm={self.batchnorm}, dropout={self.dropout}, "
-            f"weight_decay={self.weight_decay}, dtype={self.dtype.name!r}, seed={self.seed})"
+            f"weight_decay={self.weight_decay}, dtype={self.dtype.name!r}, seed={self.seed}"
+            + (f", batchnorm_eps={self.batchnorm_eps}" if self.batchnorm else "") + ")"
         )
 
     # ------------------------------------------------------------------ inputs
@@ -222,6 +245,111 @@ class MLP:
         labels = t if t.ndim == 1 else np.argmax(t, axis=1)
         predicted = np.argmax(self._forward(x, False), axis=1)
         return float(np.mean(predicted == labels))
+
+    def evaluate(self, x, t, chunk_size=DEFAULT_EVAL_CHUNK):
+        """``(loss, accuracy)`` of the inference-mode network on ``(x, t)``, floats.
+
+        The loss is :meth:`loss` ``(x, t, train=False)`` (mean softmax cross-entropy plus
+        weight_decay/2 * sum of squared weights) and the accuracy :meth:`accuracy`, from
+        one forward pass made ``chunk_size`` rows at a time through work buffers that are
+        allocated on the first call and reused by every later one (reallocated only for a
+        new ``chunk_size``): no temporary grows with the number of samples, the layers'
+        training buffers are left alone, and the per-sample losses are summed in float64.
+        Equal to ``loss``/``accuracy`` up to that summation order (bit-identical from call
+        to call for the same ``chunk_size``). BN running averages and the dropout
+        Generator are not touched.
+        """
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise NnbenchError(f"x must have shape (N, {self.input_size}), got {x.shape}")
+        n = x.shape[0]
+        if n == 0:
+            raise not_allowed("x", "0 samples", "at least one row")
+        t = self._targets(t, n)
+        chunk_size = _check_integer("chunk_size", chunk_size, CONSTRAINTS["chunk_size"])
+        if t.ndim == 1 and not (0 <= t.min() and t.max() < self.output_size):
+            raise NnbenchError(f"t: labels must be in [0, {self.output_size}), got values from {t.min()} to {t.max()}")
+        buffers = self._evaluation_buffers(chunk_size)
+        # BN's inference divisor once per call (a vector per layer), not once per chunk
+        stds = [layer.inference_std() if isinstance(layer, BatchNorm) else None for layer in self.layers]
+        classes = self.output_size
+        loss_sum = 0.0
+        correct = 0
+        for start in range(0, n, chunk_size):
+            stop = min(start + chunk_size, n)
+            rows = stop - start
+            h = x[start:stop]
+            if h.dtype != self.dtype:  # converted chunk by chunk, never the whole split
+                if buffers["input"] is None:
+                    buffers["input"] = np.empty((chunk_size, self.input_size), self.dtype)
+                h = buffers["input"][:rows]
+                np.copyto(h, x[start:stop])
+            affine_index = 0
+            for layer, std in zip(self.layers, stds, strict=True):
+                if isinstance(layer, Affine):
+                    h = layer.forward_into(h, buffers["outputs"][affine_index][:rows])
+                    affine_index += 1
+                elif std is not None:
+                    layer.forward_inplace(h, std=std)
+                else:
+                    layer.forward_inplace(h, buffers["scratch"][:h.size].reshape(h.shape))
+            logits = h
+            # accuracy first: shifting the logits below could create ties
+            if t.ndim == 1:
+                labels = t[start:stop]
+            else:
+                labels = np.argmax(t[start:stop], axis=1, out=buffers["labels"][:rows])
+            predicted = np.argmax(logits, axis=1, out=buffers["predicted"][:rows])
+            hits = np.equal(predicted, labels, out=buffers["hits"][:rows])
+            correct += int(np.count_nonzero(hits))
+            # loss: logsumexp(z) - z[t] from z - max(z), as SoftmaxCrossEntropy computes it
+            log_sum = buffers["row"][:rows]
+            np.max(logits, axis=1, keepdims=True, out=log_sum)
+            logits -= log_sum
+            exp = buffers["exp"][:rows]
+            np.exp(logits, out=exp)
+            np.sum(exp, axis=1, keepdims=True, out=log_sum)
+            np.log(log_sum, out=log_sum)
+            if t.ndim == 1:
+                flat_index = np.multiply(buffers["row_starts"][:rows], classes, out=buffers["index"][:rows])
+                flat_index += labels
+                picked = np.take(logits.reshape(-1), flat_index, out=buffers["picked"][:rows])
+                np.subtract(log_sum[:, 0], picked, out=picked)
+                loss_sum += float(np.sum(picked, dtype=np.float64))
+            else:
+                np.subtract(log_sum, logits, out=exp)
+                np.multiply(exp, t[start:stop], out=exp)
+                loss_sum += float(np.sum(exp, dtype=np.float64))
+        return loss_sum / n + self._weight_penalty(), correct / n
+
+    def _evaluation_buffers(self, chunk_size):
+        """:meth:`evaluate`'s work arrays for ``chunk_size`` rows (made once, then reused)."""
+        buffers = self._eval_buffers
+        if buffers is not None and buffers["chunk_size"] == chunk_size:
+            return buffers
+        dtype = self.dtype
+        widest_hidden = max(self.hidden_sizes, default=0)
+        self._eval_buffers = buffers = {
+            "chunk_size": chunk_size,
+            "input": None,  # made when an input needs converting to the network's dtype
+            "outputs": [np.empty((chunk_size, width), dtype) for width in self.sizes[1:]],
+            "scratch": np.empty(chunk_size * widest_hidden, dtype),
+            "exp": np.empty((chunk_size, self.output_size), dtype),
+            "row": np.empty((chunk_size, 1), dtype),
+            "picked": np.empty(chunk_size, dtype),
+            "row_starts": np.arange(chunk_size, dtype=np.intp),
+            "index": np.empty(chunk_size, np.intp),
+            "labels": np.empty(chunk_size, np.intp),
+            "predicted": np.empty(chunk_size, np.intp),
+            "hits": np.empty(chunk_size, np.bool_),
+        }
+        return buffers
+
+    def __getstate__(self):
+        # evaluate's work buffers are rebuilt on demand: copies and pickles stay small
+        state = self.__dict__.copy()
+        state["_eval_buffers"] = None
+        return state
 
     # --------------------------------------------------------------- backward
     def gradient(self, x, t):

@@ -7,17 +7,20 @@ in the parameters' dtype, into per-parameter state and scratch buffers created o
 the first update (so no temporaries on the hot path). Defaults are STUDY.md's.
 
 Use :func:`make_optimizer` to build one by name with validation of every
-hyperparameter; ``OPTIMIZERS`` maps names to classes.
+hyperparameter; ``OPTIMIZERS`` maps names to classes (keys: ``nnbench.vocabulary.OPTIMIZERS``).
+Each class's ``defaults`` (name -> default value) and ``ranges`` (name -> allowed
+:class:`nnbench.validation.Interval`) are what the spec layer reads too, so a
+hyperparameter is checked against the same interval wherever it is written.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
 
-from nnbench.errors import NnbenchError, closest
+from nnbench import vocabulary
+from nnbench.validation import Interval, check_params, unknown_name_error
 
 
 class Optimizer:
@@ -26,39 +29,20 @@ class Optimizer:
     name = ""
     #: hyperparameter -> default value (STUDY.md)
     defaults: dict = {}
-    #: hyperparameter -> (low, high, low_inclusive) allowed range; high is exclusive
-    ranges: dict = {}
+    #: hyperparameter -> allowed values (same keys as ``defaults``)
+    ranges: dict[str, Interval] = {}
 
     def __init__(self, **hyperparameters):
-        unknown = sorted(set(hyperparameters) - set(self.defaults))
-        if unknown:
-            allowed = ", ".join(self.defaults)
-            hint = closest(unknown[0], self.defaults)
-            raise NnbenchError(
-                f"unknown hyperparameter {unknown[0]!r} for optimizer {self.name!r}: allowed are {allowed}"
-                + (f"; did you mean {hint!r}?" if hint else "")
-            )
-        values = {**self.defaults, **hyperparameters}
-        for key, value in values.items():
-            values[key] = self._check(key, value)
+        # Unknown names and out-of-range values raise the package's one message shape,
+        # e.g. "adam.lr: 0 is not allowed; expected a finite number > 0".
+        values = check_params({**self.defaults, **hyperparameters}, self.ranges,
+                              where=self.name, what="hyperparameter")
         self.hyperparameters = values
         for key, value in values.items():
             setattr(self, key, value)
         self.state: dict = {}
         self._scratch: dict = {}
         self.steps = 0
-
-    def _check(self, key, value):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-            raise NnbenchError(f"{self.name} hyperparameter {key} must be a finite number, got {value!r}")
-        value = float(value)
-        low, high, low_inclusive = self.ranges[key]
-        ok_low = value >= low if low_inclusive else value > low
-        if not (ok_low and value < high):
-            bracket = "[" if low_inclusive else "("
-            upper = "inf" if high == math.inf else repr(high)
-            raise NnbenchError(f"{self.name} hyperparameter {key} must be in {bracket}{low!r}, {upper}), got {value!r}")
-        return value
 
     def _buffers(self, key, param, count):
         """``count`` zero-initialised state arrays for ``key`` (created on first use)."""
@@ -91,9 +75,9 @@ class Optimizer:
         return f"{type(self).__name__}({settings})"
 
 
-_LR = (0.0, math.inf, False)
-_UNIT = (0.0, 1.0, True)  # momentum-like coefficients in [0, 1)
-_EPS = (0.0, math.inf, False)  # eps > 0: eps 0 gives 0/0 on a zero gradient
+_LR = Interval(numbers.Real, 0.0, None, closed="neither")
+_UNIT = Interval(numbers.Real, 0.0, 1.0, closed="left")  # momentum-like coefficients in [0, 1)
+_EPS = Interval(numbers.Real, 0.0, None, closed="neither")  # eps > 0: eps 0 gives 0/0 on a zero gradient
 
 
 class SGD(Optimizer):
@@ -281,9 +265,9 @@ class Adam(SGD):
         param -= step
 
 
-OPTIMIZERS = {
-    cls.name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adadelta, Adam)
-}
+_CLASSES = {cls.name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adadelta, Adam)}
+#: name -> class, in the vocabulary's order (a name without a class fails at import)
+OPTIMIZERS = {name: _CLASSES[name] for name in vocabulary.OPTIMIZERS}
 
 
 def make_optimizer(name, **hyperparameters):
@@ -295,9 +279,5 @@ def make_optimizer(name, **hyperparameters):
     key = str(name).strip().lower()
     cls = OPTIMIZERS.get(key)
     if cls is None:
-        hint = closest(key, OPTIMIZERS)
-        raise NnbenchError(
-            f"unknown optimizer {name!r}: allowed are {', '.join(OPTIMIZERS)}"
-            + (f"; did you mean {hint!r}?" if hint else "")
-        )
+        raise unknown_name_error("optimizer", name, OPTIMIZERS)
     return cls(**hyperparameters)

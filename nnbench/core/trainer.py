@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnbench import seeding
 from nnbench.errors import NnbenchError
+from nnbench.validation import Interval, not_allowed
+
+_COUNT = Interval(numbers.Integral, 1, None)
+_SEED = Interval(numbers.Integral, 0, None)
 
 
 @dataclass
@@ -24,7 +29,12 @@ class TrainResult:
       (samples seen / training-set size).
     - ``status``: "ok", or "diverged" when a minibatch loss became non-finite (training
       stopped before applying that update; its loss is ``diverged_loss``).
-    - ``train_seconds``: wall time of the updates, excluding ``on_eval`` callbacks.
+    - ``train_seconds``: wall time of the updates, excluding ``on_eval`` callbacks and
+      the after-update losses.
+    - ``losses_after_update``: with ``train(..., loss_after_update=True)``, float64, for
+      every update done the loss of the same minibatch right after that update, as
+      ``net.loss(x_batch, t_batch)`` computes it (inference mode, weight-decay term
+      included): what the book's ch06 code logs. None otherwise.
     """
 
     minibatch_losses: np.ndarray
@@ -36,6 +46,7 @@ class TrainResult:
     iterations_per_epoch: int = 0
     diverged_loss: float | None = None
     eval_steps: list = field(default_factory=list)
+    losses_after_update: np.ndarray | None = None
 
     @property
     def samples_per_second(self):
@@ -45,10 +56,11 @@ class TrainResult:
         return self.iterations * self.batch_size / self.train_seconds
 
 
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise NnbenchError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+def _whole(name, value, constraint):
+    """``value`` as an int in ``constraint``; an int is required (2.0 is a mistake upstream)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise not_allowed(name, value, constraint.describe())
+    return constraint.check(name, value)
 
 
 def train(
@@ -63,12 +75,15 @@ def train(
     on_eval=None,
     seed=0,
     progress=None,
+    loss_after_update=False,
 ):
     """Train ``net`` in place with ``optimizer`` on (x, t) and return a :class:`TrainResult`.
 
     Budget: exactly one of ``iterations`` (updates) or ``epochs``. Mini-batches: at the
-    start of every epoch a fresh permutation of the training set is drawn from
-    ``numpy.random.default_rng(seed)``, and the epoch is its ``n // batch_size`` full
+    start of every epoch a fresh permutation of the training set is drawn from stream
+    ``"batch_order"`` of the run seed (``nnbench.seeding.rng(seed, "batch_order")``,
+    independent of the network's weight and dropout streams for the same seed), and
+    the epoch is its ``n // batch_size`` full
     batches, taken without replacement; the ``n % batch_size`` left-over samples (a
     different random set each epoch) are skipped that epoch, so every update sees exactly
     ``batch_size`` samples. An epoch budget of E is therefore ``E * (n // batch_size)``
@@ -83,39 +98,44 @@ def train(
     x is converted once to the network's dtype; t holds integer labels or one-hot rows.
     ``progress``: print a progress line to stderr every few seconds (default: only when
     stderr is a terminal).
+
+    ``loss_after_update``: also record, after each update, the loss of the minibatch it
+    was made on, ``net.loss(x_batch, t_batch)`` (inference mode: BN running averages,
+    no dropout; the book's ch06 logging) in ``TrainResult.losses_after_update``. It
+    costs one more forward pass per step, only when on, and is not counted in
+    ``train_seconds``. It is recorded as computed (an update that blows the weights up
+    gives a non-finite value, and the next step then stops with "diverged").
     """
     if (iterations is None) == (epochs is None):
         raise NnbenchError(
             f"give exactly one training budget, iterations or epochs (got iterations={iterations!r}, epochs={epochs!r})"
         )
-    batch_size = _positive_int("batch_size", batch_size)
-    eval_every = _positive_int("eval_every", eval_every)
+    eval_every = _whole("eval_every", eval_every, _COUNT)
     x = np.asarray(x)
     t = np.asarray(t)
     n = x.shape[0] if x.ndim == 2 else 0
     if x.ndim != 2 or t.shape[:1] != (n,):
         raise NnbenchError(f"x must be (N, features) and t must have N rows, got x {x.shape} and t {t.shape}")
+    batch_size = _whole("batch_size", batch_size, _COUNT)
     if batch_size > n:
-        raise NnbenchError(f"batch_size {batch_size} is larger than the training set ({n} samples)")
+        raise not_allowed("batch_size", batch_size, f"at most the training set's size ({n} samples)")
     if x.dtype != net.dtype:
         x = x.astype(net.dtype)  # once, so the loop gathers batches without conversion
     per_epoch = n // batch_size
     if iterations is not None:
-        total = _positive_int("iterations", iterations)
+        total = _whole("iterations", iterations, _COUNT)
         eval_interval = eval_every
     else:
-        total = _positive_int("epochs", epochs) * per_epoch
+        total = _whole("epochs", epochs, _COUNT) * per_epoch
         eval_interval = eval_every * per_epoch
     if progress is None:
         progress = sys.stderr.isatty()
 
-    try:
-        rng = np.random.default_rng(seed)
-    except (TypeError, ValueError) as error:
-        raise NnbenchError(f"seed must be a non-negative integer, got {seed!r} ({error})") from None
+    rng = seeding.rng(_whole("seed", seed, _SEED), "batch_order")
     x_batch = np.empty((batch_size,) + x.shape[1:], dtype=x.dtype)
     t_batch = np.empty((batch_size,) + t.shape[1:], dtype=t.dtype)
     losses = np.empty(total, dtype=np.float64)
+    losses_after = np.empty(total, dtype=np.float64) if loss_after_update else None
     result = TrainResult(
         minibatch_losses=losses, iterations=0, epochs=0.0, status="ok", train_seconds=0.0,
         batch_size=batch_size, iterations_per_epoch=per_epoch,
@@ -147,6 +167,10 @@ def train(
             break
         optimizer.update(net.params, grads)
         losses[step] = loss
+        if losses_after is not None:
+            measuring = time.perf_counter()
+            losses_after[step] = net.loss(x_batch, t_batch)
+            started += time.perf_counter() - measuring  # not training time
         step += 1
         if step % eval_interval == 0 and step < total:
             now = time.perf_counter()
@@ -162,6 +186,8 @@ def train(
     if progress:
         print(file=sys.stderr)
     result.minibatch_losses = losses[:step].copy()
+    if losses_after is not None:
+        result.losses_after_update = losses_after[:step].copy()
     result.iterations = step
     result.epochs = step * batch_size / n
     result.train_seconds = train_seconds

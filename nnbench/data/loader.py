@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnbench import seeding
 from nnbench.data import registry, store
 from nnbench.data.registry import DATASETS, DatasetError
 from nnbench.errors import closest
@@ -125,8 +126,10 @@ def load_dataset(name: str, data_dir=None, download: bool = True, cache_dir=None
     OS package folders, and finally the mirrors unless ``download`` is False.
     A complete verified cache is used directly (memory-mapped), whatever ``data_dir`` says.
     ``n_train``: keep the first ``n_train`` training samples (None: all).
-    ``validation``: carve this many samples, chosen with ``seed``, out of those
-    training samples (never from the test set); they are removed from ``x_train``.
+    ``validation``: carve this many samples out of those training samples (never from
+    the test set), chosen by stream ``"validation_split"`` of the run ``seed``
+    (``nnbench.seeding.rng``, independent of the weights and the batch order); they are
+    removed from ``x_train``.
     Training and validation samples keep their original order.
     """
     if name not in DATASETS:
@@ -163,7 +166,7 @@ def load_dataset(name: str, data_dir=None, download: bool = True, cache_dir=None
         license_ = spec.license
     x_val = y_val = None
     if validation:
-        rng = np.random.default_rng(seed)
+        rng = seeding.rng(seed, "validation_split")
         is_val = np.zeros(len(y_train), dtype=bool)
         is_val[rng.permutation(len(y_train))[:validation]] = True
         x_val, y_val = x_train[is_val], y_train[is_val]

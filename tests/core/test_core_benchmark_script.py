@@ -17,7 +17,7 @@ def test_benchmark_script_writes_table_json_and_chart(tmp_path, monkeypatch, cap
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "torch_version", lambda: None)  # keep the test fast and torch-free
     monkeypatch.setitem(module.NETWORKS, "wide", ([784, 50, 10], 32, 0.8))  # a small stand-in
-    arguments = ["--quick", "--repeats", "1", "--blas-kernel", "current", "--out", str(tmp_path)]
+    arguments = ["--quick", "--repeats", "1", "--blas-kernel", "current", "--lockstep", "2", "--out", str(tmp_path)]
     assert module.main(arguments) == 0
     with open(tmp_path / "core_throughput.csv") as handle:
         rows = list(csv.DictReader(handle))
@@ -26,5 +26,10 @@ def test_benchmark_script_writes_table_json_and_chart(tmp_path, monkeypatch, cap
     report = json.loads((tmp_path / "core_throughput.json").read_text())
     assert report["environments"][0]["threads"] == 1 and report["environments"][0]["torch"] is None
     assert all(row["numpy_blas_kernel"] for row in rows)
+    assert all(float(row["gemm_gflops"]) > 0 and 0 < float(row["floor"]) for row in rows)
+    lockstep = report["lockstep"]
+    assert [row["mode"] for row in lockstep] == ["sequential", "lockstep"]
+    assert all(row["bit_identical"] is True and row["samples_per_second"] > 0 for row in lockstep)
     assert (tmp_path / "core_throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "samples/s" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "samples/s" in printed and "floor" in printed and "bit-identical weights: yes" in printed

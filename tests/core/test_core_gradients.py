@@ -62,12 +62,20 @@ def test_affine_gradients():
         assert relative_error(layer.grads[key], numeric) < TOLERANCE
 
 
-def test_batchnorm_gradients_with_nontrivial_gamma_beta():
+@pytest.mark.parametrize("eps", [1e-5, 1e-6, 1e-2])
+@pytest.mark.parametrize("scale", [3.0, 1e-3], ids=["unit-scale", "variance-near-eps"])
+def test_batchnorm_gradients_with_nontrivial_gamma_beta(eps, scale):
     rng = np.random.default_rng(4)
     params = {"gamma": rng.uniform(0.5, 2.0, 4), "beta": rng.standard_normal(4)}
-    layer = BatchNorm(params, "gamma", "beta")
-    x = rng.standard_normal((5, 4)) * 3 + 1
-    dout = check_layer_input_gradient(layer, x, rng)
+    layer = BatchNorm(params, "gamma", "beta", eps=eps)
+    # at scale 1e-3 the batch variance (~1e-6) is of the order of eps, so eps shapes
+    # the function; the difference step shrinks with the inputs
+    x = (rng.standard_normal((5, 4)) + 0.3) * scale
+    out = layer.forward(x, True)
+    dout = rng.standard_normal(out.shape)
+    analytic = layer.backward(dout).copy()
+    numeric = numerical_gradient(lambda: float(np.sum(layer.forward(x, True) * dout)), x, step=1e-5 * scale)
+    assert relative_error(analytic, numeric) < TOLERANCE
     layer.forward(x, True)
     layer.backward(dout)
     for key in ("gamma", "beta"):
@@ -141,12 +149,13 @@ def _network_gradient_check(net, x, t):
         assert error < TOLERANCE, f"{key}: relative error {error:.2e}"
 
 
-@pytest.mark.parametrize("batchnorm", [False, True], ids=["plain", "batchnorm"])
+@pytest.mark.parametrize("batchnorm, batchnorm_eps", [(False, 1e-5), (True, 1e-5), (True, 1e-6)],
+                         ids=["plain", "batchnorm", "batchnorm-eps1e-6"])
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_whole_network_gradient(activation, batchnorm):
+def test_whole_network_gradient(activation, batchnorm, batchnorm_eps):
     rng = np.random.default_rng(8)
     net = MLP(5, [6, 4], 3, activation=activation, init="xavier", batchnorm=batchnorm,
-              weight_decay=0.1, dtype="float64", seed=11)
+              batchnorm_eps=batchnorm_eps, weight_decay=0.1, dtype="float64", seed=11)
     for key in net.params:
         if key[0] == "b" and key[1:].isdigit():
             net.params[key][:] = rng.standard_normal(net.params[key].shape) * 0.1
@@ -163,7 +172,7 @@ def test_whole_network_gradient(activation, batchnorm):
 def test_whole_network_gradient_with_dropout_under_fixed_mask(batchnorm):
     rng = np.random.default_rng(9)
     net = MLP(5, [8, 6], 3, activation="tanh", init="xavier", batchnorm=batchnorm, dropout=0.3,
-              weight_decay=0.05, dtype="float64", seed=12)
+              weight_decay=0.05, dtype="float64", seed=12, batchnorm_eps=1e-6)
     for layer in net.dropout_layers:
         layer.freeze_mask = True
     x = rng.standard_normal((6, 5))
@@ -187,3 +196,18 @@ def test_weight_decay_term_and_gradient():
     np.testing.assert_allclose(decayed_grads["W1"] - plain_grads["W1"], 0.2 * decayed.params["W1"], atol=1e-14)
     np.testing.assert_array_equal(decayed_grads["b1"], plain_grads["b1"])
     assert decayed.last_loss == pytest.approx(decayed.loss(x, t, train=True), rel=1e-12)
+
+
+def test_batchnorm_eps_reaches_every_batchnorm_layer_and_matters_at_small_scale():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((32, 5)) * 1e-4
+    t = rng.integers(0, 3, 32)
+    nets = {eps: MLP(5, [6, 6, 6], 3, init=1e-2, batchnorm=True, batchnorm_eps=eps, dtype="float64", seed=2)
+            for eps in (1e-5, 1e-6)}
+    assert [layer.eps for layer in nets[1e-6].layers if isinstance(layer, BatchNorm)] == [1e-6] * 3
+    assert MLP(5, [6], 3, batchnorm=True).layers[1].eps == 1e-5  # the default
+    # pre-BN variance here is ~1e-12: eps, not the data, sets the normalised scale
+    first = nets[1e-5].hidden_activations(x, train=True)[0]
+    second = nets[1e-6].hidden_activations(x, train=True)[0]
+    assert np.std(second) > 2 * np.std(first)
+    assert nets[1e-5].loss(x, t, train=True) != nets[1e-6].loss(x, t, train=True)

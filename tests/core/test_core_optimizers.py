@@ -1,12 +1,15 @@
 """Each optimizer against its paper's update rule, written out independently here."""
 
 import math
+import re
 
 import numpy as np
 import pytest
 
+from nnbench import vocabulary
 from nnbench.core import OPTIMIZERS, make_optimizer
 from nnbench.errors import NnbenchError
+from nnbench.validation import Interval
 
 # A short sequence of gradients for a 3-element parameter, reused by every optimizer.
 GRADIENTS = [np.array([0.5, -2.0, 1e-3]), np.array([0.4, 1.0, -3.0]), np.array([-0.1, 0.3, 2.0])]
@@ -170,12 +173,14 @@ def test_float32_stays_float32_and_state_is_per_key(name):
 
 
 def test_unknown_optimizer_name():
-    with pytest.raises(NnbenchError, match="unknown optimizer 'adamm'.*adam.*did you mean 'adam'"):
+    expected = (r"^unknown optimizer 'adamm' \(did you mean 'adam'\?\); "
+                r"allowed: sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam$")
+    with pytest.raises(NnbenchError, match=expected):
         make_optimizer("adamm")
 
 
 def test_unknown_hyperparameter_lists_allowed():
-    expected = "unknown hyperparameter 'beta' for optimizer 'adam': allowed are lr, beta1, beta2, eps"
+    expected = r"^adam: unknown hyperparameter 'beta' \(did you mean 'beta2'\?\); allowed: lr, beta1, beta2, eps$"
     with pytest.raises(NnbenchError, match=expected):
         make_optimizer("adam", beta=0.9)
     with pytest.raises(NnbenchError, match="'momentum'"):
@@ -188,8 +193,30 @@ def test_unknown_hyperparameter_lists_allowed():
      ("rmsprop", {"decay": -0.1}), ("adam", {"lr": float("nan")}), ("adam", {"lr": "fast"}), ("sgd", {"lr": True})],
 )
 def test_bad_hyperparameter_values(name, settings):
-    with pytest.raises(NnbenchError, match=list(settings)[0]):
+    ((key, value),) = settings.items()
+    expected = rf"^{name}\.{key}: {re.escape(repr(value))} is not allowed; expected a finite number "
+    with pytest.raises(NnbenchError, match=expected):
         make_optimizer(name, **settings)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_ranges_are_intervals_holding_the_defaults(name):
+    cls = OPTIMIZERS[name]
+    assert list(cls.ranges) == list(cls.defaults)
+    for key, default in cls.defaults.items():
+        assert isinstance(cls.ranges[key], Interval)
+        assert default in cls.ranges[key]
+    assert 0 not in cls.ranges["lr"] and 1e-9 in cls.ranges["lr"]
+
+
+def test_interval_bounds_of_coefficients_and_eps():
+    assert 0.0 in OPTIMIZERS["momentum"].ranges["momentum"] and 1.0 not in OPTIMIZERS["momentum"].ranges["momentum"]
+    assert 0.0 not in OPTIMIZERS["adam"].ranges["eps"]
+    assert make_optimizer("adam", beta1="0.5").beta1 == 0.5  # numeric text, as YAML 1.1 reads 1e-4
+
+
+def test_optimizer_names_are_the_vocabularys():
+    assert tuple(OPTIMIZERS) == vocabulary.OPTIMIZERS
 
 
 def test_name_is_case_insensitive():

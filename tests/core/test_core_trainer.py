@@ -141,12 +141,14 @@ def test_real_network_divergence_is_detected():
     [
         ({}, "exactly one training budget"),
         ({"iterations": 5, "epochs": 1}, "exactly one training budget"),
-        ({"iterations": 0}, "iterations must be a positive integer"),
-        ({"epochs": 1.5}, "epochs must be a positive integer"),
-        ({"iterations": 5, "batch_size": 0}, "batch_size must be a positive integer"),
-        ({"iterations": 5, "batch_size": 500}, "larger than the training set"),
-        ({"iterations": 5, "eval_every": 0}, "eval_every"),
-        ({"iterations": 5, "seed": -3}, "seed must be a non-negative integer"),
+        ({"iterations": 0}, r"^iterations: 0 is not allowed; expected a whole number >= 1$"),
+        ({"epochs": 1.5}, r"^epochs: 1.5 is not allowed; expected a whole number >= 1$"),
+        ({"iterations": 5, "batch_size": 0}, r"^batch_size: 0 is not allowed; expected a whole number >= 1$"),
+        ({"iterations": 5, "batch_size": 500},
+         r"^batch_size: 500 is not allowed; expected at most the training set's size \(100 samples\)$"),
+        ({"iterations": 5, "eval_every": 0}, r"^eval_every: 0 is not allowed"),
+        ({"iterations": 5, "seed": -3}, r"^seed: -3 is not allowed; expected a whole number >= 0$"),
+        ({"iterations": 5, "seed": "1"}, r"^seed: '1' is not allowed; expected a whole number >= 0$"),
     ],
 )
 def test_bad_budgets(kwargs, message):
@@ -169,3 +171,62 @@ def test_loss_goes_down_on_a_separable_problem(name):
     assert net.loss(x, labels) < 0.5 * start
     assert result.minibatch_losses[-10:].mean() < 0.5 * result.minibatch_losses[:10].mean()
     assert net.accuracy(x, labels) > 0.9
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"batchnorm": True, "dropout": 0.3, "weight_decay": 0.01}],
+                         ids=["plain", "bn-dropout-decay"])
+def test_loss_after_update_matches_the_books_hand_loop(kwargs):
+    """The book's ch06 loop: grads, update, then network.loss on the same minibatch."""
+    from nnbench import seeding
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((90, 6)).astype(np.float32)
+    t = rng.integers(0, 3, 90)
+    net = MLP(6, [10, 10], 3, seed=5, **kwargs)
+    result = train(net, make_optimizer("adam"), x, t, batch_size=20, iterations=9, seed=6, loss_after_update=True)
+
+    hand = MLP(6, [10, 10], 3, seed=5, **kwargs)
+    optimizer = make_optimizer("adam")
+    order = seeding.rng(6, "batch_order")
+    before, after = [], []
+    for step in range(9):
+        if step % 4 == 0:  # 90 // 20 = 4 batches per epoch
+            permutation = order.permutation(90)
+        batch = permutation[(step % 4) * 20:(step % 4 + 1) * 20]
+        grads = hand.gradient(x[batch], t[batch])
+        before.append(hand.last_loss)
+        optimizer.update(hand.params, grads)
+        after.append(hand.loss(x[batch], t[batch]))
+    np.testing.assert_array_equal(result.minibatch_losses, before)
+    np.testing.assert_array_equal(result.losses_after_update, after)
+    assert result.losses_after_update.dtype == np.float64
+    assert np.isfinite(result.losses_after_update).all()
+    # on the batch it has just stepped on, the network does better than before the step
+    assert np.mean(result.losses_after_update) < np.mean(result.minibatch_losses)
+
+
+def test_loss_after_update_is_off_by_default_and_does_not_change_training():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((50, 4)).astype(np.float32)
+    t = rng.integers(0, 2, 50)
+    results, weights = [], []
+    for on in (False, True):
+        net = MLP(4, [8], 2, batchnorm=True, dropout=0.2, seed=1)
+        results.append(train(net, make_optimizer("sgd"), x, t, batch_size=10, iterations=7, loss_after_update=on))
+        weights.append(net.params["W1"].copy())
+    assert results[0].losses_after_update is None
+    assert len(results[1].losses_after_update) == results[1].iterations == 7
+    np.testing.assert_array_equal(results[0].minibatch_losses, results[1].minibatch_losses)
+    np.testing.assert_array_equal(weights[0], weights[1])
+
+
+def test_loss_after_update_stops_with_a_diverged_run():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((100, 10)).astype(np.float32) * 10
+    t = rng.integers(0, 3, 100)
+    net = MLP(10, [20, 20], 3, init=5.0, seed=0)
+    with np.errstate(all="ignore"):
+        result = train(net, make_optimizer("sgd", lr=1e6), x, t, batch_size=10, iterations=200,
+                       loss_after_update=True)
+    assert result.status == "diverged"
+    assert len(result.losses_after_update) == result.iterations
