@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nnbench.errors import NnbenchError
+from nnbench.vocabulary import CONFIG_COLUMNS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 SIZE_LIMIT_BYTES = 15 * 1024 * 1024
@@ -67,7 +68,9 @@ def _table_html(csv_path: Path) -> dict:
 
 
 def _read_manifest(reports_dir: Path) -> dict:
-    path = reports_dir / "manifest.json"
+    from nnbench.figures import MANIFEST_NAME
+
+    path = reports_dir / MANIFEST_NAME
     if not path.is_file():
         raise ReportError(f"no manifest {str(path)!r}; run `nnbench figures --results RESULTS "
                           f"--out {reports_dir}` first")
@@ -124,7 +127,7 @@ def _provenance(results_dir: Path, config_path: Path | None, manifest: dict) -> 
     """Run counts, diverged runs, versions, BLAS, machine and compute time."""
     import pandas as pd
 
-    from nnbench.figures.common import Results
+    from nnbench.results import Results
 
     results = Results(results_dir)
     counts, diverged, recorded = [], [], {}
@@ -138,9 +141,7 @@ def _provenance(results_dir: Path, config_path: Path | None, manifest: dict) -> 
                        "seeds": int(runs["seed"].nunique()) if "seed" in runs.columns else 0})
         for _, row in runs[status == "diverged"].iterrows():
             config = ", ".join(
-                f"{k}={row[k]}" for k in ("dataset", "optimizer", "lr", "init", "activation",
-                                          "batchnorm", "dropout", "weight_decay", "batch_size")
-                if k in row and str(row[k]) not in ("", "nan", "None"))
+                f"{k}={row[k]}" for k in CONFIG_COLUMNS if k in row and str(row[k]) not in ("", "nan", "None"))
             diverged.append({"study": study, "run_id": row["run_id"], "seed": row.get("seed"),
                              "config": config})
         if "wall_seconds" in runs.columns:
@@ -233,11 +234,12 @@ def render_html(context: dict) -> str:
 def render(results_dir, reports_dir, config_path, out_path) -> Path:
     """Render ``out_path`` (one self-contained HTML file) from ``reports_dir`` (manifest,
     figures, tables), ``results_dir`` (runs.csv per study) and the config file."""
-    from nnbench.figures.common import atomic_write_text
+    from nnbench.files import atomic_open
 
     html = render_html(build_context(results_dir, reports_dir, config_path))
     out_path = Path(out_path)
-    atomic_write_text(out_path, html)
+    with atomic_open(out_path, newline="") as stream:
+        stream.write(html)
     size = out_path.stat().st_size
     if size > SIZE_LIMIT_BYTES:
         print(f"nnbench: warning: {out_path} is {size / 2**20:.1f} MiB, over the "

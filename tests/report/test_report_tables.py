@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from nnbench import tables
-from nnbench.figures import common
+from nnbench.statistics import mean_interval
 
 
 def _runs():
@@ -29,7 +29,7 @@ def _runs():
 
 def test_mean_interval_is_a_student_t_interval():
     frame = pd.DataFrame({"g": ["a"] * 3 + ["b"], "v": [1.0, 2.0, 3.0, 5.0]})
-    result = common.mean_interval(frame, ["g"], "v").set_index("g")
+    result = mean_interval(frame, ["g"], "v").set_index("g")
     half = stats.t.ppf(0.975, 2) * 1.0 / math.sqrt(3)
     assert result.loc["a", "mean"] == pytest.approx(2.0)
     assert result.loc["a", "low"] == pytest.approx(2.0 - half)
@@ -41,7 +41,7 @@ def test_mean_interval_is_a_student_t_interval():
 
 def test_mean_interval_ignores_non_finite_values():
     frame = pd.DataFrame({"g": ["a"] * 3, "v": [1.0, np.inf, 3.0]})
-    result = common.mean_interval(frame, ["g"], "v")
+    result = mean_interval(frame, ["g"], "v")
     assert result["mean"].iloc[0] == pytest.approx(2.0) and result["n"].iloc[0] == 2
 
 
