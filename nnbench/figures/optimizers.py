@@ -9,7 +9,8 @@ from nnbench.figures.captions import (BAND_TEXT, BOOK_LABEL, INTERVAL_TEXT, desc
 from nnbench.figures.labels import OPTIMIZER_ORDER, optimizer_color, optimizer_label, ordered
 from nnbench.figures.plotting import (interval_yerr, learning_curve_figure, legend_outside,
                                       new_figure)
-from nnbench.figures.sections import book_table, build_studies, per_dataset, write_final_table
+from nnbench.figures.sections import (build_studies, curves_by_dataset, no_curves, per_dataset,
+                                      write_book_table, write_final_table)
 from nnbench.formatting import fmt_number
 from nnbench.results import ResultsError
 from nnbench.statistics import curve_stats, first_crossing, mean_interval, smoothing_window
@@ -196,13 +197,12 @@ def _curve_findings(curves, dataset_text, study_text):
 
 
 def _learning_curve_study(results, writer, study, label_with_lr):
+    runs, parts = curves_by_dataset(results, study)
+    if parts is None:
+        return no_curves(study)
     findings = []
-    runs = results.runs(study)
-    curves = results.ok_curves(study)
-    if curves is None:
-        return [f"{study}: no curves.csv, learning curves skipped."]
     view = "tuned learning rates" if study == "optimizers_tuned" else "default hyperparameters"
-    for part in per_dataset(runs, curves):
+    for part in parts:
         window, smooth = smoothing_text(part.curves, study)
         label = _lr_label(part.curves) if label_with_lr else None
         book = BOOK_LOSS_1900 if (part.dataset == "mnist" and study == "optimizers") else None
@@ -218,12 +218,7 @@ def _learning_curve_study(results, writer, study, label_with_lr):
             f"Test accuracy vs iteration, {view}. {part.setup}. {BAND_TEXT}; not smoothed."
             + diverged_note(part.runs), study)
         if book:
-            table = book_table(part.curves, "optimizer", book, optimizer_label, window=window)
-            if len(table):
-                writer.table(table, f"{study}_{part.name}_book",
-                             f"Smoothed minibatch loss near iteration 1900 (ours: mean and "
-                             f"{INTERVAL_TEXT}) beside the book's ({BOOK_LABEL}). {part.setup}.",
-                             study)
+            write_book_table(writer, part, study, "optimizer", book, optimizer_label, window=window)
         findings += _curve_findings(part.curves, part.label, view)
     write_final_table(writer, runs, study, caption=(
         f"Final metrics per configuration ({study}): mean with {INTERVAL_TEXT}, number of seeds, "
@@ -236,7 +231,7 @@ def _paths(results, writer):
 
     curves = results.table("optimizer_paths", "curves")
     if curves is None:
-        return ["optimizer_paths: no curves.csv, the path figure is skipped."]
+        return no_curves("optimizer_paths")
     paths = curves[curves["split"] == "path"]
     runs = results.runs("optimizer_paths")
     chosen = [f"{optimizer_label(o)} {fmt_number(lr)}" for o, lr in

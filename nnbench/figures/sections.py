@@ -6,13 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nnbench.figures.captions import BOOK_LABEL, describe_setup, final_metrics_caption
+from nnbench.figures.captions import BOOK_LABEL, INTERVAL_TEXT, describe_setup, final_metrics_caption
 from nnbench.figures.labels import dataset_label, datasets_of
 from nnbench.formatting import slug
 from nnbench.statistics import curve_stats
 from nnbench.tables import final_metrics_table
+from nnbench.vocabulary import CURVES_TABLE
 
-__all__ = ["DatasetPart", "per_dataset", "write_final_table", "book_table", "build_studies"]
+__all__ = ["DatasetPart", "per_dataset", "curves_by_dataset", "no_curves", "write_final_table",
+           "write_book_table", "book_table", "build_studies"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,29 @@ def write_final_table(writer, runs, study: str, *, of: str = "per configuration"
     table = final_metrics_table(runs)
     writer.table(table, f"{study}_final", caption or final_metrics_caption(of, runs), study)
     return table
+
+
+def curves_by_dataset(results, study: str):
+    """``(runs, parts)``: the study's runs and a :class:`DatasetPart` per dataset with the
+    curves of its runs that did not diverge; ``parts`` is None when there is no curves.csv."""
+    runs, curves = results.runs(study), results.ok_curves(study)
+    return runs, (None if curves is None else list(per_dataset(runs, curves)))
+
+
+def no_curves(study: str) -> list[str]:
+    """The finding of a study whose curves.csv is absent."""
+    return [f"{study}: no {CURVES_TABLE}, its figures are skipped."]
+
+
+def write_book_table(writer, part: DatasetPart, study: str, hue: str, book: dict, label, *,
+                     window: int) -> None:
+    """Write ``<study>_<dataset>_book`` (:func:`book_table`) when any ``hue`` value of the
+    book's is in ``part``."""
+    table = book_table(part.curves, hue, book, label, window=window)
+    if len(table):
+        writer.table(table, f"{study}_{part.name}_book",
+                     f"Smoothed minibatch loss near iteration 1900 (ours: mean and "
+                     f"{INTERVAL_TEXT}) beside the book's ({BOOK_LABEL}). {part.setup}.", study)
 
 
 def book_table(curves, hue: str, book: dict, label, *, window: int, at: int = 1900):

@@ -9,7 +9,7 @@ from nnbench.figures.labels import (ACTIVATION_ORDER, activation_color, activati
                                     init_label, init_sort_key)
 from nnbench.figures.plotting import (draw_curves, learning_curve_figure, legend_outside, new_figure,
                                       plot_band)
-from nnbench.figures.sections import build_studies, per_dataset, write_final_table
+from nnbench.figures.sections import build_studies, curves_by_dataset, no_curves, write_final_table
 from nnbench.formatting import fmt_number
 from nnbench.statistics import mean_interval
 
@@ -176,12 +176,11 @@ def _histograms(results, writer):
 
 
 def _vanishing(results, writer):
+    runs, parts = curves_by_dataset(results, "vanishing_gradient")
+    if parts is None:
+        return no_curves("vanishing_gradient")
     findings = []
-    runs = results.runs("vanishing_gradient")
-    curves = results.ok_curves("vanishing_gradient")
-    if curves is None:
-        return ["vanishing_gradient: no curves.csv, its figures are skipped."]
-    for part in per_dataset(runs, curves):
+    for part in parts:
         metrics = set(part.curves["metric"])
         if "grad_norm" in metrics:
             writer.figure(grad_norm_figure(part.curves), f"vanishing_gradient_{part.name}_grad_norm",

@@ -3,10 +3,10 @@ evidence that equal initial weights never break the symmetry between units."""
 
 from __future__ import annotations
 
-from nnbench.figures.captions import BAND_TEXT, BOOK_LABEL, INTERVAL_TEXT, diverged_note, smoothing_text
+from nnbench.figures.captions import BAND_TEXT, BOOK_LABEL, diverged_note, smoothing_text
 from nnbench.figures.labels import init_color, init_label, init_sort_key
 from nnbench.figures.plotting import learning_curve_figure, legend_outside, new_figure, plot_band
-from nnbench.figures.sections import book_table, per_dataset, write_final_table
+from nnbench.figures.sections import curves_by_dataset, no_curves, write_book_table, write_final_table
 from nnbench.formatting import fmt_number
 from nnbench.statistics import curve_stats, mean_interval
 
@@ -56,12 +56,11 @@ def distinct_units_figure(curves):
 
 
 def build(results, writer) -> list[str]:
+    runs, parts = curves_by_dataset(results, "weight_init")
+    if parts is None:
+        return no_curves("weight_init")
     findings = []
-    runs = results.runs("weight_init")
-    curves = results.ok_curves("weight_init")
-    if curves is None:
-        return ["weight_init: no curves.csv, its figures are skipped."]
-    for part in per_dataset(runs, curves):
+    for part in parts:
         window, smooth = smoothing_text(part.curves, "weight_init")
         book = BOOK_LOSS_1900 if part.dataset == "mnist" else None
         writer.figure(
@@ -72,12 +71,7 @@ def build(results, writer) -> list[str]:
             + (f" Stars: loss at iteration 1900, {BOOK_LABEL}." if book else "")
             + diverged_note(part.runs), "weight_init")
         if book:
-            table = book_table(part.curves, "init", book, init_label, window=window)
-            if len(table):
-                writer.table(table, f"weight_init_{part.name}_book",
-                             f"Smoothed minibatch loss near iteration 1900 (ours: mean and "
-                             f"{INTERVAL_TEXT}) beside the book's ({BOOK_LABEL}). {part.setup}.",
-                             "weight_init")
+            write_book_table(writer, part, "weight_init", "init", book, init_label, window=window)
         stats = curve_stats(part.curves, "init", split="minibatch", metric="loss", window=window)
         if len(stats):
             last = stats.sort_values("step").groupby("init").tail(1).sort_values("mean")

@@ -176,6 +176,31 @@ def _provenance(results_dir: Path, config_path: Path | None, manifest: dict) -> 
     }
 
 
+def _by_section(manifest: dict, kind: str, file_format: str, reports_dir: Path, entry) -> dict:
+    """``{section id: [entry(item, path, number)]}`` for the manifest's ``kind`` ("figures"
+    or "tables"), numbered in manifest order; the file of ``file_format`` must exist."""
+    by_section = {}
+    for number, item in enumerate(manifest.get(kind, []), start=1):
+        path = reports_dir / item["files"][file_format]
+        if not path.is_file():
+            raise ReportError(f"{kind[:-1]} file {str(path)!r} listed in the manifest is missing; "
+                              "rerun `nnbench figures`")
+        by_section.setdefault(item["section"], []).append(
+            dict(entry(path), number=number, name=item["name"], caption=item["caption"],
+                 study=item.get("study", "")))
+    return by_section
+
+
+def _figure_entry(png: Path) -> dict:
+    width, height = _png_size(png)
+    # shown at half the 150-dpi pixel size (about the size drawn in inches)
+    return {"src": _png_data_uri(png), "width": max(1, width // 2), "height": max(1, height // 2)}
+
+
+def _table_entry(csv: Path) -> dict:
+    return dict(_table_html(csv), csv_name=csv.name)
+
+
 def build_context(results_dir, reports_dir, config_path) -> dict:
     """Everything the template needs, read from disk (no HTML in here; the template
     escapes every value)."""
@@ -186,30 +211,8 @@ def build_context(results_dir, reports_dir, config_path) -> dict:
         raise ReportError(f"config file {str(config)!r} does not exist; pass --config with the "
                           "YAML file the workflow ran (e.g. config/config.yaml)")
     manifest = _read_manifest(reports_dir)
-    figures_by_section, tables_by_section = {}, {}
-    number = 0
-    for figure in manifest.get("figures", []):
-        png = reports_dir / figure["files"]["png"]
-        if not png.is_file():
-            raise ReportError(f"figure file {str(png)!r} listed in the manifest is missing; "
-                              "rerun `nnbench figures`")
-        number += 1
-        width, height = _png_size(png)
-        figures_by_section.setdefault(figure["section"], []).append({
-            "number": number, "name": figure["name"], "caption": figure["caption"],
-            "study": figure.get("study", ""), "src": _png_data_uri(png),
-            # shown at half the 150-dpi pixel size (about the size drawn in inches)
-            "width": max(1, width // 2), "height": max(1, height // 2)})
-    number = 0
-    for table in manifest.get("tables", []):
-        csv = reports_dir / table["files"]["csv"]
-        if not csv.is_file():
-            raise ReportError(f"table file {str(csv)!r} listed in the manifest is missing; "
-                              "rerun `nnbench figures`")
-        number += 1
-        tables_by_section.setdefault(table["section"], []).append(
-            dict(_table_html(csv), number=number, name=table["name"], caption=table["caption"],
-                 study=table.get("study", ""), csv_name=Path(csv).name))
+    figures_by_section = _by_section(manifest, "figures", "png", reports_dir, _figure_entry)
+    tables_by_section = _by_section(manifest, "tables", "csv", reports_dir, _table_entry)
     sections = []
     for section in manifest.get("sections", []):
         sections.append(dict(section, figures=figures_by_section.get(section["id"], []),
