@@ -10,6 +10,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from nnbench.files import atomic_open
+from nnbench.formatting import fmt_number
+from nnbench.results import varying_columns
+from nnbench.statistics import mean_interval, prefixed
+
 # Final metrics summarised per configuration, in display order, with their headings.
 FINAL_METRICS = (
     ("final_train_loss", "train loss"),
@@ -28,8 +33,6 @@ def final_metrics_table(runs, config_columns=None, metrics=FINAL_METRICS):
     """
     import numpy as np
 
-    from nnbench.figures.common import mean_interval, varying_columns
-
     if config_columns is None:
         config_columns = varying_columns(runs)
     config_columns = list(config_columns) or ["study"]
@@ -44,9 +47,7 @@ def final_metrics_table(runs, config_columns=None, metrics=FINAL_METRICS):
             continue
         if ok.empty:
             continue
-        stats = mean_interval(ok, config_columns, metric)
-        stats = stats.rename(columns={"mean": f"{metric}_mean", "low": f"{metric}_low",
-                                      "high": f"{metric}_high", "n": f"{metric}_n"})
+        stats = prefixed(mean_interval(ok, config_columns, metric), metric, n=f"{metric}_n")
         table = table.merge(stats.drop(columns=f"{metric}_n"), on=config_columns, how="left")
     time_column = "train_seconds" if "train_seconds" in runs.columns else (
         "wall_seconds" if "wall_seconds" in runs.columns else None)
@@ -67,8 +68,6 @@ def _interval_metrics(columns) -> list[str]:
 
 
 def _cell(value) -> str:
-    from nnbench.figures.common import fmt_number
-
     if isinstance(value, (bool,)):
         return "yes" if value else "no"
     if isinstance(value, float) or hasattr(value, "dtype"):
@@ -83,8 +82,6 @@ def _cell(value) -> str:
 
 def display_rows(frame):
     """Headings and rows of strings: interval triples merged into ``mean [low, high]``."""
-    from nnbench.figures.common import fmt_number
-
     columns = list(frame.columns)
     interval = _interval_metrics(columns)
     skip = {f"{m}_{part}" for m in interval for part in ("low", "high")}
@@ -155,15 +152,14 @@ def to_latex(frame, caption: str = "", label: str = "") -> str:
 
 def write_table(frame, out_dir, name: str, caption: str = "") -> dict:
     """Write ``name``.csv, .md and .tex under ``out_dir``; returns {format: path}."""
-    from nnbench.figures.common import atomic_write_text
-
     out_dir = Path(out_dir)
-    files = {
-        "csv": out_dir / f"{name}.csv",
-        "md": out_dir / f"{name}.md",
-        "tex": out_dir / f"{name}.tex",
-    }
-    atomic_write_text(files["csv"], frame.to_csv(index=False, float_format="%.6g"))
-    atomic_write_text(files["md"], to_markdown(frame, caption))
-    atomic_write_text(files["tex"], to_latex(frame, caption, name))
+    texts = {"csv": frame.to_csv(index=False, float_format="%.6g"),
+             "md": to_markdown(frame, caption),
+             "tex": to_latex(frame, caption, name)}
+    files = {}
+    for ext, text in texts.items():
+        files[ext] = out_dir / f"{name}.{ext}"
+        # newline="": the text's own line ends, on every platform
+        with atomic_open(files[ext], newline="") as stream:
+            stream.write(text)
     return {k: str(v) for k, v in files.items()}

@@ -46,7 +46,7 @@ def _load_config(config):
         return config or {}
     import yaml
 
-    from nnbench.figures.common import ResultsError
+    from nnbench.results import ResultsError
 
     path = Path(config)
     if not path.is_file():
@@ -78,22 +78,26 @@ def make_all(results_dir, out_dir, config=None) -> dict:
     manifest (its section says so); studies no section knows get a generic table.
     """
     from nnbench import __version__
-    from nnbench.figures import common, generic
-    from nnbench.figures.common import Results, Writer, atomic_write_text
+    from nnbench.figures import generic
+    from nnbench.figures.captions import INTERVAL_TEXT
+    from nnbench.figures.plotting import setup_matplotlib
+    from nnbench.figures.writer import Writer
+    from nnbench.files import atomic_open
+    from nnbench.results import Results, ResultsError
 
     config_dict = _load_config(config)
     results = Results(results_dir)
     present = set(results.studies())
     if not present:
-        raise common.ResultsError(
+        raise ResultsError(
             f"no results/<study>/runs.csv under {str(results_dir)!r}; run the workflow "
             "(snakemake) or `nnbench aggregate` first")
-    common.setup_matplotlib()
+    setup_matplotlib()
     progress = _progress_printer()
     out_dir = Path(out_dir)
     manifest = {"nnbench_version": __version__,
                 "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                "results_dir": str(results_dir), "interval": common.INTERVAL_TEXT,
+                "results_dir": str(results_dir), "interval": INTERVAL_TEXT,
                 "sections": [], "figures": [], "tables": []}
     titles = {name: (spec or {}).get("title") for name, spec in
               (config_dict.get("studies") or {}).items() if isinstance(spec, dict)}
@@ -122,5 +126,6 @@ def make_all(results_dir, out_dir, config=None) -> dict:
         manifest["tables"] += writer.tables
     if progress:
         print(file=sys.stderr)
-    atomic_write_text(out_dir / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+    with atomic_open(out_dir / MANIFEST_NAME, newline="") as stream:
+        stream.write(json.dumps(manifest, indent=2) + "\n")
     return manifest

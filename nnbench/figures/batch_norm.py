@@ -3,7 +3,12 @@ initial weight scales, with and without BN, as 4 x 4 small multiples."""
 
 from __future__ import annotations
 
-from nnbench.figures import common as c
+from nnbench.figures.captions import BAND_TEXT, diverged_note
+from nnbench.figures.labels import batchnorm_color, init_sort_key
+from nnbench.figures.plotting import new_figure, plot_band
+from nnbench.figures.sections import per_dataset, write_final_table
+from nnbench.formatting import as_bool, fmt_number
+from nnbench.statistics import mean_interval
 
 TITLE = "Batch normalisation"
 STUDIES = ("batch_norm",)
@@ -11,28 +16,28 @@ BOOK_STD = 0.29  # the book's run where the network without BN wins
 
 
 def _bn_label(flag) -> str:
-    return "with BN" if c.as_bool(flag) else "without BN"
+    return "with BN" if as_bool(flag) else "without BN"
 
 
 def grid_figure(curves, *, split="train", metric="accuracy"):
     """Small multiples (4 columns) of ``split`` ``metric`` vs epoch, one panel per initial
     weight std (largest first), with / without BN as two bands (mean over seeds)."""
     rows = curves[(curves["split"] == split) & (curves["metric"] == metric)]
-    stds = sorted(rows["init"].unique(), key=c.init_sort_key)
+    stds = sorted(rows["init"].unique(), key=init_sort_key)
     ncols = 4
     nrows = max(1, -(-len(stds) // ncols))
-    fig, axes = c.new_figure(nrows, ncols, width=4.0, height=3.0, sharex=True, sharey=True)
-    stats = c.mean_interval(rows, ["init", "batchnorm", "epoch"], "value")
+    fig, axes = new_figure(nrows, ncols, width=4.0, height=3.0, sharex=True, sharey=True)
+    stats = mean_interval(rows, ["init", "batchnorm", "epoch"], "value")
     for ax, std in zip(axes.flat, stds):
         for flag in (False, True):
             part = stats[(stats["init"] == std) & (stats["batchnorm"] == flag)]
             if len(part):
-                c.plot_band(ax, part, "epoch", _bn_label(flag), c.batchnorm_color(flag))
-            elif flag in set(curves["batchnorm"].map(c.as_bool)):
+                plot_band(ax, part, "epoch", _bn_label(flag), batchnorm_color(flag))
+            elif flag in set(curves["batchnorm"].map(as_bool)):
                 # every seed of this panel diverged (their curves are left out): say so
                 ax.text(0.5, 0.9 if flag else 0.8, f"{_bn_label(flag)}: diverged", transform=ax.transAxes,
-                        ha="center", fontsize=11, color=c.batchnorm_color(flag))
-        ax.set_title(f"std {c.fmt_number(std)}", fontsize=13)
+                        ha="center", fontsize=11, color=batchnorm_color(flag))
+        ax.set_title(f"std {fmt_number(std)}", fontsize=13)
         ax.set_ylim(0, 1.02)
         ax.tick_params(labelsize=10)
     for ax in axes.flat[len(stds):]:
@@ -57,44 +62,34 @@ def final_comparison(runs, metric="final_train_acc"):
 
 
 def build(results, writer) -> list[str]:
-    from nnbench.tables import final_metrics_table
-
     findings = []
     runs = results.runs("batch_norm")
-    curves = results.ok_curves("batch_norm")
-    for dataset in c.datasets_of(runs):
-        dataset_runs = runs[runs["dataset"] == dataset]
-        setup = c.describe_setup(dataset_runs)
-        label = c.dataset_label(dataset)
-        if curves is not None and (curves["dataset"] == dataset).any():
-            part = curves[curves["dataset"] == dataset]
+    for part in per_dataset(runs, results.ok_curves("batch_norm")):
+        if part.curves is not None and len(part.curves):
             writer.figure(
-                grid_figure(part), f"batch_norm_{c.slug(dataset)}_grid",
+                grid_figure(part.curves), f"batch_norm_{part.name}_grid",
                 f"Training accuracy vs epoch, with and without batch normalisation, one panel "
-                f"per initial weight std (logspace(0, -4, 16)). {setup}. Line: mean over seeds; "
-                f"band: {c.INTERVAL_TEXT}." + c.diverged_note(dataset_runs), "batch_norm")
+                f"per initial weight std (logspace(0, -4, 16)). {part.setup}. {BAND_TEXT}."
+                + diverged_note(part.runs), "batch_norm")
         metric = "final_train_acc"
-        if metric not in dataset_runs.columns:
+        if metric not in part.runs.columns:
             continue
-        table = final_comparison(dataset_runs, metric)
+        table = final_comparison(part.runs, metric)
         if False in table.columns and True in table.columns:
             both = table.dropna()
             wins = int((both[True] > both[False]).sum())
-            findings.append(f"{label}: with BN the final training accuracy is higher at {wins} "
+            findings.append(f"{part.label}: with BN the final training accuracy is higher at {wins} "
                             f"of {len(both)} initial weight scales.")
             numeric = both.assign(std=[float(s) for s in both.index])
             if len(numeric):
                 near = numeric.iloc[(numeric["std"] - BOOK_STD).abs().argsort()[:1]]
                 std, off, on = near["std"].iloc[0], near[False].iloc[0], near[True].iloc[0]
                 if abs(std - BOOK_STD) < 0.05:
-                    text = (f"At std {c.fmt_number(std)} (the book's case) the final training "
-                            f"accuracy is {c.fmt_number(off)} without BN vs {c.fmt_number(on)} "
+                    text = (f"At std {fmt_number(std)} (the book's case) the final training "
+                            f"accuracy is {fmt_number(off)} without BN vs {fmt_number(on)} "
                             "with BN")
                     text += (": here the network without BN wins, so BN does not always help."
                              if off > on else ": here BN helps.")
                     findings.append(text)
-    writer.table(final_metrics_table(runs), "batch_norm_final",
-                 f"Final metrics per initial weight std and BN flag: mean with "
-                 f"{c.INTERVAL_TEXT}, seeds, diverged runs, seconds per run. "
-                 f"{c.describe_setup(runs)}.", "batch_norm")
+    write_final_table(writer, runs, "batch_norm", of="per initial weight std and BN flag")
     return findings

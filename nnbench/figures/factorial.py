@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import itertools
 
-from nnbench.figures import common as c
+from nnbench.figures.captions import INTERVAL_TEXT, describe_setup, diverged_note
+from nnbench.figures.labels import (OPTIMIZER_ORDER, dataset_label, datasets_of, init_color,
+                                    init_label, init_sort_key, optimizer_color, optimizer_label)
+from nnbench.figures.plotting import interval_yerr, legend_outside, new_figure
+from nnbench.figures.sections import per_dataset, write_final_table
+from nnbench.formatting import as_bool, fmt_number
+from nnbench.statistics import mean_interval, prefixed
 
 TITLE = "Factorial summary: which techniques matter together"
 STUDIES = ("factorial",)
@@ -22,23 +28,23 @@ def factors_of(runs) -> list[str]:
 
 def level_label(factor, value) -> str:
     if factor == "optimizer":
-        return c.optimizer_label(value)
+        return optimizer_label(value)
     if factor == "init":
-        return c.init_label(value)
+        return init_label(value)
     if factor == "batchnorm":
-        return "BN on" if c.as_bool(value) else "BN off"
-    return c.fmt_number(value)
+        return "BN on" if as_bool(value) else "BN off"
+    return fmt_number(value)
 
 
 def _sorted_levels(factor, values):
     values = list(dict.fromkeys(values))
     if factor == "optimizer":
-        rank = {o: i for i, o in enumerate(c.OPTIMIZER_ORDER)}
+        rank = {o: i for i, o in enumerate(OPTIMIZER_ORDER)}
         return sorted(values, key=lambda v: (rank.get(str(v).lower(), 99), str(v)))
     if factor == "init":
-        return sorted(values, key=c.init_sort_key)
+        return sorted(values, key=init_sort_key)
     if factor == "batchnorm":
-        return sorted(values, key=c.as_bool)
+        return sorted(values, key=as_bool)
 
     def numeric(value):
         try:
@@ -59,9 +65,9 @@ def heatmap_figure(runs, metric: str = METRIC):
     import seaborn as sns
 
     ok = _ok(runs, metric)
-    datasets = c.datasets_of(ok)
+    datasets = datasets_of(ok)
     flags = sorted(ok["batchnorm"].unique())
-    fig, axes = c.new_figure(len(datasets), len(flags), width=6.5, height=4.8)
+    fig, axes = new_figure(len(datasets), len(flags), width=6.5, height=4.8)
     low, high = ok[metric].min(), ok[metric].max()
     for i, dataset in enumerate(datasets):
         for j, flag in enumerate(flags):
@@ -69,13 +75,13 @@ def heatmap_figure(runs, metric: str = METRIC):
             table = part.groupby(["optimizer", "init"])[metric].mean().unstack("init")
             table = table.reindex(index=_sorted_levels("optimizer", table.index),
                                   columns=_sorted_levels("init", table.columns))
-            table.index = [c.optimizer_label(o) for o in table.index]
-            table.columns = [c.init_label(v).split(" ")[0] if v in ("xavier", "he", "glorot")
-                             else c.init_label(v) for v in table.columns]
+            table.index = [optimizer_label(o) for o in table.index]
+            table.columns = [init_label(v).split(" ")[0] if v in ("xavier", "he", "glorot")
+                             else init_label(v) for v in table.columns]
             sns.heatmap(table, ax=axes[i, j], annot=True, fmt=".3f", cmap="cividis",
                         vmin=low, vmax=high, cbar=j == len(flags) - 1,
                         annot_kws={"fontsize": 11})
-            axes[i, j].set_title(f"{c.dataset_label(dataset)}, {level_label('batchnorm', flag)}",
+            axes[i, j].set_title(f"{dataset_label(dataset)}, {level_label('batchnorm', flag)}",
                                  fontsize=14)
             axes[i, j].set_xlabel("initializer")
             axes[i, j].set_ylabel("optimizer" if j == 0 else "")
@@ -92,7 +98,7 @@ def main_effects(runs, metric: str = METRIC):
     frames = []
     for factor in factors_of(ok):
         per_seed = ok.groupby(["dataset", factor, "seed"])[metric].mean().reset_index()
-        stats = c.mean_interval(per_seed, ["dataset", factor], metric)
+        stats = mean_interval(per_seed, ["dataset", factor], metric)
         stats = stats.rename(columns={factor: "level"})
         stats.insert(1, "factor", factor)
         stats["level"] = stats["level"].astype(str)
@@ -106,25 +112,22 @@ def main_effects_figure(runs, metric: str = METRIC):
     factors = list(dict.fromkeys(effects["factor"]))
     ncols = min(3, len(factors))
     nrows = -(-len(factors) // ncols)
-    fig, axes = c.new_figure(nrows, ncols, width=5.2, height=4.2, sharey=True)
+    fig, axes = new_figure(nrows, ncols, width=5.2, height=4.2, sharey=True)
     import seaborn as sns
 
     palette = sns.color_palette("colorblind", 10)
     dataset_colors = {d: palette[8 + k % 2] if k < 2 else palette[k] for k, d in
-                      enumerate(c.datasets_of(effects))}
+                      enumerate(datasets_of(effects))}
     for ax, factor in zip(axes.flat, factors):
         part = effects[effects["factor"] == factor]
         levels = _sorted_levels(factor, part["level"].unique())
         position = {level: k for k, level in enumerate(levels)}
-        for dataset in c.datasets_of(part):
+        for dataset in datasets_of(part):
             rows = part[part["dataset"] == dataset].copy()
             rows["x"] = rows["level"].map(position)
             rows = rows.sort_values("x")
-            ax.errorbar(rows["x"], rows["mean"],
-                        yerr=[(rows["mean"] - rows["low"]).fillna(0),
-                              (rows["high"] - rows["mean"]).fillna(0)],
-                        marker="o", capsize=4, linewidth=2, color=dataset_colors[dataset],
-                        label=c.dataset_label(dataset))
+            ax.errorbar(rows["x"], rows["mean"], yerr=interval_yerr(rows), marker="o", capsize=4, linewidth=2, color=dataset_colors[dataset],
+                        label=dataset_label(dataset))
         ax.set_xticks(range(len(levels)))
         ax.set_xticklabels([level_label(factor, v).split(" ")[0] for v in levels],
                            rotation=30, fontsize=11)
@@ -145,7 +148,7 @@ def interaction_strengths(runs, metric: str = METRIC):
 
     ok = _ok(runs, metric)
     rows = []
-    for dataset in c.datasets_of(ok):
+    for dataset in datasets_of(ok):
         part = ok[ok["dataset"] == dataset]
         for a, b in itertools.combinations(factors_of(part), 2):
             cells = part.groupby([a, b])[metric].mean().unstack(b)
@@ -161,7 +164,7 @@ def interactions_figure(runs, metric: str = METRIC):
     """Left: interaction strength of every pair of factors. Right: interaction plot of
     the strongest pair (mean ``metric`` per cell)."""
     strengths = interaction_strengths(runs, metric)
-    fig, axes = c.new_figure(1, 2, width=7.0, height=5.2)
+    fig, axes = new_figure(1, 2, width=7.0, height=5.2)
     left, right = axes[0, 0], axes[0, 1]
     labels = [f"{FACTOR_LABELS[a]} × {FACTOR_LABELS[b]}" for a, b in
               zip(strengths["factor_a"], strengths["factor_b"])]
@@ -176,8 +179,8 @@ def interactions_figure(runs, metric: str = METRIC):
         levels_b = _sorted_levels(b, cells.columns)
         cells = cells.reindex(index=_sorted_levels(a, cells.index), columns=levels_b)
         for level in cells.index:
-            color = (c.optimizer_color(level) if a == "optimizer" else
-                     c.init_color(level) if a == "init" else None)
+            color = (optimizer_color(level) if a == "optimizer" else
+                     init_color(level) if a == "init" else None)
             right.plot(range(len(levels_b)), cells.loc[level].values, marker="o",
                        linewidth=2, color=color, label=level_label(a, level))
         right.set_xticks(range(len(levels_b)))
@@ -185,7 +188,7 @@ def interactions_figure(runs, metric: str = METRIC):
         right.set_xlabel(FACTOR_LABELS[b])
         right.set_ylabel(metric.replace("final_", "final ").replace("_", " "))
         right.set_title(f"strongest: {FACTOR_LABELS[a]} × {FACTOR_LABELS[b]}", fontsize=13)
-        c.legend_outside(right, fontsize=10)
+        legend_outside(right, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -197,11 +200,10 @@ def best_worst(runs, metric: str = METRIC, count: int = 5):
     ok = _ok(runs, metric)
     factors = factors_of(ok)
     frames = []
-    for dataset in c.datasets_of(ok):
+    for dataset in datasets_of(ok):
         part = ok[ok["dataset"] == dataset]
-        stats = c.mean_interval(part, factors, metric).rename(
-            columns={"mean": f"{metric}_mean", "low": f"{metric}_low", "high": f"{metric}_high",
-                     "n": "n_seeds"}).sort_values(f"{metric}_mean", ascending=False)
+        stats = prefixed(mean_interval(part, factors, metric), metric).sort_values(
+            f"{metric}_mean", ascending=False)
         best = stats.head(count).assign(rank="best")
         worst = stats.tail(count).assign(rank="worst")
         frames.append(pd.concat([best, worst]).assign(dataset=dataset))
@@ -216,14 +218,12 @@ def best_worst(runs, metric: str = METRIC, count: int = 5):
 
 
 def build(results, writer) -> list[str]:
-    from nnbench.tables import final_metrics_table
-
     runs = results.runs("factorial")
     if METRIC not in runs.columns:
         return [f"factorial: runs.csv has no {METRIC} column; the summary is skipped."]
     findings = []
-    setup = c.describe_setup(runs)
-    note = c.diverged_note(runs)
+    setup = describe_setup(runs)
+    note = diverged_note(runs)
     writer.figure(heatmap_figure(runs), "factorial_heatmap",
                   f"Mean final test accuracy per optimizer x initializer, faceted by batch norm "
                   f"and dataset, averaged over seeds, dropout and weight decay. {setup}." + note,
@@ -233,24 +233,23 @@ def build(results, writer) -> list[str]:
                   f"that level; bars: 95% t-interval over seeds of the per-seed means (each "
                   f"averaged over the other factors). {setup}." + note, "factorial")
     effects = main_effects(runs)
-    for dataset in c.datasets_of(runs):
-        writer.figure(interactions_figure(runs[runs["dataset"] == dataset]),
-                      f"factorial_{c.slug(dataset)}_interactions",
-                      f"{c.dataset_label(dataset)}: two-way interactions of the factors on the "
+    for dataset in per_dataset(runs):
+        writer.figure(interactions_figure(dataset.runs), f"factorial_{dataset.name}_interactions",
+                      f"{dataset.label}: two-way interactions of the factors on the "
                       "final test accuracy (RMS of cell mean − row mean − column mean + grand "
                       "mean), and the interaction plot of the strongest pair (cell means over "
                       f"seeds and the other factors). {setup}." + note, "factorial")
-        part = effects[effects["dataset"] == dataset]
+        part = effects[effects["dataset"] == dataset.dataset]
         if len(part):
             spans = part.groupby("factor")["mean"].agg(lambda s: s.max() - s.min())
             factor = spans.idxmax()
             levels = part[part["factor"] == factor].sort_values("mean")
             findings.append(
-                f"{c.dataset_label(dataset)}: the largest main effect is the "
+                f"{dataset.label}: the largest main effect is the "
                 f"{FACTOR_LABELS[factor]} (mean test accuracy from "
-                f"{c.fmt_number(levels['mean'].iloc[0])} with "
+                f"{fmt_number(levels['mean'].iloc[0])} with "
                 f"{level_label(factor, levels['level'].iloc[0])} to "
-                f"{c.fmt_number(levels['mean'].iloc[-1])} with "
+                f"{fmt_number(levels['mean'].iloc[-1])} with "
                 f"{level_label(factor, levels['level'].iloc[-1])}).")
     strengths = interaction_strengths(runs)
     if len(strengths):
@@ -260,23 +259,21 @@ def build(results, writer) -> list[str]:
                      "factorial")
         for dataset, part in strengths.groupby("dataset"):
             top = part.iloc[0]
-            findings.append(f"{c.dataset_label(dataset)}: strongest interaction "
+            findings.append(f"{dataset_label(dataset)}: strongest interaction "
                             f"{FACTOR_LABELS[top['factor_a']]} × {FACTOR_LABELS[top['factor_b']]} "
-                            f"(RMS {c.fmt_number(top['rms_interaction'])}).")
+                            f"(RMS {fmt_number(top['rms_interaction'])}).")
     table = best_worst(runs)
     if len(table):
         writer.table(table, "factorial_best_worst",
                      f"The five best and five worst configurations per dataset by mean final "
-                     f"test accuracy, with {c.INTERVAL_TEXT}. {setup}.", "factorial")
+                     f"test accuracy, with {INTERVAL_TEXT}. {setup}.", "factorial")
         for dataset, part in table.groupby("dataset"):
             best = part[part["rank"] == "best"].iloc[0]
             config = ", ".join(
                 str(best[f]) if f == "batchnorm" else
-                f"{FACTOR_LABELS[f]} {best[f] if isinstance(best[f], str) else c.fmt_number(best[f])}"
+                f"{FACTOR_LABELS[f]} {best[f] if isinstance(best[f], str) else fmt_number(best[f])}"
                 for f in factors_of(runs) if f in best)
-            findings.append(f"{c.dataset_label(dataset)}: best configuration {config} "
-                            f"(test accuracy {c.fmt_number(best[METRIC + '_mean'])}).")
-    writer.table(final_metrics_table(runs), "factorial_final",
-                 f"Final metrics of every configuration: mean with {c.INTERVAL_TEXT}, seeds, "
-                 f"diverged runs, seconds per run. {setup}.", "factorial")
+            findings.append(f"{dataset_label(dataset)}: best configuration {config} "
+                            f"(test accuracy {fmt_number(best[METRIC + '_mean'])}).")
+    write_final_table(writer, runs, "factorial", of="of every configuration")
     return findings

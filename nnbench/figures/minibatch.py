@@ -3,7 +3,12 @@ full training loss (spread ~ 1/√N), and batch size vs learning speed and throu
 
 from __future__ import annotations
 
-from nnbench.figures import common as c
+from nnbench.figures.captions import BAND_TEXT, INTERVAL_TEXT, diverged_note
+from nnbench.figures.labels import batchnorm_color
+from nnbench.figures.plotting import interval_yerr, legend_outside, new_figure, plot_band
+from nnbench.figures.sections import build_studies, per_dataset, write_final_table
+from nnbench.formatting import fmt_number
+from nnbench.statistics import mean_interval, prefixed
 
 TITLE = "Mini-batch: a noisy estimate of the full loss"
 STUDIES = ("minibatch_noise", "batch_size")
@@ -19,13 +24,13 @@ def spread_figure(spread):
     import numpy as np
 
     first = spread["step"].min()
-    palette = {first: c.batchnorm_color(False)}
-    fig, axes = c.new_figure(1, 2, width=7.0, height=5.2)
+    palette = {first: batchnorm_color(False)}
+    fig, axes = new_figure(1, 2, width=7.0, height=5.2)
     left, right = axes[0, 0], axes[0, 1]
     for k, (step, part) in enumerate(sorted(spread.groupby("step"), key=lambda kv: kv[0])):
-        color = palette.get(step, c.batchnorm_color(True))
-        stats = c.mean_interval(part, ["batch_size"], "std_loss")
-        c.plot_band(left, stats, "batch_size", _when(step, first), color, marker="o")
+        color = palette.get(step, batchnorm_color(True))
+        stats = mean_interval(part, ["batch_size"], "std_loss")
+        plot_band(left, stats, "batch_size", _when(step, first), color, marker="o")
         anchor = stats.sort_values("batch_size").iloc[0]
         sizes = np.array(sorted(stats["batch_size"]), dtype=float)
         left.plot(sizes, anchor["mean"] * np.sqrt(anchor["batch_size"] / sizes), "--",
@@ -84,21 +89,21 @@ def batch_loss_figures(curves, runs):
     figures = []
     for x, xlabel in (("epoch", "epoch"), ("seconds", "training seconds (estimated)")):
         if x == "epoch":
-            stats = c.mean_interval(rows, ["batch_size", "epoch"], "value")
+            stats = mean_interval(rows, ["batch_size", "epoch"], "value")
         else:
             # runs of one batch size log at the same epochs; average seconds too
-            stats = c.mean_interval(rows, ["batch_size", "epoch"], "value")
+            stats = mean_interval(rows, ["batch_size", "epoch"], "value")
             seconds = rows.groupby(["batch_size", "epoch"])["seconds"].mean().rename("seconds")
             stats = stats.merge(seconds.reset_index(), on=["batch_size", "epoch"])
-        fig, axes = c.new_figure(width=9.0, height=5.5)
+        fig, axes = new_figure(width=9.0, height=5.5)
         ax = axes[0, 0]
         for size in sorted(stats["batch_size"].unique()):
-            c.plot_band(ax, stats[stats["batch_size"] == size], x, f"batch {int(size)}",
+            plot_band(ax, stats[stats["batch_size"] == size], x, f"batch {int(size)}",
                         color(size))
         ax.set_yscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(f"{split} loss (log scale)")
-        c.legend_outside(ax)
+        legend_outside(ax)
         fig.tight_layout()
         figures.append(fig)
     return figures, split
@@ -107,12 +112,11 @@ def batch_loss_figures(curves, runs):
 def throughput_figure(runs):
     """Training samples per second vs batch size (mean over seeds with 95% interval)."""
     ok = runs[runs["status"] != "diverged"]
-    stats = c.mean_interval(ok, ["batch_size"], "samples_per_second").sort_values("batch_size")
-    fig, axes = c.new_figure(width=8.0, height=5.0)
+    stats = mean_interval(ok, ["batch_size"], "samples_per_second").sort_values("batch_size")
+    fig, axes = new_figure(width=8.0, height=5.0)
     ax = axes[0, 0]
     color = _size_color(stats["batch_size"])
-    ax.bar([str(int(s)) for s in stats["batch_size"]], stats["mean"],
-           yerr=[(stats["mean"] - stats["low"]).fillna(0), (stats["high"] - stats["mean"]).fillna(0)],
+    ax.bar([str(int(s)) for s in stats["batch_size"]], stats["mean"], yerr=interval_yerr(stats),
            color=[color(s) for s in stats["batch_size"]], capsize=4)
     ax.set_xlabel("batch size")
     ax.set_ylabel("training samples / second")
@@ -126,80 +130,66 @@ def _noise(results, writer):
     runs = results.runs("minibatch_noise")
     if spread is None or spread.empty:
         return ["minibatch_noise: no minibatch_spread.csv, the spread figure is skipped."]
-    for dataset in c.datasets_of(spread):
-        part = spread[spread["dataset"] == dataset]
-        draws = int(part["draws"].median())
+    for part in per_dataset(runs, spread, datasets=spread):
+        draws = int(part.curves["draws"].median())
         writer.figure(
-            spread_figure(part), f"minibatch_noise_{c.slug(dataset)}_spread",
+            spread_figure(part.curves), f"minibatch_noise_{part.name}_spread",
             f"Spread of the loss of {draws} random minibatches of each size N around the loss "
             f"over the full training set, at the initial and final weights. "
-            f"{c.describe_setup(runs[runs['dataset'] == dataset])}. Left: std over draws, "
-            f"mean over seeds with {c.INTERVAL_TEXT} as band, dashed c/√N through N = 1. "
+            f"{part.setup}. Left: std over draws, "
+            f"mean over seeds with {INTERVAL_TEXT} as band, dashed c/√N through N = 1. "
             "Right: mean ± 1 std over draws (averaged over seeds).", "minibatch_noise")
-        slopes = spread_slopes(part)
+        slopes = spread_slopes(part.curves)
         if slopes:
             first = min(slopes)
             text = "; ".join(f"{_when(step, first)} {slope:.2f}" for step, slope in
                              sorted(slopes.items()))
-            findings.append(f"{c.dataset_label(dataset)}: slope of log(std) vs log(N): {text} "
+            findings.append(f"{part.label}: slope of log(std) vs log(N): {text} "
                             "(1/√N would be -0.50).")
-    table = c.mean_interval(spread, ["dataset", "step", "batch_size"], "std_loss").rename(
-        columns={"mean": "std_loss_mean", "low": "std_loss_low", "high": "std_loss_high",
-                 "n": "n_seeds"})
+    table = prefixed(mean_interval(spread, ["dataset", "step", "batch_size"], "std_loss"), "std_loss")
     writer.table(table, "minibatch_noise_spread",
                  f"Std of the minibatch loss per minibatch size N and logged step (mean over "
-                 f"seeds with {c.INTERVAL_TEXT}).", "minibatch_noise")
+                 f"seeds with {INTERVAL_TEXT}).", "minibatch_noise")
     return findings
 
 
 def _batch_size(results, writer):
-    from nnbench.tables import final_metrics_table
-
     findings = []
     runs = results.runs("batch_size")
-    curves = results.ok_curves("batch_size")
-    for dataset in c.datasets_of(runs):
-        dataset_runs = runs[runs["dataset"] == dataset]
-        setup = c.describe_setup(dataset_runs)
-        name, label = c.slug(dataset), c.dataset_label(dataset)
-        if curves is not None and len(curves[curves["dataset"] == dataset]):
-            part = curves[curves["dataset"] == dataset]
-            (by_epoch, by_seconds), split = batch_loss_figures(part, dataset_runs)
-            writer.figure(by_epoch, f"batch_size_{name}_loss_epoch",
-                          f"{split.capitalize()} loss vs epoch per batch size. {setup}. Line: "
-                          f"mean over seeds; band: {c.INTERVAL_TEXT}."
-                          + c.diverged_note(dataset_runs), "batch_size")
-            writer.figure(by_seconds, f"batch_size_{name}_loss_seconds",
+    for part in per_dataset(runs, results.ok_curves("batch_size")):
+        if part.curves is not None and len(part.curves):
+            (by_epoch, by_seconds), split = batch_loss_figures(part.curves, part.runs)
+            writer.figure(by_epoch, f"batch_size_{part.name}_loss_epoch",
+                          f"{split.capitalize()} loss vs epoch per batch size. {part.setup}. "
+                          f"{BAND_TEXT}." + diverged_note(part.runs), "batch_size")
+            writer.figure(by_seconds, f"batch_size_{part.name}_loss_seconds",
                           f"{split.capitalize()} loss vs training seconds per batch size; "
                           "seconds are estimated as epoch × train_seconds / epochs of each run "
-                          f"(runs.csv), i.e. assuming a constant rate. {setup}. Line: mean over "
-                          f"seeds; band: {c.INTERVAL_TEXT}.", "batch_size")
-        if "samples_per_second" in dataset_runs.columns:
-            writer.figure(throughput_figure(dataset_runs), f"batch_size_{name}_throughput",
-                          f"Training throughput per batch size. {setup}. Bars: mean over seeds; "
-                          f"error bars: {c.INTERVAL_TEXT}. Single-threaded BLAS per job.",
+                          f"(runs.csv), i.e. assuming a constant rate. {part.setup}. "
+                          f"{BAND_TEXT}.", "batch_size")
+        if "samples_per_second" in part.runs.columns:
+            writer.figure(throughput_figure(part.runs), f"batch_size_{part.name}_throughput",
+                          f"Training throughput per batch size. {part.setup}. Bars: mean over "
+                          f"seeds; error bars: {INTERVAL_TEXT}. Single-threaded BLAS per job.",
                           "batch_size")
-            rates = dataset_runs.groupby("batch_size")["samples_per_second"].mean()
-            ok = dataset_runs[dataset_runs["status"] != "diverged"]
-            losses = ok.groupby("batch_size")["final_train_loss"].mean() \
-                if "final_train_loss" in ok.columns else None
-            text = (f"{label}: batch {int(rates.idxmax())} processed the most samples per second "
-                    f"({c.fmt_number(rates.max())}), batch {int(rates.idxmin())} the fewest "
-                    f"({c.fmt_number(rates.min())}).")
-            if losses is not None and losses.notna().any():
-                text += (f" After the same number of epochs, batch {int(losses.idxmin())} "
-                         f"reached the lowest final training loss ({c.fmt_number(losses.min())}).")
-            findings.append(text)
-    writer.table(final_metrics_table(runs), "batch_size_final",
-                 f"Final metrics per batch size: mean with {c.INTERVAL_TEXT}, seeds, diverged "
-                 f"runs, seconds per run. {c.describe_setup(runs)}.", "batch_size")
+            findings.append(_throughput_finding(part))
+    write_final_table(writer, runs, "batch_size", of="per batch size")
     return findings
+
+
+def _throughput_finding(part) -> str:
+    rates = part.runs.groupby("batch_size")["samples_per_second"].mean()
+    ok = part.runs[part.runs["status"] != "diverged"]
+    losses = ok.groupby("batch_size")["final_train_loss"].mean() \
+        if "final_train_loss" in ok.columns else None
+    text = (f"{part.label}: batch {int(rates.idxmax())} processed the most samples per second "
+            f"({fmt_number(rates.max())}), batch {int(rates.idxmin())} the fewest "
+            f"({fmt_number(rates.min())}).")
+    if losses is not None and losses.notna().any():
+        text += (f" After the same number of epochs, batch {int(losses.idxmin())} "
+                 f"reached the lowest final training loss ({fmt_number(losses.min())}).")
+    return text
 
 
 def build(results, writer) -> list[str]:
-    findings = []
-    if results.has("minibatch_noise"):
-        findings += _noise(results, writer)
-    if results.has("batch_size"):
-        findings += _batch_size(results, writer)
-    return findings
+    return build_studies(results, writer, (("minibatch_noise", _noise), ("batch_size", _batch_size)))

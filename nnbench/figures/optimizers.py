@@ -3,20 +3,25 @@ learning curves at the defaults, learning-rate sensitivity and the tuned compari
 
 from __future__ import annotations
 
-from nnbench.figures import common as c
+from nnbench.choice import TunedChoice, choice_path
+from nnbench.figures.captions import (BAND_TEXT, BOOK_LABEL, INTERVAL_TEXT, describe_setup,
+                                      diverged_note, smoothing_text)
+from nnbench.figures.labels import OPTIMIZER_ORDER, optimizer_color, optimizer_label, ordered
+from nnbench.figures.plotting import (interval_yerr, learning_curve_figure, legend_outside,
+                                      new_figure)
+from nnbench.figures.sections import (build_studies, curves_by_dataset, no_curves, per_dataset,
+                                      write_book_table, write_final_table)
+from nnbench.formatting import fmt_number
+from nnbench.results import ResultsError
+from nnbench.statistics import curve_stats, first_crossing, mean_interval, smoothing_window
+from nnbench.vocabulary import PATH_LEARNING_RATES, PATH_START, path_objective
 
 TITLE = "Optimizers: faster than plain gradient descent"
 STUDIES = ("optimizer_paths", "optimizers", "optimizers_lr_sweep", "optimizers_tuned")
 
 # The book's numbers (one unseeded run, MNIST): smoothed training loss at iteration 1900.
 BOOK_LOSS_1900 = {"sgd": 0.150, "momentum": 0.050, "adagrad": 0.016, "adam": 0.032}
-BOOK_PATH_LRS = {"sgd": 0.95, "momentum": 0.1, "adagrad": 1.5, "adam": 0.3}
 LOSS_THRESHOLD = 0.3  # "fastest to a loss of ..." in the generated text
-
-
-def objective(x, y):
-    """The study's test function f(x, y) = x²/20 + y²."""
-    return x ** 2 / 20.0 + y ** 2
 
 
 def paths_figure(paths):
@@ -26,22 +31,22 @@ def paths_figure(paths):
 
     points = paths[paths["metric"].isin(["x", "y"])].pivot_table(
         index=["optimizer", "lr", "step"], columns="metric", values="value").reset_index()
-    optimizers = c.ordered(points["optimizer"], c.OPTIMIZER_ORDER)
+    optimizers = ordered(points["optimizer"], OPTIMIZER_ORDER)
     ncols = min(4, max(1, len(optimizers)))
     nrows = -(-len(optimizers) // ncols)
-    fig, axes = c.new_figure(nrows, ncols, width=5.0, height=3.6, sharex=True, sharey=True)
+    fig, axes = new_figure(nrows, ncols, width=5.0, height=3.6, sharex=True, sharey=True)
     grid_x, grid_y = np.meshgrid(np.linspace(-10, 10, 201), np.linspace(-5, 5, 101))
     levels = np.array([0.05, 0.2, 0.5, 1, 2, 4, 7, 10, 15, 20, 25])
     for ax, name in zip(axes.flat, optimizers):
-        ax.contour(grid_x, grid_y, objective(grid_x, grid_y), levels=levels, colors="0.7",
+        ax.contour(grid_x, grid_y, path_objective(grid_x, grid_y), levels=levels, colors="0.7",
                    linewidths=0.8)
         path = points[points["optimizer"].str.lower() == name].sort_values("step")
         lr = path["lr"].iloc[0] if len(path) else float("nan")
-        ax.plot(path["x"], path["y"], "o-", color=c.optimizer_color(name), markersize=4,
+        ax.plot(path["x"], path["y"], "o-", color=optimizer_color(name), markersize=4,
                 linewidth=1.8)
         ax.plot([0], [0], "+", color="black", markersize=12)
         ax.grid(False)
-        ax.set_title(f"{c.optimizer_label(name)} (lr {c.fmt_number(lr)})")
+        ax.set_title(f"{optimizer_label(name)} (lr {fmt_number(lr)})")
         ax.set_xlim(-10, 10)
         ax.set_ylim(-5, 5)
     for ax in axes.flat[len(optimizers):]:
@@ -57,37 +62,19 @@ def paths_figure(paths):
 def loss_figure(curves, *, window: int = 1, book=None, label=None, title=""):
     """Minibatch training loss (smoothed per run, mean over seeds with 95% band) vs
     iteration, one line per optimizer; ``book`` maps optimizer -> loss at 1900."""
-    stats = c.curve_stats(curves, "optimizer", split="minibatch", metric="loss", window=window)
-    fig, axes = c.new_figure(width=9.0, height=5.5)
-    ax = axes[0, 0]
-    label = label or c.optimizer_label
-    c.draw_curves(ax, stats, "optimizer", color=c.optimizer_color, label=label,
-                  order=c.ordered(stats["optimizer"], c.OPTIMIZER_ORDER))
-    for i, (name, value) in enumerate((book or {}).items()):
-        c.book_marker(ax, 1900, value, c.optimizer_color(name), label=i == 0)
-    ax.set_yscale("log")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("minibatch loss (log scale)")
-    ax.set_title(title)
-    c.legend_outside(ax)
-    fig.tight_layout()
-    return fig
+    return learning_curve_figure(
+        curves, "optimizer", split="minibatch", metric="loss", color=optimizer_color,
+        label=label or optimizer_label, order=ordered(curves["optimizer"], OPTIMIZER_ORDER),
+        window=window, book=book, book_x=1900, log_y=True, title=title,
+        ylabel="minibatch loss (log scale)")
 
 
 def accuracy_figure(curves, *, label=None, title=""):
     """Test accuracy vs iteration, one band per optimizer."""
-    stats = c.curve_stats(curves, "optimizer", split="test", metric="accuracy")
-    fig, axes = c.new_figure(width=9.0, height=5.5)
-    ax = axes[0, 0]
-    c.draw_curves(ax, stats, "optimizer", color=c.optimizer_color,
-                  label=label or c.optimizer_label,
-                  order=c.ordered(stats["optimizer"], c.OPTIMIZER_ORDER))
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("test accuracy")
-    ax.set_title(title)
-    c.legend_outside(ax)
-    fig.tight_layout()
-    return fig
+    return learning_curve_figure(
+        curves, "optimizer", split="test", metric="accuracy", color=optimizer_color,
+        label=label or optimizer_label, order=ordered(curves["optimizer"], OPTIMIZER_ORDER),
+        title=title, ylabel="test accuracy")
 
 
 def sensitivity_metric(runs) -> str:
@@ -95,13 +82,13 @@ def sensitivity_metric(runs) -> str:
     for metric in ("final_validation_loss", "final_train_loss", "final_test_loss"):
         if metric in runs.columns and runs[metric].notna().any():
             return metric
-    raise c.ResultsError("optimizers_lr_sweep/runs.csv has no final loss column "
+    raise ResultsError("optimizers_lr_sweep/runs.csv has no final loss column "
                          "(expected final_validation_loss or final_train_loss)")
 
 
 def sensitivity_stats(runs, metric):
     ok = runs[runs["status"] != "diverged"]
-    stats = c.mean_interval(ok, ["optimizer", "lr"], metric)
+    stats = mean_interval(ok, ["optimizer", "lr"], metric)
     return stats
 
 
@@ -118,19 +105,13 @@ def best_lrs(stats, metric) -> dict:
 
 def read_choice(results, dataset):
     """(metric, {optimizer: lr}) that the tuned study chose for ``dataset`` from the
-    sweep (``optimizers_tuned/choice.json``), or None when it has not run."""
-    import json
-
-    path = results.root / "optimizers_tuned" / "choice.json"
+    sweep (its :class:`~nnbench.choice.TunedChoice`), or None when it has not run."""
+    path = choice_path(results.root, "optimizers_tuned")
     if not path.is_file():
         return None
-    choice = json.loads(path.read_text())
-    chosen = {}
-    for entry in choice.get("choices", []):
-        group = entry.get("group", {})
-        if group.get("dataset", dataset) == dataset and group.get("optimizer.name"):
-            chosen[str(group["optimizer.name"]).lower()] = float(entry["value"])
-    return choice.get("metric"), chosen
+    choice = TunedChoice.read(path)
+    chosen = choice.values_by("optimizer.name", dataset=dataset)
+    return choice.metric, {str(name).lower(): float(lr) for name, lr in chosen.items()}
 
 
 def lr_sensitivity_figure(runs, *, metric=None, chosen=None, title=""):
@@ -142,19 +123,16 @@ def lr_sensitivity_figure(runs, *, metric=None, chosen=None, title=""):
     metric = metric or sensitivity_metric(runs)
     stats = sensitivity_stats(runs, metric)
     chosen = chosen if chosen is not None else best_lrs(stats, metric)
-    fig, axes = c.new_figure(width=9.0, height=5.5)
+    fig, axes = new_figure(width=9.0, height=5.5)
     ax = axes[0, 0]
     is_accuracy = metric.endswith("_acc")
     top = 1.0 if is_accuracy or not len(stats) else np.nanmax(stats["high"].fillna(stats["mean"]))
-    for name in c.ordered(runs["optimizer"], c.OPTIMIZER_ORDER):
-        color = c.optimizer_color(name)
+    for name in ordered(runs["optimizer"], OPTIMIZER_ORDER):
+        color = optimizer_color(name)
         part = stats[stats["optimizer"].str.lower() == name].sort_values("lr")
         if len(part):
-            ax.errorbar(part["lr"], part["mean"],
-                        yerr=[(part["mean"] - part["low"]).fillna(0),
-                              (part["high"] - part["mean"]).fillna(0)],
-                        color=color, marker="o", capsize=3, linewidth=2,
-                        label=c.optimizer_label(name))
+            ax.errorbar(part["lr"], part["mean"], yerr=interval_yerr(part), color=color, marker="o", capsize=3, linewidth=2,
+                        label=optimizer_label(name))
             best = part[np.isclose(part["lr"], chosen.get(name, np.nan))]
             ax.scatter(best["lr"], best["mean"], s=250, facecolor="none", edgecolor=color,
                        linewidth=2.5, zorder=5)
@@ -172,115 +150,79 @@ def lr_sensitivity_figure(runs, *, metric=None, chosen=None, title=""):
     ax.set_ylabel(metric.replace("final_", "final ").replace("_acc", "_accuracy").replace("_", " ")
                   + (" (log)" if log_y else ""))
     ax.set_title(title)
-    c.legend_outside(ax)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
 
 def _lr_label(curves):
     lrs = curves.groupby("optimizer")["lr"].first().to_dict()
-    return lambda name: f"{c.optimizer_label(name)} (lr {c.fmt_number(lrs.get(name))})"
+    return lambda name: f"{optimizer_label(name)} (lr {fmt_number(lrs.get(name))})"
 
 
-def _curve_findings(curves, dataset, study_text):
+def _curve_findings(curves, dataset_text, study_text):
     """Generated sentences: lowest final smoothed loss, fastest to the threshold."""
     findings = []
-    window = c.smoothing_window(curves[curves["split"] == "minibatch"])
-    stats = c.curve_stats(curves, "optimizer", split="minibatch", metric="loss", window=window)
+    window = smoothing_window(curves[curves["split"] == "minibatch"])
+    stats = curve_stats(curves, "optimizer", split="minibatch", metric="loss", window=window)
     if stats.empty:
         return findings
     last = stats.sort_values("step").groupby("optimizer").tail(1).sort_values("mean")
     best, worst = last.iloc[0], last.iloc[-1]
     findings.append(
-        f"{c.dataset_label(dataset)}, {study_text}: {c.optimizer_label(best['optimizer'])} "
-        f"ended with the lowest smoothed minibatch loss ({c.fmt_number(best['mean'])} at "
-        f"iteration {int(best['step'])}), {c.optimizer_label(worst['optimizer'])} the highest "
-        f"({c.fmt_number(worst['mean'])}).")
-    crossings = {name: c.first_crossing(part, LOSS_THRESHOLD)
+        f"{dataset_text}, {study_text}: {optimizer_label(best['optimizer'])} "
+        f"ended with the lowest smoothed minibatch loss ({fmt_number(best['mean'])} at "
+        f"iteration {int(best['step'])}), {optimizer_label(worst['optimizer'])} the highest "
+        f"({fmt_number(worst['mean'])}).")
+    crossings = {name: first_crossing(part, LOSS_THRESHOLD)
                  for name, part in stats.groupby("optimizer")}
     reached = {k: v for k, v in crossings.items() if v is not None}
     if reached:
         fastest = min(reached, key=reached.get)
-        never = [c.optimizer_label(k) for k, v in crossings.items() if v is None]
-        text = (f"{c.dataset_label(dataset)}, {study_text}: fastest to a mean smoothed loss "
-                f"of {LOSS_THRESHOLD}: {c.optimizer_label(fastest)} "
+        never = [optimizer_label(k) for k, v in crossings.items() if v is None]
+        text = (f"{dataset_text}, {study_text}: fastest to a mean smoothed loss "
+                f"of {LOSS_THRESHOLD}: {optimizer_label(fastest)} "
                 f"(iteration {int(reached[fastest])}).")
         if never:
             text += f" Never reached it within the budget: {', '.join(sorted(never))}."
         findings.append(text)
-    test = c.curve_stats(curves, "optimizer", split="test", metric="accuracy")
+    test = curve_stats(curves, "optimizer", split="test", metric="accuracy")
     if not test.empty:
         final = test.sort_values("step").groupby("optimizer").tail(1).sort_values("mean")
         top = final.iloc[-1]
-        findings.append(f"{c.dataset_label(dataset)}, {study_text}: highest final test "
-                        f"accuracy with {c.optimizer_label(top['optimizer'])} "
-                        f"({c.fmt_number(top['mean'])}).")
+        findings.append(f"{dataset_text}, {study_text}: highest final test "
+                        f"accuracy with {optimizer_label(top['optimizer'])} "
+                        f"({fmt_number(top['mean'])}).")
     return findings
 
 
-def _book_table(curves, window):
-    import pandas as pd
-
-    stats = c.curve_stats(curves, "optimizer", split="minibatch", metric="loss", window=window)
-    rows = []
-    for name, book_value in BOOK_LOSS_1900.items():
-        part = stats[stats["optimizer"].str.lower() == name]
-        if part.empty:
-            continue
-        at = part.iloc[(part["step"] - 1900).abs().argsort()[:1]].iloc[0]
-        rows.append({"optimizer": c.optimizer_label(name), "iteration": int(at["step"]),
-                     "loss_mean": at["mean"], "loss_low": at["low"], "loss_high": at["high"],
-                     "n_seeds": int(at["n"]), "book_loss_1900 (book, one unseeded run)":
-                     book_value})
-    return pd.DataFrame(rows)
-
-
 def _learning_curve_study(results, writer, study, label_with_lr):
-    from nnbench.tables import final_metrics_table
-
+    runs, parts = curves_by_dataset(results, study)
+    if parts is None:
+        return no_curves(study)
     findings = []
-    runs = results.runs(study)
-    curves = results.ok_curves(study)
-    if curves is None:
-        return [f"{study}: no curves.csv, learning curves skipped."]
     view = "tuned learning rates" if study == "optimizers_tuned" else "default hyperparameters"
-    for dataset in c.datasets_of(runs):
-        part = curves[curves["dataset"] == dataset]
-        dataset_runs = runs[runs["dataset"] == dataset]
-        window = c.smoothing_window(part[part["split"] == "minibatch"])
-        spacing = c.logged_step_spacing(part[part["split"] == "minibatch"])
-        setup = c.describe_setup(dataset_runs)
-        label = _lr_label(part) if label_with_lr else None
-        book = BOOK_LOSS_1900 if (dataset == "mnist" and study == "optimizers") else None
-        smooth_text = (f"each run smoothed with a trailing moving average over {window} logged "
-                       f"points (≈{c.fmt_number(window * spacing)} iterations), raw values in "
-                       f"{study}/curves.csv" if window > 1 else "not smoothed")
-        book_text = (f" Stars: loss at iteration 1900, {c.BOOK_LABEL}." if book else "")
-        name_ds = c.slug(dataset)
+    for part in parts:
+        window, smooth = smoothing_text(part.curves, study)
+        label = _lr_label(part.curves) if label_with_lr else None
+        book = BOOK_LOSS_1900 if (part.dataset == "mnist" and study == "optimizers") else None
+        book_text = (f" Stars: loss at iteration 1900, {BOOK_LABEL}." if book else "")
+        title = f"{part.label}: {view}"
         writer.figure(
-            loss_figure(part, window=window, book=book, label=label,
-                        title=f"{c.dataset_label(dataset)}: {view}"),
-            f"{study}_{name_ds}_loss",
-            f"Minibatch training loss vs iteration, {view}. {setup}. Line: mean over seeds; "
-            f"band: {c.INTERVAL_TEXT}; {smooth_text}.{book_text}"
-            + c.diverged_note(dataset_runs), study)
+            loss_figure(part.curves, window=window, book=book, label=label, title=title),
+            f"{study}_{part.name}_loss",
+            f"Minibatch training loss vs iteration, {view}. {part.setup}. {BAND_TEXT}; "
+            f"{smooth}.{book_text}" + diverged_note(part.runs), study)
         writer.figure(
-            accuracy_figure(part, label=label, title=f"{c.dataset_label(dataset)}: {view}"),
-            f"{study}_{name_ds}_test_accuracy",
-            f"Test accuracy vs iteration, {view}. {setup}. Line: mean over seeds; band: "
-            f"{c.INTERVAL_TEXT}; not smoothed." + c.diverged_note(dataset_runs), study)
+            accuracy_figure(part.curves, label=label, title=title), f"{study}_{part.name}_test_accuracy",
+            f"Test accuracy vs iteration, {view}. {part.setup}. {BAND_TEXT}; not smoothed."
+            + diverged_note(part.runs), study)
         if book:
-            table = _book_table(part, window)
-            if len(table):
-                writer.table(table, f"{study}_{name_ds}_book",
-                             f"Smoothed minibatch loss near iteration 1900 (ours: mean and "
-                             f"{c.INTERVAL_TEXT}) beside the book's ({c.BOOK_LABEL}). {setup}.",
-                             study)
-        findings += _curve_findings(part, dataset, view)
-    writer.table(final_metrics_table(runs), f"{study}_final",
-                 f"Final metrics per configuration ({study}): mean with {c.INTERVAL_TEXT}, "
-                 "number of seeds, diverged runs, mean training seconds per run. "
-                 + c.describe_setup(runs) + ".", study)
+            write_book_table(writer, part, study, "optimizer", book, optimizer_label, window=window)
+        findings += _curve_findings(part.curves, part.label, view)
+    write_final_table(writer, runs, study, caption=(
+        f"Final metrics per configuration ({study}): mean with {INTERVAL_TEXT}, number of seeds, "
+        f"diverged runs, mean training seconds per run. {describe_setup(runs)}."))
     return findings
 
 
@@ -289,24 +231,26 @@ def _paths(results, writer):
 
     curves = results.table("optimizer_paths", "curves")
     if curves is None:
-        return ["optimizer_paths: no curves.csv, the path figure is skipped."]
+        return no_curves("optimizer_paths")
     paths = curves[curves["split"] == "path"]
     runs = results.runs("optimizer_paths")
-    chosen = [f"{c.optimizer_label(o)} {c.fmt_number(lr)}" for o, lr in
+    chosen = [f"{optimizer_label(o)} {fmt_number(lr)}" for o, lr in
               runs.groupby("optimizer")["lr"].first().items()
-              if o.lower() not in BOOK_PATH_LRS]
+              if o.lower() not in PATH_LEARNING_RATES]
+    book_lrs = ", ".join(f"{optimizer_label(o)} {fmt_number(lr)}" for o, lr in PATH_LEARNING_RATES.items())
+    start = ", ".join(fmt_number(v) for v in PATH_START)
     steps = int(paths["step"].max()) if len(paths) else 0
     writer.figure(
         paths_figure(paths), "optimizer_paths_contour",
-        f"Paths of the optimizers on f(x, y) = x²/20 + y² from (-7, 2), {steps} updates; "
+        f"Paths of the optimizers on f(x, y) = x²/20 + y² from ({start}), {steps} updates; "
         "contours of f drawn from the formula; + marks the minimum (0, 0). Learning rates are "
-        "the book's for SGD 0.95, Momentum 0.1, AdaGrad 1.5, Adam 0.3"
+        f"the book's for {book_lrs}"
         + (f"; chosen here for {', '.join(chosen)}" if chosen else "")
         + ". Deterministic (no data, no seed).", "optimizer_paths")
     final = paths[paths["step"] == paths.groupby("run_id")["step"].transform("max")]
     table = final.pivot_table(index=["optimizer", "lr"], columns="metric", values="value") \
         .reset_index()
-    table["optimizer"] = table["optimizer"].map(c.optimizer_label)
+    table["optimizer"] = table["optimizer"].map(optimizer_label)
     table = table[[col for col in ("optimizer", "lr", "x", "y", "f") if col in table.columns]]
     if "f" in table.columns:
         table = table.sort_values("f")
@@ -316,52 +260,44 @@ def _paths(results, writer):
         return []
     best = table.iloc[0]
     return [f"Optimizer paths: after {steps} updates {best['optimizer']} is closest to the "
-            f"minimum (f = {c.fmt_number(best['f'])}); "
-            f"{table.iloc[-1]['optimizer']} is farthest (f = {c.fmt_number(table.iloc[-1]['f'])})."]
+            f"minimum (f = {fmt_number(best['f'])}); "
+            f"{table.iloc[-1]['optimizer']} is farthest (f = {fmt_number(table.iloc[-1]['f'])})."]
 
 
 def _sweep(results, writer):
-    from nnbench.tables import final_metrics_table
-
     runs = results.runs("optimizers_lr_sweep")
     findings = []
-    for dataset in c.datasets_of(runs):
-        part = runs[runs["dataset"] == dataset]
+    for part in per_dataset(runs):
         # ring the lrs the tuned study really chose, on the metric it chose them by
-        metric, chosen = read_choice(results, dataset) or (sensitivity_metric(runs), None)
+        metric, chosen = read_choice(results, part.dataset) or (sensitivity_metric(runs), None)
         writer.figure(
-            lr_sensitivity_figure(part, metric=metric, chosen=chosen,
-                                  title=f"{c.dataset_label(dataset)}: lr sensitivity"),
-            f"optimizers_lr_sweep_{c.slug(dataset)}_sensitivity",
+            lr_sensitivity_figure(part.runs, metric=metric, chosen=chosen,
+                                  title=f"{part.label}: lr sensitivity"),
+            f"optimizers_lr_sweep_{part.name}_sensitivity",
             f"{metric.replace('_', ' ')} vs learning rate per optimizer (log grid; the lr is "
-            f"chosen on a validation split carved from the training set). {c.describe_setup(part)}."
-            f" Points: mean over seeds; bars: {c.INTERVAL_TEXT}; ringed: the lr the tuned study "
+            f"chosen on a validation split carved from the training set). {part.setup}."
+            f" Points: mean over seeds; bars: {INTERVAL_TEXT}; ringed: the lr the tuned study "
             "chose (best mean; a diverged seed counts as worst); "
-            "crosses at the top: every seed diverged." + c.diverged_note(part),
+            "crosses at the top: every seed diverged." + diverged_note(part.runs),
             "optimizers_lr_sweep")
-        stats = sensitivity_stats(part, metric)
+        stats = sensitivity_stats(part.runs, metric)
         if len(stats):
             lrs = chosen if chosen is not None else best_lrs(stats, metric)
-            text = ", ".join(f"{c.optimizer_label(name)} {c.fmt_number(lrs[name])}"
-                             for name in c.ordered(list(lrs), c.OPTIMIZER_ORDER))
-            findings.append(f"{c.dataset_label(dataset)}: learning rates chosen by the best mean "
+            text = ", ".join(f"{optimizer_label(name)} {fmt_number(lrs[name])}"
+                             for name in ordered(list(lrs), OPTIMIZER_ORDER))
+            findings.append(f"{part.label}: learning rates chosen by the best mean "
                             f"{metric.replace('_', ' ')}: {text}.")
-    writer.table(final_metrics_table(runs), "optimizers_lr_sweep_final",
-                 f"Learning-rate sweep: final metrics per optimizer and lr, mean with "
-                 f"{c.INTERVAL_TEXT}. {c.describe_setup(runs)}.", "optimizers_lr_sweep")
+    write_final_table(writer, runs, "optimizers_lr_sweep", caption=(
+        f"Learning-rate sweep: final metrics per optimizer and lr, mean with {INTERVAL_TEXT}. "
+        f"{describe_setup(runs)}."))
     return findings
 
 
 def build(results, writer) -> list[str]:
     """All figures and tables of the section; returns the generated findings."""
-    findings = []
-    if results.has("optimizer_paths"):
-        findings += _paths(results, writer)
-    if results.has("optimizers"):
-        findings += _learning_curve_study(results, writer, "optimizers", label_with_lr=False)
-    if results.has("optimizers_lr_sweep"):
-        findings += _sweep(results, writer)
-    if results.has("optimizers_tuned"):
-        findings += _learning_curve_study(results, writer, "optimizers_tuned",
-                                          label_with_lr=True)
-    return findings
+    return build_studies(results, writer, (
+        ("optimizer_paths", _paths),
+        ("optimizers", lambda r, w: _learning_curve_study(r, w, "optimizers", label_with_lr=False)),
+        ("optimizers_lr_sweep", _sweep),
+        ("optimizers_tuned", lambda r, w: _learning_curve_study(r, w, "optimizers_tuned",
+                                                                label_with_lr=True))))

@@ -4,7 +4,12 @@ growing with capacity and shrinking with the dropout ratio. The weight-decay sec
 
 from __future__ import annotations
 
-from nnbench.figures import common as c
+from nnbench.figures.captions import BAND_TEXT, BOOK_LABEL, INTERVAL_TEXT, diverged_note
+from nnbench.figures.plotting import (book_marker, interval_yerr, legend_outside, new_figure,
+                                      plot_band)
+from nnbench.figures.sections import build_studies, per_dataset, write_final_table
+from nnbench.formatting import fmt_number
+from nnbench.statistics import mean_interval, prefixed
 
 TITLE = "Overfitting and dropout"
 STUDIES = ("overfitting_capacity", "overfitting_dropout")
@@ -24,22 +29,22 @@ def _split_color(split):
 
 
 def _value_label(factor, value) -> str:
-    return f"{FACTOR_LABELS.get(factor, factor)} {c.fmt_number(value)}"
+    return f"{FACTOR_LABELS.get(factor, factor)} {fmt_number(value)}"
 
 
 def train_test_figure(curves, factor: str, values, *, book=None):
     """One panel per value of ``factor``: train and test accuracy vs epoch (mean over seeds,
     95% band). ``book`` = (value, epoch, train, test) is drawn as stars in its panel."""
     rows = curves[(curves["metric"] == "accuracy") & curves["split"].isin(["train", "test"])]
-    fig, axes = c.new_figure(1, len(values), width=5.5, height=4.6, sharey=True)
+    fig, axes = new_figure(1, len(values), width=5.5, height=4.6, sharey=True)
     for ax, value in zip(axes.flat, values):
         part = rows[rows[factor].astype(float) == float(value)]
-        stats = c.mean_interval(part, ["split", "epoch"], "value")
+        stats = mean_interval(part, ["split", "epoch"], "value")
         for split in ("train", "test"):
-            c.plot_band(ax, stats[stats["split"] == split], "epoch", split, _split_color(split))
+            plot_band(ax, stats[stats["split"] == split], "epoch", split, _split_color(split))
         if book and abs(float(book[0]) - float(value)) < 1e-12:
             for k, (split, reference) in enumerate((("train", book[2]), ("test", book[3]))):
-                c.book_marker(ax, book[1], reference, _split_color(split), label=k == 0)
+                book_marker(ax, book[1], reference, _split_color(split), label=k == 0)
         ax.set_title(_value_label(factor, value), fontsize=14)
         ax.set_xlabel("epoch")
         ax.set_ylim(0, 1.02)
@@ -57,9 +62,7 @@ def gap_stats(runs, factor: str):
     ok[factor] = ok[factor].astype(float)
     frames = []
     for metric in ("final_train_acc", "final_test_acc", "final_gap"):
-        stats = c.mean_interval(ok, [factor], metric).rename(
-            columns={"mean": f"{metric}_mean", "low": f"{metric}_low",
-                     "high": f"{metric}_high", "n": "n_seeds"})
+        stats = prefixed(mean_interval(ok, [factor], metric), metric)
         frames.append(stats.set_index(factor))
     table = frames[0].join(frames[1].drop(columns="n_seeds")).join(
         frames[2].drop(columns="n_seeds"))
@@ -71,22 +74,19 @@ def gap_figure(runs, factor: str):
     spaced, labelled), mean over seeds with 95% interval bars."""
     stats = gap_stats(runs, factor)
     positions = range(len(stats))
-    fig, axes = c.new_figure(width=8.0, height=5.0)
+    fig, axes = new_figure(width=8.0, height=5.0)
     ax = axes[0, 0]
     for metric, label, color in (("final_train_acc", "train accuracy", _split_color("train")),
                                  ("final_test_acc", "test accuracy", _split_color("test")),
                                  ("final_gap", "gap (train − test)", "black")):
-        mean = stats[f"{metric}_mean"]
-        ax.errorbar(list(positions), mean,
-                    yerr=[(mean - stats[f"{metric}_low"]).fillna(0),
-                          (stats[f"{metric}_high"] - mean).fillna(0)],
+        ax.errorbar(list(positions), stats[f"{metric}_mean"], yerr=interval_yerr(stats, f"{metric}_"),
                     marker="o", capsize=4, linewidth=2, color=color, label=label,
                     linestyle="--" if metric == "final_gap" else "-")
     ax.set_xticks(list(positions))
-    ax.set_xticklabels([c.fmt_number(v) for v in stats[factor]])
+    ax.set_xticklabels([fmt_number(v) for v in stats[factor]])
     ax.set_xlabel(FACTOR_LABELS.get(factor, factor))
     ax.set_ylabel("final accuracy / gap")
-    c.legend_outside(ax)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
@@ -94,69 +94,62 @@ def gap_figure(runs, factor: str):
 def technique(results, writer, study: str, factor: str, highlight):
     """Figures, tables and findings of one overfitting study whose axis is ``factor``;
     ``highlight`` picks the non-baseline value drawn beside the baseline (None: all)."""
-    from nnbench.tables import final_metrics_table
-
     findings = []
     runs = results.runs(study)
-    curves = results.ok_curves(study)
-    for dataset in c.datasets_of(runs):
-        dataset_runs = runs[runs["dataset"] == dataset]
-        setup = c.describe_setup(dataset_runs)
-        name, label = c.slug(dataset), c.dataset_label(dataset)
-        values = sorted(dataset_runs[factor].astype(float).unique())
+    for part in per_dataset(runs, results.ok_curves(study)):
+        values = sorted(part.runs[factor].astype(float).unique())
         if highlight is not None and len(values) > 2:
             closest = min(values[1:], key=lambda v: abs(v - highlight))
             shown = [values[0], closest]
         else:
             shown = values
-        book = BOOK.get(study) if dataset == "mnist" else None
-        if curves is not None and (curves["dataset"] == dataset).any():
+        book = BOOK.get(study) if part.dataset == "mnist" else None
+        if part.curves is not None and len(part.curves):
             writer.figure(
-                train_test_figure(curves[curves["dataset"] == dataset], factor, shown,
-                                  book=book),
-                f"{study}_{name}_curves",
+                train_test_figure(part.curves, factor, shown, book=book), f"{study}_{part.name}_curves",
                 f"Train and test accuracy vs epoch for "
-                f"{', '.join(_value_label(factor, v) for v in shown)}. {setup}. Line: mean "
-                f"over seeds; band: {c.INTERVAL_TEXT}; not smoothed."
-                + (f" Stars: {c.BOOK_LABEL} at epoch {book[1]}." if book else "")
-                + c.diverged_note(dataset_runs), study)
-        if {"final_train_acc", "final_test_acc"} <= set(dataset_runs.columns):
+                f"{', '.join(_value_label(factor, v) for v in shown)}. {part.setup}. "
+                f"{BAND_TEXT}; not smoothed."
+                + (f" Stars: {BOOK_LABEL} at epoch {book[1]}." if book else "")
+                + diverged_note(part.runs), study)
+        if {"final_train_acc", "final_test_acc"} <= set(part.runs.columns):
             writer.figure(
-                gap_figure(dataset_runs, factor), f"{study}_{name}_gap",
+                gap_figure(part.runs, factor), f"{study}_{part.name}_gap",
                 f"Final train accuracy, test accuracy and their gap vs "
-                f"{FACTOR_LABELS.get(factor, factor)}. {setup}. Points: mean over seeds; bars: "
-                f"{c.INTERVAL_TEXT}." + c.diverged_note(dataset_runs), study)
-            stats = gap_stats(dataset_runs, factor)
-            if len(stats) >= 2:
-                lo, hi = stats.iloc[0], stats.iloc[-1]
-                trend = "grows" if hi["final_gap_mean"] > lo["final_gap_mean"] else "shrinks"
-                findings.append(
-                    f"{label}: the train-test gap {trend} from {c.fmt_number(lo['final_gap_mean'])} "
-                    f"at {_value_label(factor, lo[factor])} to "
-                    f"{c.fmt_number(hi['final_gap_mean'])} at {_value_label(factor, hi[factor])}"
-                    f"; best test accuracy at "
-                    f"{_value_label(factor, stats.loc[stats['final_test_acc_mean'].idxmax(), factor])}.")
+                f"{FACTOR_LABELS.get(factor, factor)}. {part.setup}. Points: mean over seeds; "
+                f"bars: {INTERVAL_TEXT}." + diverged_note(part.runs), study)
+            findings += _gap_findings(part, factor)
         if book:
-            ours = dataset_runs[(dataset_runs[factor].astype(float) - book[0]).abs() < 1e-12]
-            ours = ours[ours["status"] != "diverged"]
-            if len(ours):
-                findings.append(
-                    f"{label}, {_value_label(factor, book[0])}: ours train "
-                    f"{c.fmt_number(ours['final_train_acc'].mean())} / test "
-                    f"{c.fmt_number(ours['final_test_acc'].mean())} (mean of {len(ours)} seeds) vs "
-                    f"the book's {book[2]} / {book[3]} ({c.BOOK_LABEL}).")
-    table = final_metrics_table(runs)
-    writer.table(table, f"{study}_final",
-                 f"Final metrics per {FACTOR_LABELS.get(factor, factor)}: mean with "
-                 f"{c.INTERVAL_TEXT}, seeds, diverged runs, seconds per run. "
-                 f"{c.describe_setup(runs)}.", study)
+            findings += _book_findings(part, factor, book)
+    write_final_table(writer, runs, study, of=f"per {FACTOR_LABELS.get(factor, factor)}")
     return findings
+
+
+def _gap_findings(part, factor) -> list[str]:
+    stats = gap_stats(part.runs, factor)
+    if len(stats) < 2:
+        return []
+    lo, hi = stats.iloc[0], stats.iloc[-1]
+    trend = "grows" if hi["final_gap_mean"] > lo["final_gap_mean"] else "shrinks"
+    return [f"{part.label}: the train-test gap {trend} from {fmt_number(lo['final_gap_mean'])} "
+            f"at {_value_label(factor, lo[factor])} to "
+            f"{fmt_number(hi['final_gap_mean'])} at {_value_label(factor, hi[factor])}"
+            f"; best test accuracy at "
+            f"{_value_label(factor, stats.loc[stats['final_test_acc_mean'].idxmax(), factor])}."]
+
+
+def _book_findings(part, factor, book) -> list[str]:
+    ours = part.runs[(part.runs[factor].astype(float) - book[0]).abs() < 1e-12]
+    ours = ours[ours["status"] != "diverged"]
+    if not len(ours):
+        return []
+    return [f"{part.label}, {_value_label(factor, book[0])}: ours train "
+            f"{fmt_number(ours['final_train_acc'].mean())} / test "
+            f"{fmt_number(ours['final_test_acc'].mean())} (mean of {len(ours)} seeds) vs "
+            f"the book's {book[2]} / {book[3]} ({BOOK_LABEL})."]
 
 
 def build(results, writer) -> list[str]:
-    findings = []
-    if results.has("overfitting_capacity"):
-        findings += technique(results, writer, "overfitting_capacity", "width", None)
-    if results.has("overfitting_dropout"):
-        findings += technique(results, writer, "overfitting_dropout", "dropout", 0.2)
-    return findings
+    return build_studies(results, writer, (
+        ("overfitting_capacity", lambda r, w: technique(r, w, "overfitting_capacity", "width", None)),
+        ("overfitting_dropout", lambda r, w: technique(r, w, "overfitting_dropout", "dropout", 0.2))))

@@ -4,20 +4,27 @@ training, learning curves and dead ReLU units."""
 
 from __future__ import annotations
 
-from nnbench.figures import common as c
+from nnbench.figures.captions import BAND_TEXT, INTERVAL_TEXT, diverged_note, smoothing_text
+from nnbench.figures.labels import (ACTIVATION_ORDER, activation_color, activation_label, init_color,
+                                    init_label, init_sort_key)
+from nnbench.figures.plotting import (draw_curves, learning_curve_figure, legend_outside, new_figure,
+                                      plot_band)
+from nnbench.figures.sections import build_studies, curves_by_dataset, no_curves, write_final_table
+from nnbench.formatting import fmt_number
+from nnbench.statistics import mean_interval
 
 TITLE = "Vanishing gradient: sigmoid saturates"
 STUDIES = ("activation_histograms", "vanishing_gradient")
 
 
 def _config_label(activation, init) -> str:
-    return f"{c.activation_label(activation)}, {c.init_label(init)}"
+    return f"{activation_label(activation)}, {init_label(init)}"
 
 
 def _configs(frame):
     pairs = frame[["activation", "init"]].drop_duplicates().itertuples(index=False)
-    rank = {a: i for i, a in enumerate(c.ACTIVATION_ORDER)}
-    return sorted(pairs, key=lambda p: (rank.get(p[0], 99), c.init_sort_key(p[1])))
+    rank = {a: i for i, a in enumerate(ACTIVATION_ORDER)}
+    return sorted(pairs, key=lambda p: (rank.get(p[0], 99), init_sort_key(p[1])))
 
 
 def histograms_figure(histograms):
@@ -25,7 +32,7 @@ def histograms_figure(histograms):
     seeds and shown as the fraction of activations per bin."""
     configs = _configs(histograms)
     layers = sorted(histograms["layer"].astype(int).unique())
-    fig, axes = c.new_figure(len(configs), len(layers), width=3.0, height=2.2, sharey="row")
+    fig, axes = new_figure(len(configs), len(layers), width=3.0, height=2.2, sharey="row")
     totals = histograms.groupby(["activation", "init", "layer", "bin_left", "bin_right"],
                                 as_index=False)["count"].sum()
     for i, (activation, init) in enumerate(configs):
@@ -37,7 +44,7 @@ def histograms_figure(histograms):
             if total > 0:
                 ax.bar(part["bin_left"], part["count"] / total,
                        width=part["bin_right"] - part["bin_left"], align="edge",
-                       color=c.activation_color(activation), edgecolor="none")
+                       color=activation_color(activation), edgecolor="none")
             if i == 0:
                 ax.set_title(f"layer {layer}")
             if j == 0:
@@ -55,18 +62,18 @@ def mean_abs_grad_figure(forward):
         layer=lambda f: f["layer"].astype(float))
     rows = rows.assign(config=[_config_label(a, i) for a, i in zip(rows["activation"],
                                                                    rows["init"])])
-    stats = c.mean_interval(rows, ["activation", "init", "config", "layer"], "value")
+    stats = mean_interval(rows, ["activation", "init", "config", "layer"], "value")
     styles = {"sigmoid": "-", "tanh": "--", "relu": ":", "leaky_relu": "-."}
-    fig, axes = c.new_figure(width=9.0, height=5.5)
+    fig, axes = new_figure(width=9.0, height=5.5)
     ax = axes[0, 0]
     for activation, init in _configs(stats):
         part = stats[(stats["activation"] == activation) & (stats["init"] == init)]
-        c.plot_band(ax, part, "layer", _config_label(activation, init), c.init_color(init),
+        plot_band(ax, part, "layer", _config_label(activation, init), init_color(init),
                     linestyle=styles.get(activation, "-"), marker="o")
     ax.set_yscale("log")
     ax.set_xlabel("layer")
     ax.set_ylabel("mean |gradient| (log scale)")
-    c.legend_outside(ax, fontsize=10)
+    legend_outside(ax, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -77,17 +84,17 @@ def _per_layer_start_end(curves, metric, *, ylabel, xlabel, log):
     rows = curves[curves["metric"] == metric].copy()
     rows["layer"] = rows["layer"].astype(float)
     first, last = rows["step"].min(), rows["step"].max()
-    fig, axes = c.new_figure(1, 2, width=6.5, height=5.0, sharey=True)
+    fig, axes = new_figure(1, 2, width=6.5, height=5.0, sharey=True)
     for ax, step, when in ((axes[0, 0], first, "start"), (axes[0, 1], last, "end")):
-        stats = c.mean_interval(rows[rows["step"] == step], ["activation", "layer"], "value")
-        c.draw_curves(ax, stats, "activation", color=c.activation_color,
-                      label=c.activation_label, order=c.ACTIVATION_ORDER, x="layer")
+        stats = mean_interval(rows[rows["step"] == step], ["activation", "layer"], "value")
+        draw_curves(ax, stats, "activation", color=activation_color,
+                      label=activation_label, order=ACTIVATION_ORDER, x="layer")
         if log:
             ax.set_yscale("log")
         ax.set_title(f"{when} (iteration {int(step)})")
         ax.set_xlabel(xlabel)
     axes[0, 0].set_ylabel(ylabel)
-    c.legend_outside(axes[0, 1])
+    legend_outside(axes[0, 1])
     fig.tight_layout()
     return fig
 
@@ -139,18 +146,18 @@ def _histograms(results, writer):
                 "two outermost bins (saturated or collapsed), the most of all rows.")
     if forward is not None and (forward["metric"] == "mean_abs_grad").any():
         writer.figure(mean_abs_grad_figure(forward), "activation_histograms_mean_abs_grad",
-                      f"Mean |gradient| per layer from one backward pass. {setup}. Line: mean "
-                      f"over seeds; band: {c.INTERVAL_TEXT}.", "activation_histograms")
+                      f"Mean |gradient| per layer from one backward pass. {setup}. {BAND_TEXT}.",
+                      "activation_histograms")
         rows = forward[forward["metric"].isin(["activation_mean", "activation_std",
                                                "mean_abs_grad"])]
-        table = c.mean_interval(rows, ["activation", "init", "layer", "metric"], "value")
+        table = mean_interval(rows, ["activation", "init", "layer", "metric"], "value")
         table = table.pivot_table(index=["activation", "init", "layer"], columns="metric",
                                   values=["mean", "low", "high"]).reset_index()
         table.columns = [f"{metric}_{stat}" if metric else stat for stat, metric in
                          table.columns]
         writer.table(pd.DataFrame(table), "activation_histograms_layers",
                      f"Per layer: activation mean and std, mean |gradient| (mean with "
-                     f"{c.INTERVAL_TEXT}). {setup}.", "activation_histograms")
+                     f"{INTERVAL_TEXT}). {setup}.", "activation_histograms")
         grads = rows[rows["metric"] == "mean_abs_grad"].groupby(
             ["activation", "init", "layer"])["value"].mean().reset_index()
         ratios = {}
@@ -162,80 +169,72 @@ def _histograms(results, writer):
             smallest = min(ratios, key=ratios.get)
             findings.append(
                 f"Mean |gradient| of the last layer relative to the first: smallest for "
-                f"{_config_label(*smallest)} ({c.fmt_number(ratios[smallest])}×), largest for "
+                f"{_config_label(*smallest)} ({fmt_number(ratios[smallest])}×), largest for "
                 f"{_config_label(*max(ratios, key=ratios.get))} "
-                f"({c.fmt_number(max(ratios.values()))}×).")
+                f"({fmt_number(max(ratios.values()))}×).")
     return findings
 
 
 def _vanishing(results, writer):
-    from nnbench.tables import final_metrics_table
-
+    runs, parts = curves_by_dataset(results, "vanishing_gradient")
+    if parts is None:
+        return no_curves("vanishing_gradient")
     findings = []
-    runs = results.runs("vanishing_gradient")
-    curves = results.ok_curves("vanishing_gradient")
-    if curves is None:
-        return ["vanishing_gradient: no curves.csv, its figures are skipped."]
-    for dataset in c.datasets_of(runs):
-        part = curves[curves["dataset"] == dataset]
-        dataset_runs = runs[runs["dataset"] == dataset]
-        setup = c.describe_setup(dataset_runs)
-        name = c.slug(dataset)
-        label = c.dataset_label(dataset)
-        if (part["metric"] == "grad_norm").any():
-            writer.figure(grad_norm_figure(part), f"vanishing_gradient_{name}_grad_norm",
+    for part in parts:
+        metrics = set(part.curves["metric"])
+        if "grad_norm" in metrics:
+            writer.figure(grad_norm_figure(part.curves), f"vanishing_gradient_{part.name}_grad_norm",
                           f"L2 norm of dL/dW per affine layer at the start and the end of "
-                          f"training (log scale). {setup}. Line: mean over seeds; band: "
-                          f"{c.INTERVAL_TEXT}." + c.diverged_note(dataset_runs),
-                          "vanishing_gradient")
-            grads = part[part["metric"] == "grad_norm"]
-            first = grads[grads["step"] == grads["step"].min()].assign(
-                layer=lambda f: f["layer"].astype(float))
-            means = first.groupby(["activation", "layer"])["value"].mean().reset_index()
-            ratios = {}
-            for activation, rows in means.groupby("activation"):
-                rows = rows.sort_values("layer")
-                if rows["value"].iloc[-1] > 0:
-                    ratios[activation] = rows["value"].iloc[0] / rows["value"].iloc[-1]
-            if ratios:
-                text = "; ".join(f"{c.activation_label(a)} {c.fmt_number(r)}"
-                                 for a, r in sorted(ratios.items(), key=lambda kv: kv[1]))
-                findings.append(f"{label}: gradient norm of the first layer relative to the "
-                                f"last at the start of training: {text}.")
-        if (part["split"] == "minibatch").any():
-            window, smooth = c.smoothing_text(part, "vanishing_gradient")
+                          f"training (log scale). {part.setup}. {BAND_TEXT}."
+                          + diverged_note(part.runs), "vanishing_gradient")
+            findings += _grad_norm_findings(part)
+        if (part.curves["split"] == "minibatch").any():
+            window, smooth = smoothing_text(part.curves, "vanishing_gradient")
             writer.figure(
-                c.learning_curve_figure(part, "activation", split="minibatch", metric="loss",
-                                        color=c.activation_color, label=c.activation_label,
-                                        order=c.ACTIVATION_ORDER, window=window, log_y=True,
-                                        title=label, ylabel="minibatch loss (log scale)"),
-                f"vanishing_gradient_{name}_loss",
-                f"Minibatch training loss vs iteration per activation. {setup}. Line: mean "
-                f"over seeds; band: {c.INTERVAL_TEXT}; {smooth}." + c.diverged_note(dataset_runs),
-                "vanishing_gradient")
-        if (part["metric"] == "dead_fraction").any():
-            writer.figure(dead_units_figure(part), f"vanishing_gradient_{name}_dead_units",
+                learning_curve_figure(part.curves, "activation", split="minibatch", metric="loss",
+                                      color=activation_color, label=activation_label,
+                                      order=ACTIVATION_ORDER, window=window, log_y=True,
+                                      title=part.label, ylabel="minibatch loss (log scale)"),
+                f"vanishing_gradient_{part.name}_loss",
+                f"Minibatch training loss vs iteration per activation. {part.setup}. {BAND_TEXT}; "
+                f"{smooth}." + diverged_note(part.runs), "vanishing_gradient")
+        if "dead_fraction" in metrics:
+            writer.figure(dead_units_figure(part.curves), f"vanishing_gradient_{part.name}_dead_units",
                           f"Fraction of dead units per hidden layer (output 0 for every sample "
-                          f"of the diagnostic batch) at the start and end. {setup}. Line: mean "
-                          f"over seeds; band: {c.INTERVAL_TEXT}.", "vanishing_gradient")
-            dead = part[(part["metric"] == "dead_fraction")
-                        & (part["step"] == part.loc[part["metric"] == "dead_fraction",
-                                                    "step"].max())]
-            worst = dead.groupby("activation")["value"].mean().sort_values()
-            if len(worst):
-                findings.append(f"{label}: at the end, {c.activation_label(worst.index[-1])} "
-                                f"has the most dead units ({worst.iloc[-1]:.1%} averaged over "
-                                "layers).")
-    writer.table(final_metrics_table(runs), "vanishing_gradient_final",
-                 f"Final metrics per activation: mean with {c.INTERVAL_TEXT}, seeds, diverged "
-                 f"runs, seconds per run. {c.describe_setup(runs)}.", "vanishing_gradient")
+                          f"of the diagnostic batch) at the start and end. {part.setup}. "
+                          f"{BAND_TEXT}.", "vanishing_gradient")
+            findings += _dead_unit_findings(part)
+    write_final_table(writer, runs, "vanishing_gradient", of="per activation")
     return findings
+
+
+def _grad_norm_findings(part) -> list[str]:
+    grads = part.curves[part.curves["metric"] == "grad_norm"]
+    first = grads[grads["step"] == grads["step"].min()].assign(
+        layer=lambda f: f["layer"].astype(float))
+    means = first.groupby(["activation", "layer"])["value"].mean().reset_index()
+    ratios = {}
+    for activation, rows in means.groupby("activation"):
+        rows = rows.sort_values("layer")
+        if rows["value"].iloc[-1] > 0:
+            ratios[activation] = rows["value"].iloc[0] / rows["value"].iloc[-1]
+    if not ratios:
+        return []
+    text = "; ".join(f"{activation_label(a)} {fmt_number(r)}"
+                     for a, r in sorted(ratios.items(), key=lambda kv: kv[1]))
+    return [f"{part.label}: gradient norm of the first layer relative to the "
+            f"last at the start of training: {text}."]
+
+
+def _dead_unit_findings(part) -> list[str]:
+    dead = part.curves[part.curves["metric"] == "dead_fraction"]
+    worst = dead[dead["step"] == dead["step"].max()].groupby("activation")["value"].mean().sort_values()
+    if not len(worst):
+        return []
+    return [f"{part.label}: at the end, {activation_label(worst.index[-1])} "
+            f"has the most dead units ({worst.iloc[-1]:.1%} averaged over layers)."]
 
 
 def build(results, writer) -> list[str]:
-    findings = []
-    if results.has("activation_histograms"):
-        findings += _histograms(results, writer)
-    if results.has("vanishing_gradient"):
-        findings += _vanishing(results, writer)
-    return findings
+    return build_studies(results, writer, (("activation_histograms", _histograms),
+                                           ("vanishing_gradient", _vanishing)))

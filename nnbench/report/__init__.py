@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nnbench.errors import NnbenchError
+from nnbench.vocabulary import CONFIG_COLUMNS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 SIZE_LIMIT_BYTES = 15 * 1024 * 1024
@@ -67,7 +68,9 @@ def _table_html(csv_path: Path) -> dict:
 
 
 def _read_manifest(reports_dir: Path) -> dict:
-    path = reports_dir / "manifest.json"
+    from nnbench.figures import MANIFEST_NAME
+
+    path = reports_dir / MANIFEST_NAME
     if not path.is_file():
         raise ReportError(f"no manifest {str(path)!r}; run `nnbench figures --results RESULTS "
                           f"--out {reports_dir}` first")
@@ -124,7 +127,7 @@ def _provenance(results_dir: Path, config_path: Path | None, manifest: dict) -> 
     """Run counts, diverged runs, versions, BLAS, machine and compute time."""
     import pandas as pd
 
-    from nnbench.figures.common import Results
+    from nnbench.results import Results
 
     results = Results(results_dir)
     counts, diverged, recorded = [], [], {}
@@ -138,9 +141,7 @@ def _provenance(results_dir: Path, config_path: Path | None, manifest: dict) -> 
                        "seeds": int(runs["seed"].nunique()) if "seed" in runs.columns else 0})
         for _, row in runs[status == "diverged"].iterrows():
             config = ", ".join(
-                f"{k}={row[k]}" for k in ("dataset", "optimizer", "lr", "init", "activation",
-                                          "batchnorm", "dropout", "weight_decay", "batch_size")
-                if k in row and str(row[k]) not in ("", "nan", "None"))
+                f"{k}={row[k]}" for k in CONFIG_COLUMNS if k in row and str(row[k]) not in ("", "nan", "None"))
             diverged.append({"study": study, "run_id": row["run_id"], "seed": row.get("seed"),
                              "config": config})
         if "wall_seconds" in runs.columns:
@@ -175,6 +176,31 @@ def _provenance(results_dir: Path, config_path: Path | None, manifest: dict) -> 
     }
 
 
+def _by_section(manifest: dict, kind: str, file_format: str, reports_dir: Path, entry) -> dict:
+    """``{section id: [entry(item, path, number)]}`` for the manifest's ``kind`` ("figures"
+    or "tables"), numbered in manifest order; the file of ``file_format`` must exist."""
+    by_section = {}
+    for number, item in enumerate(manifest.get(kind, []), start=1):
+        path = reports_dir / item["files"][file_format]
+        if not path.is_file():
+            raise ReportError(f"{kind[:-1]} file {str(path)!r} listed in the manifest is missing; "
+                              "rerun `nnbench figures`")
+        by_section.setdefault(item["section"], []).append(
+            dict(entry(path), number=number, name=item["name"], caption=item["caption"],
+                 study=item.get("study", "")))
+    return by_section
+
+
+def _figure_entry(png: Path) -> dict:
+    width, height = _png_size(png)
+    # shown at half the 150-dpi pixel size (about the size drawn in inches)
+    return {"src": _png_data_uri(png), "width": max(1, width // 2), "height": max(1, height // 2)}
+
+
+def _table_entry(csv: Path) -> dict:
+    return dict(_table_html(csv), csv_name=csv.name)
+
+
 def build_context(results_dir, reports_dir, config_path) -> dict:
     """Everything the template needs, read from disk (no HTML in here; the template
     escapes every value)."""
@@ -185,30 +211,8 @@ def build_context(results_dir, reports_dir, config_path) -> dict:
         raise ReportError(f"config file {str(config)!r} does not exist; pass --config with the "
                           "YAML file the workflow ran (e.g. config/config.yaml)")
     manifest = _read_manifest(reports_dir)
-    figures_by_section, tables_by_section = {}, {}
-    number = 0
-    for figure in manifest.get("figures", []):
-        png = reports_dir / figure["files"]["png"]
-        if not png.is_file():
-            raise ReportError(f"figure file {str(png)!r} listed in the manifest is missing; "
-                              "rerun `nnbench figures`")
-        number += 1
-        width, height = _png_size(png)
-        figures_by_section.setdefault(figure["section"], []).append({
-            "number": number, "name": figure["name"], "caption": figure["caption"],
-            "study": figure.get("study", ""), "src": _png_data_uri(png),
-            # shown at half the 150-dpi pixel size (about the size drawn in inches)
-            "width": max(1, width // 2), "height": max(1, height // 2)})
-    number = 0
-    for table in manifest.get("tables", []):
-        csv = reports_dir / table["files"]["csv"]
-        if not csv.is_file():
-            raise ReportError(f"table file {str(csv)!r} listed in the manifest is missing; "
-                              "rerun `nnbench figures`")
-        number += 1
-        tables_by_section.setdefault(table["section"], []).append(
-            dict(_table_html(csv), number=number, name=table["name"], caption=table["caption"],
-                 study=table.get("study", ""), csv_name=Path(csv).name))
+    figures_by_section = _by_section(manifest, "figures", "png", reports_dir, _figure_entry)
+    tables_by_section = _by_section(manifest, "tables", "csv", reports_dir, _table_entry)
     sections = []
     for section in manifest.get("sections", []):
         sections.append(dict(section, figures=figures_by_section.get(section["id"], []),
@@ -233,11 +237,12 @@ def render_html(context: dict) -> str:
 def render(results_dir, reports_dir, config_path, out_path) -> Path:
     """Render ``out_path`` (one self-contained HTML file) from ``reports_dir`` (manifest,
     figures, tables), ``results_dir`` (runs.csv per study) and the config file."""
-    from nnbench.figures.common import atomic_write_text
+    from nnbench.files import atomic_open
 
     html = render_html(build_context(results_dir, reports_dir, config_path))
     out_path = Path(out_path)
-    atomic_write_text(out_path, html)
+    with atomic_open(out_path, newline="") as stream:
+        stream.write(html)
     size = out_path.stat().st_size
     if size > SIZE_LIMIT_BYTES:
         print(f"nnbench: warning: {out_path} is {size / 2**20:.1f} MiB, over the "

@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-RUN_COLUMNS = ["study", "run_id", "kind", "dataset", "seed", "optimizer", "lr", "init",
-               "activation", "batchnorm", "dropout", "weight_decay", "batch_size", "width",
-               "depth", "n_train"]
+from nnbench.vocabulary import RUN_COLUMNS
+
 DATASETS = ("mnist", "fashion-mnist")
 OPTIMIZERS = {"sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01,
               "rmsprop": 0.01, "adadelta": 1.0, "adam": 0.001}

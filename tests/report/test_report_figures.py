@@ -7,18 +7,41 @@ import json
 import pytest
 from PIL import Image
 
-from nnbench.figures import SECTIONS, common, make_all, optimizers
+from nnbench import statistics, vocabulary
+from nnbench.choice import GroupChoice, TunedChoice, choice_path
+from nnbench.figures import SECTIONS, captions, labels, make_all, optimizers
+from nnbench.figures.plotting import setup_matplotlib
+from nnbench.results import Results
 from report_synthetic import write_synthetic_results
 
 
 def test_colours_are_fixed_per_optimizer_and_init():
-    common.setup_matplotlib()
-    colours = [common.optimizer_color(name) for name in common.OPTIMIZER_ORDER]
+    setup_matplotlib()
+    colours = [labels.optimizer_color(name) for name in labels.OPTIMIZER_ORDER]
     assert len(set(colours)) == len(colours)  # seven distinct colours
-    assert common.optimizer_color("Adam") == common.optimizer_color("adam")
+    assert labels.optimizer_color("Adam") == labels.optimizer_color("adam")
     inits = ["constant", "0.01", "xavier", "he", "1", "glorot"]
-    assert len({common.init_color(i) for i in inits}) == len(inits)
-    assert common.init_color("0.010") == common.init_color(0.01)
+    assert len({labels.init_color(i) for i in inits}) == len(inits)
+    assert labels.init_color("0.010") == labels.init_color(0.01)
+    activations = {labels.activation_color(name) for name in vocabulary.ACTIVATIONS}
+    assert len(activations) == len(vocabulary.ACTIVATIONS)
+
+
+def test_figure_orders_and_colours_cover_the_vocabulary():
+    assert labels.OPTIMIZER_ORDER == vocabulary.OPTIMIZERS
+    assert labels.ACTIVATION_ORDER == vocabulary.ACTIVATIONS
+    named = [name for name in labels.INIT_ORDER if not name.replace(".", "").isdigit()]
+    assert sorted(named) == sorted(vocabulary.INITIALIZERS)
+    assert set(labels._ACTIVATION_COLOR) == set(vocabulary.ACTIVATIONS)
+    assert set(named) <= set(labels._INIT_COLOR)
+
+
+def test_datasets_are_drawn_in_the_vocabulary_order():
+    import pandas as pd
+
+    frame = pd.DataFrame({"dataset": ["digits", "fashion-mnist", "mnist", "digits"]})
+    assert labels.datasets_of(frame) == list(vocabulary.DATASETS)
+    assert labels.datasets_of(pd.DataFrame({"x": [1]})) == [""]
 
 
 def test_smoothing_keeps_raw_values_and_is_a_trailing_mean():
@@ -26,7 +49,7 @@ def test_smoothing_keeps_raw_values_and_is_a_trailing_mean():
 
     curves = pd.DataFrame({"run_id": ["a"] * 4 + ["b"] * 2, "step": [0, 1, 2, 3, 0, 1],
                            "value": [4.0, 2.0, 0.0, 2.0, 10.0, 20.0]})
-    smoothed = common.smooth_runs(curves, 2).set_index(["run_id", "step"])
+    smoothed = statistics.smooth_runs(curves, 2).set_index(["run_id", "step"])
     assert smoothed.loc[("a", 3), "value"] == 2.0
     assert smoothed.loc[("a", 2), "value_smooth"] == 1.0
     assert smoothed.loc[("b", 0), "value_smooth"] == 10.0  # runs are not mixed
@@ -36,8 +59,8 @@ def test_figure_functions_return_figures(tmp_path):
     from matplotlib.figure import Figure
 
     write_synthetic_results(tmp_path, studies=["optimizers", "optimizer_paths"])
-    common.setup_matplotlib()
-    results = common.Results(tmp_path)
+    setup_matplotlib()
+    results = Results(tmp_path)
     curves = results.table("optimizers", "curves")
     mnist = curves[curves["dataset"] == "mnist"]
     fig = optimizers.loss_figure(mnist, window=3, book=optimizers.BOOK_LOSS_1900)
@@ -89,10 +112,10 @@ def test_make_all_writes_every_listed_file(rendered):
 def test_captions_say_seeds_band_and_book(rendered):
     figures = {f["name"]: f["caption"] for f in rendered["manifest"]["figures"]}
     caption = figures["optimizers_mnist_loss"]
-    assert "3 seeds" in caption and common.INTERVAL_TEXT in caption
+    assert "3 seeds" in caption and captions.INTERVAL_TEXT in caption
     assert "MNIST" in caption and "2000 iterations" in caption and "784-(100 x 4)-10" in caption
-    assert "moving average" in caption and common.BOOK_LABEL in caption
-    assert common.BOOK_LABEL not in figures["optimizers_fashion_mnist_loss"]
+    assert "moving average" in caption and captions.BOOK_LABEL in caption
+    assert captions.BOOK_LABEL not in figures["optimizers_fashion_mnist_loss"]
     assert "train_seconds / epochs" in figures["batch_size_mnist_loss_seconds"]
     # the synthetic sweep has diverged SGD runs at lr 1: the caption says so
     assert "diverged" in figures["optimizers_lr_sweep_mnist_sensitivity"]
@@ -172,8 +195,6 @@ def test_batch_norm_grid_names_both_lines_and_marks_panels_where_all_seeds_diver
 
 
 def test_lr_sensitivity_rings_the_lr_the_tuned_study_chose(tmp_path):
-    import json
-
     import numpy as np
     import pandas as pd
 
@@ -193,12 +214,12 @@ def test_lr_sensitivity_rings_the_lr_the_tuned_study_chose(tmp_path):
     fig = optimizers.lr_sensitivity_figure(runs, metric="final_validation_acc")
     assert ringed(fig) == [(0.1, 0.96)]
     # with the tuned study's choice file, its lr is ringed, whatever the plot's best mean
-    (tmp_path / "optimizers_tuned").mkdir()
-    (tmp_path / "optimizers_tuned" / "choice.json").write_text(json.dumps(
-        {"metric": "final_validation_acc", "choices": [
-            {"group": {"dataset": "mnist", "optimizer.name": "sgd"}, "value": 0.01},
-            {"group": {"dataset": "fashion-mnist", "optimizer.name": "sgd"}, "value": 0.1}]}))
-    metric, chosen = optimizers.read_choice(common.Results(tmp_path), "mnist")
+    TunedChoice(key="optimizer.lr", metric="final_validation_acc", goal="max",
+                group_keys=["dataset", "optimizer.name"], choices=[
+                    GroupChoice({"dataset": "mnist", "optimizer.name": "sgd"}, 0.01, 0.91, 2),
+                    GroupChoice({"dataset": "fashion-mnist", "optimizer.name": "sgd"}, 0.1, 0.9, 2)],
+                ).write(choice_path(tmp_path, "optimizers_tuned"))
+    metric, chosen = optimizers.read_choice(Results(tmp_path), "mnist")
     assert (metric, chosen) == ("final_validation_acc", {"sgd": 0.01})
     fig = optimizers.lr_sensitivity_figure(runs, metric=metric, chosen=chosen)
     assert ringed(fig) == [(0.01, 0.91)]

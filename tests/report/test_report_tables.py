@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from nnbench import tables
-from nnbench.figures import common
+from nnbench.statistics import mean_interval
 
 
 def _runs():
@@ -29,7 +29,7 @@ def _runs():
 
 def test_mean_interval_is_a_student_t_interval():
     frame = pd.DataFrame({"g": ["a"] * 3 + ["b"], "v": [1.0, 2.0, 3.0, 5.0]})
-    result = common.mean_interval(frame, ["g"], "v").set_index("g")
+    result = mean_interval(frame, ["g"], "v").set_index("g")
     half = stats.t.ppf(0.975, 2) * 1.0 / math.sqrt(3)
     assert result.loc["a", "mean"] == pytest.approx(2.0)
     assert result.loc["a", "low"] == pytest.approx(2.0 - half)
@@ -41,7 +41,7 @@ def test_mean_interval_is_a_student_t_interval():
 
 def test_mean_interval_ignores_non_finite_values():
     frame = pd.DataFrame({"g": ["a"] * 3, "v": [1.0, np.inf, 3.0]})
-    result = common.mean_interval(frame, ["g"], "v")
+    result = mean_interval(frame, ["g"], "v")
     assert result["mean"].iloc[0] == pytest.approx(2.0) and result["n"].iloc[0] == 2
 
 
@@ -76,3 +76,20 @@ def test_write_table_writes_three_formats(tmp_path):
     assert "a\\_b \\& c|d" in latex and "Caption 50\\%" in latex
     assert latex.count("\\\\") == len(frame) + 1  # header + one line per row
     assert not list(tmp_path.glob(".*tmp*"))  # no temporary file left behind
+
+
+def test_tables_do_not_import_the_figures(tmp_path):
+    """The figures build on the tables, never the other way round: making and writing a
+    table (statistics, formatting, atomic writes) loads no module of nnbench.figures."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pandas as pd\n"
+            "from nnbench import tables\n"
+            "runs = pd.DataFrame({'study': ['s'] * 4, 'optimizer': ['a', 'a', 'b', 'b'], 'seed': [0, 1] * 2,\n"
+            "                     'status': ['ok'] * 4, 'final_test_acc': [0.1, 0.2, 0.3, 0.4]})\n"
+            f"tables.write_table(tables.final_metrics_table(runs), {str(tmp_path)!r}, 't', caption='c')\n"
+            "print(sorted(m for m in sys.modules if m.startswith('nnbench.figures')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+    assert (tmp_path / "t.tex").is_file()

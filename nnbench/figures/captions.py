@@ -1,0 +1,105 @@
+"""Caption text that says, from the data, what a figure or table shows and how.
+
+The fixed phrases (the interval, the book's reference runs) are defined once here so
+that every caption words them the same way; :func:`describe_setup` reads the dataset,
+network, budget and seeds off the runs instead of repeating the config.
+"""
+
+from __future__ import annotations
+
+from nnbench.figures.labels import activation_label, dataset_label
+from nnbench.formatting import fmt_number
+from nnbench.results import varying_columns
+from nnbench.statistics import logged_step_spacing, smoothing_window
+from nnbench.vocabulary import INPUT_SIZES
+
+__all__ = ["INTERVAL_TEXT", "BOOK_LABEL", "BAND_TEXT", "describe_setup", "diverged_note",
+           "smoothing_text", "final_metrics_caption"]
+
+INTERVAL_TEXT = "95% t-interval of the mean over seeds"
+BOOK_LABEL = "book, one unseeded run"
+#: How a learning-curve band is drawn (figures from :func:`nnbench.statistics.mean_interval`).
+BAND_TEXT = f"Line: mean over seeds; band: {INTERVAL_TEXT}"
+
+
+def describe_setup(runs) -> str:
+    """Caption fragment from the data: dataset, network, budget and seeds of ``runs``."""
+    import numpy as np
+
+    parts = []
+
+    def single(column):
+        if column not in runs.columns:
+            return None
+        values = runs[column].dropna().astype(str).unique()
+        return values[0] if len(values) == 1 else None
+
+    datasets = sorted(set(runs.get("dataset", []).astype(str)) - {""}) if "dataset" in runs else []
+    if datasets:
+        parts.append(" and ".join(dataset_label(d) for d in datasets))
+    width, depth = single("width"), single("depth")
+    if width and depth:
+        try:
+            sizes = {INPUT_SIZES.get(d.lower()) for d in datasets} or {None}
+            inputs = sizes.pop() if len(sizes) == 1 else None
+            net = (f"{inputs or 'input'}-({int(float(width))} x {int(float(depth))})-10")
+            activation = single("activation")
+            if activation:
+                net += f" {activation_label(activation)}"
+            parts.append(net)
+        except ValueError:
+            pass
+    n_train = single("n_train")
+    if n_train and n_train not in ("nan", "0", "0.0"):
+        try:
+            parts.append(f"{int(float(n_train))} training samples")
+        except ValueError:
+            pass
+    batch = single("batch_size")
+    if batch and batch != "nan":
+        parts.append(f"batch {int(float(batch))}")
+    if "iterations" in runs.columns and runs["iterations"].notna().any():
+        iterations = runs["iterations"].astype(float)
+        low, high = iterations.min(), iterations.max()
+        epochs = runs["epochs"].astype(float).max() if "epochs" in runs.columns else np.nan
+        budget = f"{fmt_number(high)} iterations" if low == high else (
+            f"{fmt_number(low)}-{fmt_number(high)} iterations")
+        if not np.isnan(epochs):
+            budget += f" (≈{fmt_number(epochs)} epochs)"
+        parts.append(budget)
+    seeds = runs.groupby([c for c in varying_columns(runs)] or ["study"])["seed"].nunique() \
+        if "seed" in runs.columns else None
+    if seeds is not None and len(seeds):
+        low, high = int(seeds.min()), int(seeds.max())
+        parts.append(f"{low} seeds" if low == high else f"{low}-{high} seeds per configuration")
+    return ", ".join(parts)
+
+
+def diverged_note(runs) -> str:
+    """Caption fragment naming how many runs diverged (they are left out of the means)."""
+    if runs is None or "status" not in runs.columns:
+        return ""
+    count = int((runs["status"] == "diverged").sum())
+    if not count:
+        return ""
+    return (f" {count} diverged run{'s' if count != 1 else ''} (loss not finite) "
+            "left out of the means; listed under provenance.")
+
+
+def smoothing_text(curves, study: str) -> tuple[int, str]:
+    """Smoothing window for the minibatch curves and the caption sentence saying so."""
+    part = curves[curves["split"] == "minibatch"]
+    window = smoothing_window(part)
+    if window <= 1:
+        return 1, "not smoothed"
+    spacing = logged_step_spacing(part)
+    return window, (f"each run smoothed with a trailing moving average over {window} logged "
+                    f"points (≈{fmt_number(window * spacing)} iterations), raw values in "
+                    f"{study}/curves.csv")
+
+
+def final_metrics_caption(of: str, runs) -> str:
+    """Caption of a final-metrics table (:func:`nnbench.tables.final_metrics_table`);
+    ``of`` says what a row is, e.g. "per batch size"."""
+    return (f"Final metrics {of}: mean with {INTERVAL_TEXT}, seeds, diverged runs, seconds "
+            f"per run. {describe_setup(runs)}.")

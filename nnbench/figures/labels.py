@@ -1,0 +1,112 @@
+"""What the figures call things, in which order they draw them and in which colour.
+
+Names, their display order and their labels come from :mod:`nnbench.vocabulary`; this
+module adds only what is a choice of the figures: the colour of each name (fixed, so an
+optimizer, an initializer or an activation has the same colour in every figure) and the
+order of the initial weight scales in legends.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+
+from nnbench.formatting import init_key
+from nnbench.vocabulary import (ACTIVATION_LABELS, ACTIVATIONS, DATASET_LABELS, DATASETS,
+                                INIT_LABELS, OPTIMIZER_LABELS, OPTIMIZERS)
+
+__all__ = ["OPTIMIZER_ORDER", "ACTIVATION_ORDER", "INIT_ORDER", "dataset_label", "optimizer_label",
+           "activation_label", "init_label", "init_sort_key", "ordered", "datasets_of",
+           "optimizer_color", "init_color", "activation_color", "batchnorm_color"]
+
+OPTIMIZER_ORDER = OPTIMIZERS
+ACTIVATION_ORDER = ACTIVATIONS
+#: Legend order of the initial weights: the book's, from the scale that fails to the one
+#: that works best (equal weights, std 1, std 0.01, then the named scales); other stds
+#: follow, largest first. Its named entries are exactly the vocabulary's initializers.
+INIT_ORDER = ("constant", "1", "0.01", "xavier", "glorot", "he")
+
+# Indices into seaborn's colour-blind-safe "colorblind" palette (10 colours).
+_OPTIMIZER_COLOR = {name: index for index, name in enumerate(OPTIMIZERS)}
+_INIT_COLOR = {"constant": 7, "1": 8, "0.01": 9, "xavier": 0, "he": 1, "glorot": 4}
+_ACTIVATION_COLOR = {"sigmoid": 0, "tanh": 2, "relu": 3, "leaky_relu": 4}
+_BN_COLOR = {False: 7, True: 2}
+
+
+def dataset_label(name) -> str:
+    """Display name of a dataset ('mnist' -> 'MNIST')."""
+    if name is None or (isinstance(name, float) and math.isnan(name)) or name == "":
+        return "no data"
+    return DATASET_LABELS.get(str(name).lower(), str(name))
+
+
+def optimizer_label(name) -> str:
+    return OPTIMIZER_LABELS.get(str(name).lower(), str(name))
+
+
+def activation_label(name) -> str:
+    return ACTIVATION_LABELS.get(str(name).lower(), str(name))
+
+
+def init_label(value) -> str:
+    """'he' -> 'He √(2/n)', a std '0.01' -> 'std 0.01'."""
+    key = init_key(value)
+    if key in INIT_LABELS:
+        return INIT_LABELS[key]
+    try:
+        float(key)
+    except ValueError:
+        return key
+    return f"std {key}"
+
+
+def init_sort_key(value):
+    key = init_key(value)
+    if key in INIT_ORDER:
+        return (0, INIT_ORDER.index(key), 0.0)
+    try:
+        return (1, 0, -float(key))
+    except ValueError:
+        return (2, 0, 0.0, key)
+
+
+def ordered(values, order) -> list:
+    """``values`` (deduplicated) sorted by their position in ``order``, unknown ones last."""
+    unique = list(dict.fromkeys(str(v).lower() for v in values))
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(unique, key=lambda v: (rank.get(v, len(rank)), v))
+
+
+def datasets_of(frame) -> list[str]:
+    """Dataset values in ``frame`` in the vocabulary's order, '' for data-free studies."""
+    values = sorted(set(frame["dataset"].astype(str))) if "dataset" in frame else [""]
+    rank = {name: i for i, name in enumerate(DATASETS)}
+    return sorted(values, key=lambda d: (rank.get(d, len(rank)), d))
+
+
+def _palette():
+    import seaborn as sns
+
+    return sns.color_palette("colorblind", 10)
+
+
+def _fallback_index(name) -> int:
+    # crc32, not hash(): stable across processes, so an unknown name keeps its colour.
+    return zlib.crc32(str(name).encode()) % 10
+
+
+def optimizer_color(name):
+    return _palette()[_OPTIMIZER_COLOR.get(str(name).lower(), _fallback_index(name))]
+
+
+def init_color(value):
+    key = init_key(value)
+    return _palette()[_INIT_COLOR.get(key, _fallback_index(key))]
+
+
+def activation_color(name):
+    return _palette()[_ACTIVATION_COLOR.get(str(name).lower(), _fallback_index(name))]
+
+
+def batchnorm_color(flag):
+    return _palette()[_BN_COLOR[bool(flag)]]
