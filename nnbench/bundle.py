@@ -82,7 +82,7 @@ def archive_format(path: str | os.PathLike, fmt: str | None = None) -> str:
 def _skipped(relative: Path) -> bool:
     # a write in progress (nnbench.files.atomic_open names it .<name>.<random>.tmp) and an
     # old manifest (a fresh one is made) never go into a bundle
-    return relative.name.startswith(".") and relative.name.endswith(".tmp") or relative.as_posix() == MANIFEST
+    return (relative.name.startswith(".") and relative.name.endswith(".tmp")) or relative.as_posix() == MANIFEST
 
 
 def _sha256_file(path: Path) -> str:
