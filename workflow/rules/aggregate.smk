@@ -15,8 +15,6 @@ checkpoint choose:
         f"{LOGS}/choose/{{study}}.log",
     wildcard_constraints:
         study="|".join(TUNED) or "a^",
-    conda:
-        "../envs/nnbench.yaml"
     shell:
         "nnbench aggregate --choose {params.key} --metric {params.metric} --goal {params.goal}"
         " --out {output} {params.runs} > {log} 2>&1"
@@ -35,7 +33,5 @@ rule aggregate:
         f"{LOGS}/aggregate/{{study}}.log",
     resources:
         mem_mb=8000,
-    conda:
-        "../envs/nnbench.yaml"
     shell:
         "nnbench aggregate --study {wildcards.study} --out {params.out} {params.runs} > {log} 2>&1"

@@ -1,4 +1,9 @@
-# Fetch and verify each dataset once into the cache (resources/data/<name>/).
+# Fetch and verify each dataset once into the cache (<cache_dir>/<name>/).
+#
+# The marker is the rule's only output on purpose: the cache is content-addressed,
+# verified on every load and may be shared by several workflows (cache_dir can point
+# anywhere), so snakemake must never delete it as it deletes a rule's outputs before
+# rerunning the rule.
 
 
 rule data:
@@ -6,7 +11,5 @@ rule data:
         "resources/data/{dataset}.ready",
     log:
         f"{LOGS}/data/{{dataset}}.log",
-    conda:
-        "../envs/nnbench.yaml"
     shell:
         "nnbench data fetch {wildcards.dataset} > {log} 2>&1 && touch {output}"

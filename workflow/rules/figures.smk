@@ -1,4 +1,12 @@
 # Figures and tables of every study, from the aggregated tables only.
+#
+# Both folders are outputs, so a rerun starts from empty ones (no stale figure of a
+# study that is gone) and `snakemake --report` finds every PNG figure and CSV table:
+# its category is the report section, its subcategory the study, and its caption
+# nnbench's own from manifest.json (report_items.smk).
+
+
+include: "report_items.smk"
 
 
 rule figures:
@@ -6,7 +14,23 @@ rule figures:
         expand(f"{RESULTS}/{{study}}/runs.csv", study=STUDIES),
         expand(f"{RESULTS}/{{study}}/curves.csv", study=STUDIES),
     output:
-        f"{REPORTS}/manifest.json",
+        manifest=f"{REPORTS}/manifest.json",
+        figures=report(
+            directory(f"{REPORTS}/figures"),
+            patterns=["{name}.png"],
+            caption="../report/figure.rst",
+            category=report_category("figures"),
+            subcategory=report_subcategory("figures"),
+            labels=report_labels("figures"),
+        ),
+        tables=report(
+            directory(f"{REPORTS}/tables"),
+            patterns=["{name}.csv"],
+            caption="../report/table.rst",
+            category=report_category("tables"),
+            subcategory=report_subcategory("tables"),
+            labels=report_labels("tables"),
+        ),
     params:
         results=results_folder,
         reports=reports_folder,
@@ -14,7 +38,5 @@ rule figures:
         f"{LOGS}/figures.log",
     resources:
         mem_mb=8000,
-    conda:
-        "../envs/nnbench.yaml"
     shell:
         "nnbench figures --results {params.results} --out {params.reports} > {log} 2>&1"

@@ -1,0 +1,99 @@
+"""Snakemake's own report and conventions: figures and tables with captions in
+`snakemake --report`, declared outputs, useful logs, benchmark files, lint."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import zipfile
+
+import pytest
+from workflow_testing import REPO, snakemake
+
+from nnbench.grid import expand, load_config
+
+
+def report_results(archive) -> tuple[dict, dict]:
+    """The ``results`` and ``categories`` objects the report's page embeds."""
+    with zipfile.ZipFile(archive) as bundle:
+        page = next(name for name in bundle.namelist() if name.endswith("/report.html") and name.count("/") == 1)
+        text = bundle.read(page).decode()
+    objects = {}
+    for name in ("results", "categories"):
+        match = re.search(rf'<script id="{name}">\s*var {name} = (\{{.*\}});\s*</script>', text)
+        assert match, f"no {name} object in {page}"
+        objects[name] = json.loads(match.group(1))
+    return objects["results"], objects["categories"]
+
+
+def plain(caption_html: str) -> str:
+    """Caption HTML as whitespace-normalised text."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", caption_html)).split())
+
+
+@pytest.mark.slow
+def test_snakemake_report_holds_every_figure_and_table_with_its_caption(quick_study, tmp_path):
+    workdir, _ = quick_study
+    archive = tmp_path / "snakemake-report.zip"
+    result = snakemake(workdir, "--configfile", "config/quick.yaml", "--report", str(archive))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    results, categories = report_results(archive)
+    manifest = json.loads((workdir / "reports" / "manifest.json").read_text())
+    sections = {section["id"]: section["title"] for section in manifest["sections"]}
+    assert manifest["figures"] and manifest["tables"]
+    for kind, extension, label in (("figures", "png", "Figure"), ("tables", "csv", "Table")):
+        for item in manifest[kind]:
+            key = f"reports/{kind}/{item['name']}.{extension}"
+            assert key in results, f"{key} is not in the snakemake report"
+            entry = results[key]
+            caption = plain(entry["caption"])
+            assert caption.startswith(f"{label} {item['name']} (study {item['study']}):"), caption[:200]
+            assert " ".join(item["caption"].split()) in caption
+            assert key in categories[sections[item["section"]]][item["study"]]
+    assert results["reports/figures/optimizer_paths_contour.png"]["mime_type"] == "image/png"
+    assert "reports/report.html" in categories["nnbench report"]["Other"]
+    with zipfile.ZipFile(archive) as bundle:  # the figures themselves travel in the archive
+        pngs = [name for name in bundle.namelist() if name.endswith(".png")]
+    assert len(pngs) >= len(manifest["figures"])
+
+
+@pytest.mark.slow
+def test_runs_declare_their_files_log_a_summary_and_record_a_benchmark(quick_study):
+    workdir, _ = quick_study
+    run_ids = sorted({row.run_id for row in expand(load_config(workdir / "config" / "quick.yaml"))})
+    for run_id in run_ids:
+        log = (workdir / "logs" / "runs" / f"{run_id}.log").read_text()
+        assert re.match(rf"run {run_id} \(\w+\): (ok|diverged), ", log), log
+        header, row = (workdir / "logs" / "benchmarks" / "runs" / f"{run_id}.tsv").read_text().splitlines()[:2]
+        values = dict(zip(header.split("\t"), row.split("\t")))
+        assert float(values["s"]) > 0 and float(values["cpu_time"]) >= 0 and "max_rss" in values
+    for name in ("figures", "report", "aggregate"):
+        logs = [workdir / "logs" / f"{name}.log"] if name != "aggregate" else \
+            list((workdir / "logs" / "aggregate").glob("*.log"))
+        assert logs and all(path.read_text().strip() for path in logs), name
+
+    # spec.json and curves.csv are outputs of the run rule: snakemake knows which job makes
+    # them (to replan a lost one, to delete them with --delete-all-output)
+    curves = workdir / "results" / "runs" / run_ids[0] / "curves.csv"
+    kept = workdir / "curves.kept"
+    shutil.copy2(curves, kept)
+    curves.unlink()
+    try:
+        planned = snakemake(workdir, f"results/runs/{run_ids[0]}/curves.csv", "-n", "--configfile", "config/quick.yaml")
+    finally:
+        shutil.copy2(kept, curves)
+    assert planned.returncode == 0, (planned.stdout + planned.stderr)[-2000:]
+    assert re.search(r"^run\s+1$", planned.stdout, re.MULTILINE), planned.stdout[-2000:]
+
+
+def test_lint_flags_only_the_missing_conda_environments(workdir):
+    # The conda directives were removed: conda channels are unreachable where CI runs, so
+    # that path could never be tested (the README installs from requirements.lock). The
+    # linter's advice to give every rule a conda env or container is the only lint left.
+    result = snakemake(workdir, "--lint")
+    titles = set(re.findall(r"^\s+\* (.+?):?$", result.stdout + result.stderr, re.MULTILINE))
+    assert titles <= {"Specify a conda environment or container for each rule."}, titles
+    assert not list((REPO / "workflow").rglob("envs/*.yaml"))
+    assert "--sdm conda" not in (REPO / "README.md").read_text()

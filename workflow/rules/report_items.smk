@@ -1,0 +1,39 @@
+# How `snakemake --report` files each figure and table of the figures rule: its report
+# section (category), study (subcategory) and caption, read from reports/manifest.json.
+# Called only while the report is made (never when the workflow runs), so nothing here
+# can make a job rerun. Functions only: the rules are in figures.smk.
+
+
+def manifest_entries():
+    path = Path(f"{REPORTS}/manifest.json")
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def manifest_item(kind, name):
+    """The entry named ``name`` in the manifest's ``kind`` list (figures, tables), else {}."""
+    return next((item for item in manifest_entries().get(kind, []) if item.get("name") == name), {})
+
+
+def report_category(kind):
+    """report(category=...): the title of the item's report section."""
+
+    def category(wildcards):
+        titles = {entry.get("id"): entry.get("title") for entry in manifest_entries().get("sections", [])}
+        return titles.get(manifest_item(kind, wildcards.name).get("section")) or "Other"
+
+    return category
+
+
+def report_subcategory(kind):
+    """report(subcategory=...): the study the item shows."""
+    return lambda wildcards: manifest_item(kind, wildcards.name).get("study") or "-"
+
+
+def report_labels(kind):
+    """report(labels=...): name, study and caption (the caption rst shows the caption)."""
+
+    def labels(wildcards):
+        item = manifest_item(kind, wildcards.name)
+        return {"name": wildcards.name, "study": item.get("study") or "-", "caption": item.get("caption") or "-"}
+
+    return labels
