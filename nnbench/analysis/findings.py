@@ -76,7 +76,7 @@ def _empty():
     return pd.Series(dtype=float)
 
 
-def _by_seed(runs, column: str, value):
+def _at_level(runs, column: str, value):
     """``runs`` restricted to ``column == value`` (compared as canonical levels)."""
     return runs[runs[column].map(level_text) == level_text(value)]
 
@@ -153,8 +153,8 @@ def best_non_adaptive_minus_best_adaptive(runs):
 
 def small_init_loss(runs):
     """Per seed: final minibatch loss of the std 0.01 initialisation."""
-    return _pivot(_by_seed(runs, "init", 0.01), "init", "final_minibatch_loss").mean(axis=1,
-                                                                                     skipna=False)
+    table = _pivot(_at_level(runs, "init", 0.01), "init", "final_minibatch_loss")
+    return table.mean(axis=1, skipna=False)
 
 
 def gradient_ratio_relu_minus_sigmoid(curves):
@@ -361,6 +361,8 @@ def _measure(claim: Claim, frame, dataset: str, confidence: float) -> dict:
         notes.append(f"{diverged} diverged run(s)")
     if n == 0:
         notes.insert(0, "the rows needed are missing")
+    elif n < MIN_SEEDS:
+        notes.insert(0, f"only {n} seed(s); a verdict needs {MIN_SEEDS}")
     return {"estimate": estimate, "low": low, "high": high, "n": n, "note": "; ".join(notes)}
 
 

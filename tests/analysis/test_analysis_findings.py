@@ -127,3 +127,22 @@ def test_methods_text_is_written_from_the_constants(monkeypatch):
     assert "90%" in methods_text(0.90)
     monkeypatch.setattr(findings, "MIN_SEEDS", 4)
     assert "fewer than 4 seeds" in methods_text()
+
+
+def test_docs_describe_every_claim_and_the_rule_constants():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "FINDINGS.md").read_text()
+    text = " ".join(text.split())  # line breaks as spaces
+    for claim in CLAIMS:
+        assert f"`{claim.key}`" in text
+    assert f"fewer than {findings.MIN_SEEDS} seeds" in text
+    assert f"within {findings.NOT_LEARNING_MARGIN} of ln 10" in text
+
+
+def test_too_few_seeds_is_inconclusive_and_says_why():
+    tables = {key: frame[frame["seed"] < 2] for key, frame in synthetic.tables(1).items()}
+    table = evaluate_claims(tables)
+    rows = table[table["dataset"] != "all"]
+    assert (rows["verdict"] == INCONCLUSIVE).all() and (rows["n"] == 2).all()
+    assert rows["note"].str.startswith("only 2 seed(s); a verdict needs 3").all()
