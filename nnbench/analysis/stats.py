@@ -1,0 +1,109 @@
+"""The statistics every analysis table shares: the confidence level, the Student-t mean
+interval, the percentile bootstrap (fixed RNG seed, so tables are deterministic) and
+the column checks.
+
+nnbench.figures.common has its own ``t_quantile``/``mean_interval`` (the figures' bands);
+the two should be merged into one home when the figures package is split.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nnbench.errors import NnbenchError
+
+CONFIDENCE = 0.95
+# Percentile bootstrap: resamples and the RNG seed that make every interval reproducible.
+N_BOOTSTRAP = 10_000
+BOOTSTRAP_SEED = 20240611
+
+
+
+def t_interval_text(confidence: float = CONFIDENCE) -> str:
+    """How a :func:`t_interval` was computed, for captions and table columns."""
+    return f"{confidence:.0%} Student-t interval of the mean over seeds"
+
+
+def bootstrap_text(confidence: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP,
+                   seed: int = BOOTSTRAP_SEED, unit: str = "pairs") -> str:
+    """How a :func:`bootstrap_interval` was computed, for captions and table columns."""
+    return (f"{confidence:.0%} percentile bootstrap interval of the mean ({n_boot} "
+            f"resamples of the {unit}, RNG seed {seed})")
+
+
+class AnalysisError(NnbenchError):
+    """An analysis input table lacks a column or a parameter is out of range."""
+
+
+def require_columns(frame, columns, what: str) -> None:
+    """Raise :class:`AnalysisError` naming the first of ``columns`` absent from ``frame``."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise AnalysisError(
+            f"{what} has no column {missing[0]!r}; it needs {', '.join(columns)} "
+            f"(it has {', '.join(map(str, frame.columns))})")
+
+
+def finite(values) -> np.ndarray:
+    """``values`` as a float array without NaN and infinities (diverged runs)."""
+    array = np.asarray(values, dtype=float).ravel()
+    return array[np.isfinite(array)]
+
+
+def t_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float, float, int]:
+    """(mean, low, high, n) of the finite ``values`` with a two-sided Student-t interval.
+
+    ``low``/``high`` are NaN when fewer than two values remain (no spread to estimate);
+    ``mean`` is NaN when none remain.
+    """
+    from scipy import stats
+
+    array = finite(values)
+    n = int(array.size)
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    mean = float(array.mean())
+    if n < 2:
+        return mean, math.nan, math.nan, n
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * array.std(ddof=1) / math.sqrt(n))
+    return mean, mean - half, mean + half, n
+
+
+def bootstrap_interval(values, confidence: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP,
+                       seed: int = BOOTSTRAP_SEED) -> tuple[float, float, float, int]:
+    """(mean, low, high, n) of the finite ``values`` with a percentile bootstrap interval of
+    the mean: ``n_boot`` resamples with replacement, drawn from ``numpy.random.default_rng(seed)``
+    so the same values always give the same interval. NaN bounds below two values."""
+    array = finite(values)
+    n = int(array.size)
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    mean = float(array.mean())
+    if n < 2:
+        return mean, math.nan, math.nan, n
+    rng = np.random.default_rng(seed)
+    # Resample in chunks so that memory stays bounded for long inputs.
+    means = np.empty(n_boot)
+    chunk = max(1, 2_000_000 // n)
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        means[start:stop] = array[rng.integers(0, n, size=(stop - start, n))].mean(axis=1)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return mean, float(low), float(high), n
+
+
+def level_text(value) -> str:
+    """One canonical string per factor level, so levels read from CSV (``'0.01'``, ``0.01``,
+    ``'True'``, ``True``) compare equal: numbers as ``%g``, booleans as ``true``/``false``."""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    text = str(value).strip()
+    if text.lower() in ("true", "false"):
+        return text.lower()
+    try:
+        return f"{float(text):g}"
+    except ValueError:
+        return text.lower()
