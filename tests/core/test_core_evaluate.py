@@ -126,3 +126,15 @@ def test_bad_inputs(args, message):
         net.evaluate(*args)
     with pytest.raises(NnbenchError, match=r"^chunk_size: 0 is not allowed; expected a whole number >= 1$"):
         net.evaluate(np.zeros((3, 12)), np.zeros(3, dtype=int), chunk_size=0)
+
+
+def test_copies_leave_the_buffers_behind_and_evaluate_alike():
+    import copy
+    import pickle
+
+    net, x, t = _trained("float32")
+    expected = net.evaluate(x, t, chunk_size=128)
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert clone._eval_buffers is None
+        assert clone.evaluate(x, t, chunk_size=128) == expected
+    assert net._eval_buffers is not None  # the original keeps its own
