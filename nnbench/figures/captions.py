@@ -11,7 +11,7 @@ from nnbench.figures.labels import activation_label, dataset_label
 from nnbench.formatting import fmt_number
 from nnbench.results import varying_columns
 from nnbench.statistics import logged_step_spacing, smoothing_window
-from nnbench.vocabulary import INPUT_SIZES
+from nnbench.vocabulary import CURVES_TABLE, INPUT_SIZES
 
 __all__ = ["INTERVAL_TEXT", "BOOK_LABEL", "BAND_TEXT", "describe_setup", "diverged_note",
            "smoothing_text", "final_metrics_caption"]
@@ -95,7 +95,7 @@ def smoothing_text(curves, study: str) -> tuple[int, str]:
     spacing = logged_step_spacing(part)
     return window, (f"each run smoothed with a trailing moving average over {window} logged "
                     f"points (≈{fmt_number(window * spacing)} iterations), raw values in "
-                    f"{study}/curves.csv")
+                    f"{study}/{CURVES_TABLE}")
 
 
 def final_metrics_caption(of: str, runs) -> str:

@@ -4,6 +4,7 @@ study, the comparison with the book's numbers, and a section built from its stud
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from nnbench.figures.captions import BOOK_LABEL, INTERVAL_TEXT, describe_setup, final_metrics_caption
@@ -35,7 +36,7 @@ class DatasetPart:
         """The dataset in titles and findings."""
         return dataset_label(self.dataset)
 
-    @property
+    @cached_property
     def setup(self) -> str:
         """:func:`~nnbench.figures.captions.describe_setup` of these runs."""
         return describe_setup(self.runs)

@@ -93,3 +93,11 @@ def test_tables_do_not_import_the_figures(tmp_path):
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
     assert (tmp_path / "t.tex").is_file()
+
+
+def test_results_name_an_unknown_table_and_the_known_ones(tmp_path):
+    from nnbench.results import Results, ResultsError
+
+    with pytest.raises(ResultsError, match=r"unknown results table 'curve' \(did you mean 'curves'\?\); "
+                                           r"allowed: runs, curves, histograms, minibatch_spread"):
+        Results(tmp_path).table("optimizers", "curve")
