@@ -63,8 +63,8 @@ def test_bad_config_fails_before_any_job(workdir, text, message):
 
 
 @pytest.mark.slow
-def test_quick_config_end_to_end_then_nothing_to_do_then_only_new_seeds(workdir, request):
-    result = snakemake(workdir, "--cores", "2", "--configfile", "config/quick.yaml", timeout=900)
+def test_quick_config_end_to_end_then_nothing_to_do_then_only_new_seeds(quick_study_local, request):
+    workdir, result = quick_study_local  # run once per session (tests/conftest.py), shared with the cluster test
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     config = load_config(QUICK_CONFIG)
     runs = {row.run_id for row in expand(config)}
