@@ -37,10 +37,10 @@ def skip_reason() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def slurm_cluster(tmp_path_factory) -> SlurmCluster:
-    """A one-node cluster from tests/cluster/slurm_up.sh, torn down by slurm_down.sh at the
-    end of the session, also when a test or slurm_up.sh itself failed. Skips (with the
+    """A one-node cluster from tests/cluster/slurm_up.sh, torn down by slurm_down.sh after
+    the module's tests, also when a test or slurm_up.sh itself failed. Skips (with the
     reason) where it cannot run; fails, with the daemon and its log, where a daemon does
     not come up."""
     reason = skip_reason()

@@ -10,13 +10,18 @@ STATE=${1:-${NNBENCH_SLURM_DIR:-/tmp/nnbench-slurm}}
 export PATH=$PATH:/usr/sbin SLURM_CONF=$STATE/etc/slurm.conf
 [[ -d $STATE ]] || exit 0
 
+# alive PID: running (a zombie is not: a container's init may never reap the daemons)
+alive() {
+    local stat
+    stat=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $stat != Z* ]]
+}
 # stop_pidfile FILE: TERM the process, wait up to 15 s, then KILL it
 stop_pidfile() {
     local pid
     pid=$(cat "$1" 2>/dev/null) || return 0
-    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 0
+    [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 0
     kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+    for _ in $(seq 30); do alive "$pid" || return 0; sleep 0.5; done
     kill -KILL "$pid" 2>/dev/null
 }
 

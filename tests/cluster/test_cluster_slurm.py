@@ -62,7 +62,7 @@ def test_quick_study_on_slurm_equals_the_local_run(slurm_cluster, quick_study_lo
     # every run was one SLURM job that completed (the profile uses no arrays: see its
     # comment); the other rules were SLURM jobs too
     jobs = slurm_cluster.jobs(run_uuid(output))
-    run_jobs = {job["Comment"].split("_wildcards_run_id=")[-1] for job in jobs if job["Comment"].startswith("rule_run")}
+    run_jobs = {job["Comment"].split("_wildcards_")[-1] for job in jobs if job["Comment"].startswith("rule_run")}
     assert run_jobs == set(local_runs)
     assert all(job["State"] == "COMPLETED" for job in jobs), [job for job in jobs if job["State"] != "COMPLETED"]
     rules = {job["Comment"].split("_wildcards_")[0] for job in jobs}
