@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +73,19 @@ def chromium_screenshot(tmp_path):
         return shot
 
     return shoot
+
+
+@pytest.fixture(scope="session")
+def quick_study(tmp_path_factory):
+    """``(folder, snakemake result)``: the quick study (config/quick.yaml) run once per
+    session by the local executor (``--cores 2``) in a fresh folder with a copy of the
+    configs. The workflow tests check it end to end (and its Snakemake report); the
+    cluster test compares its records with those of the SLURM run."""
+    sys.path.insert(0, str(Path(__file__).parent / "workflow"))  # the workflow tests' helpers
+    from workflow_testing import DEFAULT_CONFIG, QUICK_CONFIG, snakemake
+
+    folder = tmp_path_factory.mktemp("quick")
+    (folder / "config").mkdir()
+    for config in (DEFAULT_CONFIG, QUICK_CONFIG):
+        (folder / "config" / config.name).write_text(config.read_text())
+    return folder, snakemake(folder, "--cores", "2", "--configfile", "config/quick.yaml", timeout=1800)

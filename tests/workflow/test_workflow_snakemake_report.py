@@ -35,7 +35,8 @@ def plain(caption_html: str) -> str:
 
 @pytest.mark.slow
 def test_snakemake_report_holds_every_figure_and_table_with_its_caption(quick_study, tmp_path):
-    workdir, _ = quick_study
+    workdir, result = quick_study
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     archive = tmp_path / "snakemake-report.zip"
     result = snakemake(workdir, "--configfile", "config/quick.yaml", "--report", str(archive))
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
@@ -61,7 +62,8 @@ def test_snakemake_report_holds_every_figure_and_table_with_its_caption(quick_st
 
 @pytest.mark.slow
 def test_runs_declare_their_files_log_a_summary_and_record_a_benchmark(quick_study):
-    workdir, _ = quick_study
+    workdir, result = quick_study
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     run_ids = sorted({row.run_id for row in expand(load_config(workdir / "config" / "quick.yaml"))})
     for run_id in run_ids:
         log = (workdir / "logs" / "runs" / f"{run_id}.log").read_text()
