@@ -44,6 +44,10 @@ wildcard_constraints:
     dataset="[a-z0-9-]+",
 
 
+# The software of every rule under --sdm conda (relative to workflow/rules/; untested where
+# CI runs: README, "Conda").
+CONDA_ENV = "../envs/nnbench.yaml"
+
 RESULTS = CONFIG["results"].rstrip("/")
 REPORTS = CONFIG["reports"].rstrip("/")
 SPECS = "resources/specs"

@@ -36,6 +36,8 @@ rule figures:
     params:
         results=results_folder,
         reports=reports_folder,
+    conda:
+        CONDA_ENV
     log:
         f"{LOGS}/figures.log",
     resources:
