@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
+
+REPO = Path(__file__).resolve().parents[1]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -71,3 +74,21 @@ def chromium_screenshot(tmp_path):
         return shot
 
     return shoot
+
+
+@pytest.fixture
+def copy_checkout():
+    """``copy(folder, names) -> folder``: ``names`` (files and folders of the repository,
+    without ``__pycache__``; absent ones skipped) copied into ``folder``, as in a checkout."""
+
+    def copy(folder: Path, names) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            source = REPO / name
+            if source.is_dir():
+                shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+            elif source.exists():
+                shutil.copy2(source, folder / name)
+        return folder
+
+    return copy

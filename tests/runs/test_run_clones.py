@@ -18,7 +18,6 @@ import pytest
 
 from nnbench import provenance
 
-REPO = Path(__file__).resolve().parents[2]
 TREE = ("nnbench", "pyproject.toml", "requirements.lock", ".gitignore")
 SPEC = {"dataset": "digits", "n_train": 200, "hidden_sizes": [16], "optimizer": {"name": "adam", "lr": 0.01},
         "batch_size": 20, "iterations": 20, "eval_every": 10, "dropout": 0.1, "seed": 4}
@@ -47,15 +46,8 @@ def run_in(clone: Path, tmp_path: Path) -> Path:
     return out
 
 
-def test_two_clones_at_the_same_commit_and_lock_write_byte_identical_records(tmp_path):
-    origin = tmp_path / "origin"
-    origin.mkdir()
-    for name in TREE:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, origin / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, origin / name)
+def test_two_clones_at_the_same_commit_and_lock_write_byte_identical_records(tmp_path, copy_checkout):
+    origin = copy_checkout(tmp_path / "origin", TREE)
     git(origin, "init", "-q")
     git(origin, "add", "-A")
     git(origin, "commit", "-q", "-m", "snapshot")

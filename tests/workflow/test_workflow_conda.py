@@ -41,15 +41,9 @@ def test_the_environment_installs_exactly_the_lock_then_the_package_editable():
 @pytest.mark.slow
 @pytest.mark.skipif(CONDA is None, reason="conda/mamba not on PATH: the conda path (workflow/envs/nnbench.yaml, "
                                           "--sdm conda) is untested here, as the README says")
-def test_snakemake_builds_the_environment_and_runs_a_rule_in_it(tmp_path):
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    for name in ("Snakefile", "workflow", "config", "nnbench", "pyproject.toml", "requirements.lock", "profiles"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.exists():
-            shutil.copy2(source, checkout / name)
+def test_snakemake_builds_the_environment_and_runs_a_rule_in_it(tmp_path, copy_checkout):
+    checkout = copy_checkout(tmp_path / "checkout", ("Snakefile", "workflow", "config", "nnbench", "pyproject.toml",
+                                                      "requirements.lock", "profiles"))
     command = [sys.executable, "-m", "snakemake", "--sdm", "conda", "--cores", "1", "--configfile",
                "config/quick.yaml", "resources/data/digits.ready"]
     env = {**os.environ, "PYTHONPATH": str(checkout)}

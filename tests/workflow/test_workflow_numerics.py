@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from workflow_testing import REPO
 
 TREE = ("Snakefile", "workflow", "config", "nnbench")
 
@@ -45,15 +43,8 @@ def fake_records(checkout: Path, run_ids: set[str]) -> None:
 
 
 @pytest.mark.slow  # three dry runs of the quick study: about 15 s idle
-def test_a_one_line_edit_of_the_optimizer_code_makes_the_quick_studys_runs_pending(tmp_path):
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    for name in TREE:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, checkout / name)
+def test_a_one_line_edit_of_the_optimizer_code_makes_the_quick_studys_runs_pending(tmp_path, copy_checkout):
+    checkout = copy_checkout(tmp_path / "checkout", TREE)
     specs = checkout / "resources" / "specs"
 
     first = pending_runs(dry_run(checkout))
