@@ -70,6 +70,14 @@ def test_this_packages_fingerprint_is_read_once_per_process(monkeypatch):
     assert provenance.numerics_fingerprint() == provenance.code_identity()["numerics_fingerprint"]
 
 
+def test_the_code_identity_is_computed_once_per_process(monkeypatch):
+    # a process may run many runs; git and threadpoolctl are asked once
+    first = provenance.code_identity()
+    monkeypatch.setattr(provenance, "_git", lambda *args: pytest.fail("git asked again"))
+    monkeypatch.setattr(provenance, "blas_identity", lambda: pytest.fail("BLAS probed again"))
+    assert provenance.code_identity() == first
+
+
 def test_fingerprint_ignores_line_endings_only(package):
     fingerprint = provenance.numerics_fingerprint(package)
     loader = package / "data" / "loader.py"
