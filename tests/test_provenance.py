@@ -160,3 +160,16 @@ def test_command_line_prints_the_identity_and_the_numerics(capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["numerics_fingerprint"] == provenance.numerics_fingerprint()
     assert "core/optimizers.py" in printed["files"]
+
+
+def test_a_spec_file_named_under_other_numerics_is_refused_naming_this_codes_id(tmp_path):
+    from nnbench.errors import SpecError
+    from nnbench.runs import run
+
+    spec = resolve_spec({"kind": "optimizer_path", "optimizer": "adam"})
+    old_id = run_id(spec, numerics="0" * 64)  # the record of an earlier version of the code
+    with pytest.raises(SpecError) as error:
+        run({**spec, "run_id": old_id}, out=tmp_path / "record")
+    assert str(error.value) == (f"spec key 'run_id': {old_id!r} does not match the spec's content and this code's "
+                                f"numerics (run_id {run_id(spec)}); remove the run_id key")
+    assert not (tmp_path / "record").exists()
