@@ -4,8 +4,9 @@ Every run is described by the same flattened *run columns* (:data:`RUN_COLUMNS`,
 fixed by docs/ARCHITECTURE.md) whatever the study's axes, so figures can group and
 facet any table the same way:
 
-* ``runs.csv``: run columns, ``status``, the software the run used (``versions_<package>``,
-  ``blas``), then every numeric key of ``summary.json``;
+* ``runs.csv``: run columns, ``status``, the code that made the run (:data:`CODE_COLUMNS`:
+  commit, its date, dirty flag, lock and numerics hashes; ``versions_<package>``, ``blas``,
+  ``platform``), then every numeric key of ``summary.json``;
 * ``curves.csv``: run columns + ``step, epoch, split, metric, layer, value``;
 * ``histograms.csv`` / ``minibatch_spread.csv`` when the runs wrote them (run columns
   prepended).
@@ -27,7 +28,7 @@ from nnbench.files import atomic_open
 from nnbench.grid import flatten_spec
 from nnbench.records import RecordError, RunRecord, read_record, read_summary, run_folder
 from nnbench.validation import Options, unknown_name_error
-from nnbench.vocabulary import CURVES_COLUMNS, CURVES_FILE, EXTRA_TABLES, GOALS, RUN_COLUMNS, RUNS_TABLE
+from nnbench.vocabulary import CODE_COLUMNS, CURVES_COLUMNS, CURVES_FILE, EXTRA_TABLES, GOALS, RUN_COLUMNS, RUNS_TABLE
 
 __all__ = ["RecordError", "RunRecord", "run_columns", "read_record", "aggregate_study", "choose_best",
            "study_run_dirs", "status_line"]
@@ -63,18 +64,26 @@ def run_columns(study: str, record: RunRecord) -> dict[str, Any]:
 
 
 def provenance_columns(summary: Mapping[str, Any]) -> dict[str, str]:
-    """The software a run used, as text columns for the report's provenance section.
+    """The code a run used (its summary's ``code``, :func:`nnbench.provenance.code_identity`),
+    as text columns for the report's provenance and citation.
 
-    ``versions_<package>`` from the summary's ``versions``, and ``blas``: the BLAS
-    libraries threadpoolctl saw (library, version, kernel), e.g.
-    ``openblas 0.3.31 (Haswell)``.
+    :data:`CODE_COLUMNS` under their own names (commit, commit_date, dirty, lock_sha256,
+    numerics_fingerprint; left out when unknown), ``versions_<package>`` (nnbench, python,
+    numpy, ...), ``blas``: NumPy's BLAS libraries (library, version, kernel), e.g.
+    ``openblas 0.3.31 (Haswell)``, and ``platform``.
     """
-    columns = {f"versions_{name}": str(version) for name, version in (summary.get("versions") or {}).items()}
-    libraries = [info for info in summary.get("blas") or [] if info.get("user_api") == "blas"]
+    code = summary.get("code") or {}
+    columns = {key: str(code[key]) for key in CODE_COLUMNS if code.get(key) is not None}
+    versions = {"nnbench": code.get("nnbench"), **(code.get("versions") or {})}
+    columns.update({f"versions_{name}": str(version) for name, version in versions.items()
+                    if version is not None and name != "blas"})
+    libraries = versions.get("blas") or []
     if libraries:
         columns["blas"] = "; ".join(
             f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture')})" for info in libraries
         )
+    if (code.get("platform") or {}).get("platform"):
+        columns["platform"] = str(code["platform"]["platform"])
     return columns
 
 

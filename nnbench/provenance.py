@@ -1,22 +1,19 @@
 """Which code made a result: the code identity of a run record, and the numerics identity.
 
-``code_identity()`` says what produced a number: nnbench's version, the git commit and
-whether the package's tracked files differed from it (when run from a git checkout), the
-hash of ``requirements.lock``, the versions of everything that can change a number
-(Python, NumPy, scikit-learn for the digits data, the BLAS libraries and their kernels)
-and the platform. It never fails: outside a git checkout, or without ``git``, the git
-fields are ``None``.
+``code_identity()`` says what produced a number: nnbench's version, the git commit, its
+date and whether the package's tracked files differed from it (when run from a git
+checkout), the hash of ``requirements.lock``, the versions of everything that can change a
+number (Python, NumPy, scikit-learn for the digits data, the BLAS libraries and their
+kernels) and the platform. It never fails: outside a git checkout, or without ``git``, the
+git fields are ``None``.
 
-The *numerics identity* is what must change when the numbers can: ``NUMERICS_VERSION``,
-bumped by hand whenever the code that computes numbers changes (``NUMERICS_SOURCES``:
-the NumPy core, the trainer, the run kinds, data loading and preprocessing), and
-``numerics_fingerprint()``, the SHA-256 of those sources. ``nnbench/numerics.lock``
-holds the version and the fingerprint it was made for; a test fails while they disagree
-with the sources, so a change to the numerics cannot go in without a decision:
+The *numerics identity* is ``numerics_fingerprint()``: the SHA-256 of the sources of the
+code that computes numbers (``NUMERICS_SOURCES``). It is part of every ``run_id``
+(:func:`nnbench.spec.run_id`), so any edit of those files names every run anew and the
+workflow reruns them: a record never silently survives a change of the code that made it.
 
-    python -m nnbench.provenance --update-numerics                 # after bumping NUMERICS_VERSION
-    python -m nnbench.provenance --update-numerics --same-numerics # a change that cannot change a number
-    python -m nnbench.provenance                                   # print this process's code identity
+    python -m nnbench.provenance             # print this process's code identity
+    python -m nnbench.provenance --numerics  # the numerics files and their hashes
 """
 
 from __future__ import annotations
@@ -33,27 +30,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nnbench.errors import NnbenchError
-
-# Bump (by one) whenever a file of NUMERICS_SOURCES changes in a way that can change a
-# number in a run record, then run `python -m nnbench.provenance --update-numerics`.
-NUMERICS_VERSION = 1
-
-# The code that computes numbers, as glob patterns relative to the package folder. A
-# pattern matching nothing is allowed, so the run-kind code can move (from runs.py to a
-# package runs/ or runkinds/) without editing this list in the same commit; the test
-# asserts that the core, the trainer and the run kinds are covered. Spec defaults are not
-# listed: they are part of the resolved spec, which names a run already.
+# The code that computes numbers, as glob patterns relative to the package folder; any
+# byte of these files is part of every run's name. A pattern matching nothing is allowed
+# (run code may move); a test asserts the core, the trainer and the run kinds are covered.
+# Spec defaults are not listed for themselves: they are part of the resolved spec, which
+# names a run already.
 NUMERICS_SOURCES = (
     "core/*.py",            # layers, network, initializers, optimizers, trainer, diagnostics
-    "runs.py",              # the run kinds (train, optimizer_path, activation_histogram), CSV number format
-    "runs/*.py",            # ... if the run code becomes a package
-    "runkinds/*.py",        # ... or this one
+    "runkinds/*.py",        # the run kinds (train, optimizer_path, activation_histogram)
+    "runs.py",              # executes a kind, completes the summary
+    "records.py",           # the number format of the record files (repr floats)
+    "seeding.py",           # the random streams (weights, dropout, batch order, split)
+    "vocabulary.py",        # the optimizer-path objective and its gradient
     "data/idx.py",          # parsing the IDX files
     "data/loader.py",       # scaling, n_train, the validation split, digits
 )
-
-NUMERICS_LOCK = "numerics.lock"
 
 # The tracked files whose edits make a checkout "dirty" for a record: the package and
 # what pins its dependencies; outputs (results/, reports/) and docs are not code.
@@ -62,10 +53,6 @@ DIRTY_PATHSPECS = ("nnbench", "pyproject.toml", "requirements.lock")
 LOCK_FILE = "requirements.lock"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-class ProvenanceError(NnbenchError):
-    """The numerics lock disagrees with the sources (or cannot be updated as asked)."""
 
 
 # --- numerics identity ------------------------------------------------------------------
@@ -87,64 +74,25 @@ def numerics_file_digests(package_dir: Path = PACKAGE_DIR) -> dict[str, str]:
     return {path.relative_to(package_dir).as_posix(): _source_digest(path) for path in numerics_files(package_dir)}
 
 
-def numerics_fingerprint(package_dir: Path = PACKAGE_DIR) -> str:
-    """SHA-256 over the paths and sources of the numerics files (any byte counts)."""
+def _fingerprint(package_dir: Path) -> str:
     digest = hashlib.sha256()
     for name, file_digest in numerics_file_digests(package_dir).items():
         digest.update(f"{name}\0{file_digest}\n".encode())
     return digest.hexdigest()
 
 
-def read_numerics_lock(package_dir: Path = PACKAGE_DIR) -> dict[str, Any] | None:
-    path = package_dir / NUMERICS_LOCK
-    return json.loads(path.read_text()) if path.is_file() else None
+@functools.lru_cache(maxsize=1)
+def _own_fingerprint() -> str:
+    return _fingerprint(PACKAGE_DIR)
 
 
-def numerics_lock_content(version: int = NUMERICS_VERSION, package_dir: Path = PACKAGE_DIR) -> dict[str, Any]:
-    return {"numerics_version": version, "fingerprint": numerics_fingerprint(package_dir),
-            "files": numerics_file_digests(package_dir)}
+def numerics_fingerprint(package_dir: Path | None = None) -> str:
+    """SHA-256 over the paths and sources of the numerics files (any byte counts).
 
-
-def check_numerics_lock(version: int = NUMERICS_VERSION, package_dir: Path = PACKAGE_DIR) -> None:
-    """Raise ProvenanceError (one line: what changed, what to do) unless the lock matches."""
-    lock = read_numerics_lock(package_dir)
-    if lock is None:
-        raise ProvenanceError(f"no {NUMERICS_LOCK} in {package_dir}: run python -m nnbench.provenance --update-numerics")
-    current = numerics_lock_content(version, package_dir)
-    if lock.get("numerics_version") != version:
-        raise ProvenanceError(f"NUMERICS_VERSION is {version} but {NUMERICS_LOCK} was made for "
-                              f"{lock.get('numerics_version')}: run python -m nnbench.provenance --update-numerics")
-    if lock.get("fingerprint") != current["fingerprint"]:
-        old, new = lock.get("files", {}), current["files"]
-        changed = sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
-        raise ProvenanceError(
-            f"numerics sources changed ({', '.join(changed) or 'file list'}): bump NUMERICS_VERSION in "
-            f"nnbench/provenance.py and run python -m nnbench.provenance --update-numerics (if the change "
-            f"cannot change any number, e.g. a comment, add --same-numerics instead of bumping)")
-
-
-def update_numerics_lock(*, same_numerics: bool = False, version: int = NUMERICS_VERSION,
-                         package_dir: Path = PACKAGE_DIR) -> dict[str, Any]:
-    """Rewrite ``numerics.lock`` for the current sources; returns its content.
-
-    Refuses (ProvenanceError) when the sources changed but ``version`` was not bumped,
-    unless ``same_numerics`` says the change cannot change a number (the run names, which
-    carry the version, then stay valid). A lowered version is always refused.
+    Without ``package_dir``: this package's, read once per process (the code a process
+    runs does not change under it, and the workflow names thousands of runs).
     """
-    from nnbench.files import atomic_open
-
-    lock = read_numerics_lock(package_dir)
-    content = numerics_lock_content(version, package_dir)
-    if lock is not None:
-        locked = lock.get("numerics_version")
-        if isinstance(locked, int) and version < locked:
-            raise ProvenanceError(f"NUMERICS_VERSION {version} is lower than the locked {locked}: versions only go up")
-        if version == locked and lock.get("fingerprint") != content["fingerprint"] and not same_numerics:
-            raise ProvenanceError(f"numerics sources changed but NUMERICS_VERSION is still {version}: bump it in "
-                                  f"nnbench/provenance.py, or pass --same-numerics if no number can change")
-    with atomic_open(package_dir / NUMERICS_LOCK) as stream:
-        stream.write(json.dumps(content, indent=2, sort_keys=True) + "\n")
-    return content
+    return _own_fingerprint() if package_dir is None else _fingerprint(Path(package_dir))
 
 
 # --- code identity ----------------------------------------------------------------------
@@ -169,14 +117,16 @@ def _git(root: Path, *args: str) -> str | None:
 
 
 def git_identity(package_dir: Path = PACKAGE_DIR) -> dict[str, Any]:
-    """``{"commit": sha or None, "dirty": bool or None}``; dirty means a tracked file of
-    ``DIRTY_PATHSPECS`` differs from the commit or an untracked, unignored file lies there."""
+    """``{"commit": sha, "commit_date": ISO 8601 committer date, "dirty": bool}``, each None
+    when unknown; dirty means a tracked file of ``DIRTY_PATHSPECS`` differs from the commit
+    or an untracked, unignored file lies there."""
     root = checkout_root(package_dir)
     if root is None:
-        return {"commit": None, "dirty": None}
-    head = _git(root, "rev-parse", "--verify", "HEAD")
+        return {"commit": None, "commit_date": None, "dirty": None}
+    head = _git(root, "show", "-s", "--format=%H%n%cI", "HEAD")
+    commit, date = head.split() if head and len(head.split()) == 2 else (None, None)
     status = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *DIRTY_PATHSPECS)
-    return {"commit": head.strip() if head else None, "dirty": None if status is None else bool(status.strip())}
+    return {"commit": commit, "commit_date": date, "dirty": None if status is None else bool(status.strip())}
 
 
 def lock_sha256(package_dir: Path = PACKAGE_DIR) -> str | None:
@@ -241,8 +191,7 @@ def _code_identity(package_dir: Path) -> dict[str, Any]:
         "nnbench": __version__,
         **git_identity(package_dir),
         "lock_sha256": lock_sha256(package_dir),
-        "numerics_version": NUMERICS_VERSION,
-        "numerics_fingerprint": numerics_fingerprint(package_dir),
+        "numerics_fingerprint": numerics_fingerprint(None if package_dir == PACKAGE_DIR else package_dir),
         "versions": dependency_versions(),
         "platform": platform_identity(),
     }
@@ -251,9 +200,9 @@ def _code_identity(package_dir: Path) -> dict[str, Any]:
 def code_identity(package_dir: Path = PACKAGE_DIR) -> dict[str, Any]:
     """What code made a result (a JSON-ready dict; computed once per process).
 
-    Keys: ``nnbench`` (version), ``commit`` and ``dirty`` (None outside a git checkout),
-    ``lock_sha256`` (None without requirements.lock beside the package),
-    ``numerics_version``, ``numerics_fingerprint``, ``versions`` (python, numpy,
+    Keys: ``nnbench`` (version), ``commit``, ``commit_date`` and ``dirty`` (None outside a
+    git checkout), ``lock_sha256`` (None without requirements.lock beside the package),
+    ``numerics_fingerprint``, ``versions`` (python, numpy,
     scikit-learn, threadpoolctl, blas) and ``platform`` (system, machine, platform, libc).
     """
     return copy.deepcopy(_code_identity(Path(package_dir)))
@@ -261,26 +210,14 @@ def code_identity(package_dir: Path = PACKAGE_DIR) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnbench.provenance",
-                                     description="Print the code identity, or update nnbench/numerics.lock.")
-    parser.add_argument("--update-numerics", action="store_true",
-                        help="rewrite nnbench/numerics.lock for the current sources and NUMERICS_VERSION")
-    parser.add_argument("--same-numerics", action="store_true",
-                        help="with --update-numerics: the sources changed but no number can (version kept)")
-    parser.add_argument("--check", action="store_true", help="exit 1 if numerics.lock disagrees with the sources")
+                                     description="Print the code identity of this process (JSON).")
+    parser.add_argument("--numerics", action="store_true",
+                        help="print the numerics fingerprint and the hash of each numerics file instead")
     args = parser.parse_args(argv)
-    try:
-        if args.update_numerics:
-            content = update_numerics_lock(same_numerics=args.same_numerics)
-            print(f"nnbench/{NUMERICS_LOCK}: numerics version {content['numerics_version']}, "
-                  f"fingerprint {content['fingerprint'][:12]} over {len(content['files'])} files")
-        elif args.check:
-            check_numerics_lock()
-            print(f"nnbench/{NUMERICS_LOCK}: up to date (numerics version {NUMERICS_VERSION})")
-        else:
-            print(json.dumps(code_identity(), indent=2))
-    except ProvenanceError as error:
-        print(f"nnbench: error: {error}", file=sys.stderr)
-        return 1 if args.check else 2
+    if args.numerics:
+        print(json.dumps({"numerics_fingerprint": numerics_fingerprint(), "files": numerics_file_digests()}, indent=2))
+    else:
+        print(json.dumps(code_identity(), indent=2))
     return 0
 
 

@@ -2,8 +2,8 @@
 
 :func:`run` is the unit the workflow fans out over. It resolves the spec (so a bad spec
 fails before anything is written), pins BLAS to ``threads`` for the whole run, executes
-the spec's kind (:mod:`nnbench.runkinds`), completes the summary (timings, versions,
-BLAS) and, when ``out`` is given, writes the record (:mod:`nnbench.records`).
+the spec's kind (:mod:`nnbench.runkinds`), completes the summary (timings, threads and
+the code identity of :func:`nnbench.provenance.code_identity`) and, when ``out`` is given, writes the record (:mod:`nnbench.records`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+from nnbench.provenance import code_identity
 from nnbench.records import RunError, check_replaceable, json_safe, write_record
 from nnbench.runkinds import RUN_KINDS
 from nnbench.runkinds.spec_values import COUNT
@@ -44,8 +45,8 @@ def run(spec: Mapping[str, Any] | str | os.PathLike, out: str | os.PathLike | No
     resolved = resolve_spec(spec)
     rid = run_id(resolved)
     if given_id is not None and given_id != rid:
-        raise SpecError(f"spec key 'run_id': {given_id!r} does not match the spec's content (run_id {rid}); "
-                        "remove the run_id key")
+        raise SpecError(f"spec key 'run_id': {given_id!r} does not match the spec's content and this code's "
+                        f"numerics (run_id {rid}); remove the run_id key")
     if isinstance(threads, bool) or not isinstance(threads, int) or threads not in COUNT:
         raise not_allowed("threads", threads, COUNT.describe(), RunError)
     out_path = Path(os.path.abspath(out)) if out is not None else None  # "." and ".." get a real name
@@ -60,14 +61,12 @@ def run(spec: Mapping[str, Any] | str | os.PathLike, out: str | os.PathLike | No
     with threadpool_limits(limits=threads):
         record = RUN_KINDS[resolved["kind"]].execute(resolved, data_dir=data_dir, cache_dir=cache_dir,
                                                      progress=reporter)
-        blas = _blas_info()
     if reporter is not None:
         reporter.close()
 
     summary = {"run_id": rid, "kind": resolved["kind"], **record.summary}
     summary["wall_seconds"] = time.perf_counter() - started
-    summary["versions"] = _versions()
-    summary["blas"] = blas
+    summary["code"] = code_identity()  # computed once per process
     summary["threads"] = threads
     summary = json_safe(dict(sorted(summary.items())))
     if out_path is not None:
@@ -75,25 +74,7 @@ def run(spec: Mapping[str, Any] | str | os.PathLike, out: str | os.PathLike | No
     return summary
 
 
-# ---------------------------------------------------------------- environment and progress
-
-
-def _versions() -> dict[str, str]:
-    import platform
-
-    import numpy
-
-    from nnbench import __version__
-
-    return {"python": platform.python_version(), "numpy": numpy.__version__, "nnbench": __version__}
-
-
-def _blas_info() -> list[dict[str, Any]]:
-    """The BLAS libraries in use and their thread counts (as pinned for this run)."""
-    from threadpoolctl import threadpool_info
-
-    keys = ("user_api", "internal_api", "version", "num_threads", "architecture", "threading_layer")
-    return [{key: info.get(key) for key in keys if key in info} for info in threadpool_info()]
+# ---------------------------------------------------------------- progress
 
 
 def _stderr_is_terminal() -> bool:

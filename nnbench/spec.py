@@ -4,9 +4,11 @@ A spec is a plain mapping (read from YAML or JSON). :func:`resolve_spec` checks 
 key, fills in the defaults of the spec's ``kind`` and returns the *canonical* form:
 keys sorted, integers as ``int``, reals as ``float``, the optimizer's hyperparameters
 spelled out with the optimizer's own defaults, diagnostics sorted. :func:`run_id`
-hashes that canonical form, so two specs that mean the same run (keys in another
-order, defaults written out or left implicit, ``1e-2`` or ``0.01``) get the same id
-and the workflow runs them once.
+hashes that canonical form together with the numerics fingerprint of the code
+(:func:`nnbench.provenance.numerics_fingerprint`): two specs that mean the same run
+(keys in another order, defaults written out or left implicit, ``1e-2`` or ``0.01``)
+get the same id and the workflow runs them once, and a change to the code that computes
+numbers gives every run a new id, so the workflow reruns it.
 
 The kinds (``train``, ``optimizer_path``, ``activation_histogram``) and their keys,
 defaults and value checks live in :mod:`nnbench.runkinds`; this module does what is
@@ -21,6 +23,7 @@ import json
 from typing import Any, Mapping
 
 from nnbench.errors import SpecError
+from nnbench.provenance import numerics_fingerprint
 from nnbench.runkinds import RUN_KINDS
 from nnbench.validation import Options, unknown_name_error
 from nnbench.vocabulary import KEY_ALIASES
@@ -79,15 +82,20 @@ def canonical_json(resolved: Mapping[str, Any]) -> str:
     return json.dumps(resolved, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
 
-def run_id(resolved: Mapping[str, Any]) -> str:
-    """12 hex characters of the SHA-256 of the resolved spec's canonical JSON.
+def run_id(resolved: Mapping[str, Any], numerics: str | None = None) -> str:
+    """12 hex characters of the SHA-256 of the resolved spec's canonical JSON and the
+    numerics fingerprint of the code that runs it.
 
-    Stable across processes and machines (no dependence on dict order or hash
-    randomisation). ``resolved`` should come from :func:`resolve_spec`; a spec that is
-    not yet resolved is resolved first so that equivalent spellings share an id.
+    ``numerics`` defaults to this package's :func:`~nnbench.provenance.numerics_fingerprint`.
+    Stable across processes, machines and clones (no dependence on dict order, hash
+    randomisation or where the code lies); it changes when a byte of the numerics sources
+    does. ``resolved`` should come from :func:`resolve_spec`; a spec that is not yet
+    resolved is resolved first so that equivalent spellings share an id.
     """
     canonical = resolve_spec({key: value for key, value in resolved.items() if key != "run_id"})
-    return hashlib.sha256(canonical_json(canonical).encode("ascii")).hexdigest()[:12]
+    numerics = numerics_fingerprint() if numerics is None else numerics
+    named = f"{canonical_json(canonical)}\n{numerics}"
+    return hashlib.sha256(named.encode("ascii")).hexdigest()[:12]
 
 
 # ---------------------------------------------------------------- reading spec files

@@ -99,6 +99,9 @@ RUN_COLUMNS = ("study", "run_id", "kind", "dataset", "seed", "optimizer", "lr", 
 #: Run columns that describe a configuration (what may vary between the arms of a study).
 CONFIG_COLUMNS = ("dataset", "optimizer", "lr", "init", "activation", "batchnorm", "dropout",
                   "weight_decay", "batch_size", "width", "depth", "n_train")
+#: Keys of a run's code identity (summary.json "code", nnbench.provenance) that runs.csv
+#: keeps as columns under the same names: the report cites the commit and its date.
+CODE_COLUMNS = ("commit", "commit_date", "dirty", "lock_sha256", "numerics_fingerprint")
 #: Columns read as text (never parsed as numbers) when a table is loaded.
 STRING_COLUMNS = ("study", "run_id", "kind", "dataset", "optimizer", "init", "activation",
-                  "split", "metric", "status")
+                  "split", "metric", "status") + CODE_COLUMNS

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[1]
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 # Test-only probe injected into a copy of a page (the report itself has no script): it
@@ -89,3 +91,19 @@ def quick_study(tmp_path_factory):
     for config in (DEFAULT_CONFIG, QUICK_CONFIG):
         (folder / "config" / config.name).write_text(config.read_text())
     return folder, snakemake(folder, "--cores", "2", "--configfile", "config/quick.yaml", timeout=1800)
+@pytest.fixture
+def copy_checkout():
+    """``copy(folder, names) -> folder``: ``names`` (files and folders of the repository,
+    without ``__pycache__``; absent ones skipped) copied into ``folder``, as in a checkout."""
+
+    def copy(folder: Path, names) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            source = REPO / name
+            if source.is_dir():
+                shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+            elif source.exists():
+                shutil.copy2(source, folder / name)
+        return folder
+
+    return copy

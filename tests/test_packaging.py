@@ -12,6 +12,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 import nnbench
+import nnbench.citation
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
@@ -81,8 +82,10 @@ def test_citation_cff_has_the_required_keys_and_the_package_version():
     for key in ("cff-version", "message", "title", "authors", "version", "license"):
         assert key in citation, key
     assert citation["cff-version"] == "1.2.0"
-    assert citation["title"] == "nnbench"
-    assert citation["license"] == "MIT" == PYPROJECT["project"]["license"]["text"]
+    # the report's citation (nnbench.citation) says the same
+    assert citation["title"] == "nnbench" == nnbench.citation.TITLE
+    assert tuple(author["name"] for author in citation["authors"]) == nnbench.citation.AUTHORS
+    assert citation["license"] == "MIT" == PYPROJECT["project"]["license"]["text"] == nnbench.citation.LICENSE
     assert all("name" in author or "family-names" in author for author in citation["authors"])
     assert str(citation["version"]) == PYPROJECT["project"]["version"] == nnbench.__version__
     assert "repository-code" not in citation or "example" not in citation["repository-code"]

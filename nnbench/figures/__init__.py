@@ -59,6 +59,19 @@ def _load_config(config):
     return loaded if isinstance(loaded, dict) else {}
 
 
+def _config_hash(config) -> str | None:
+    """SHA-256 of the config file passed (for a dict: of its canonical JSON), else None."""
+    from nnbench.citation import config_sha256
+
+    if config is None:
+        return None
+    if isinstance(config, dict):
+        import hashlib
+
+        return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+    return config_sha256(config)
+
+
 def _progress_printer():
     if not sys.stderr.isatty():
         return None
@@ -75,8 +88,11 @@ def make_all(results_dir, out_dir, config=None) -> dict:
     ``out_dir/manifest.json``; returns the manifest.
 
     A study whose ``results/<study>/runs.csv`` is absent is skipped and named in the
-    manifest (its section says so); studies no section knows get a generic table.
+    manifest (its section says so); studies no section knows get a generic table. Every
+    entry has a stable id and its study's provenance (seeds, runs, commits, the config's
+    SHA-256: :func:`nnbench.citation.study_provenance`).
     """
+    from nnbench.citation import study_provenance
     from nnbench import __version__
     from nnbench.figures import generic
     from nnbench.figures.captions import INTERVAL_TEXT
@@ -86,6 +102,7 @@ def make_all(results_dir, out_dir, config=None) -> dict:
     from nnbench.results import Results, ResultsError
 
     config_dict = _load_config(config)
+    config_hash = _config_hash(config)
     results = Results(results_dir)
     present = set(results.studies())
     if not present:
@@ -97,13 +114,21 @@ def make_all(results_dir, out_dir, config=None) -> dict:
     out_dir = Path(out_dir)
     manifest = {"nnbench_version": __version__,
                 "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                "results_dir": str(results_dir), "interval": INTERVAL_TEXT,
+                "results_dir": str(results_dir), "interval": INTERVAL_TEXT, "config_sha256": config_hash,
                 "sections": [], "figures": [], "tables": []}
     titles = {name: (spec or {}).get("title") for name, spec in
               (config_dict.get("studies") or {}).items() if isinstance(spec, dict)}
+    described: dict = {}
+
+    def describe(study):
+        if study not in described:
+            described[study] = study_provenance(results.runs(study) if study in present else None, study,
+                                                config_hash)
+        return described[study]
+
     for section_id, module_name in SECTIONS:
         module = section_module(module_name)
-        writer = Writer(out_dir, section_id, progress)
+        writer = Writer(out_dir, section_id, progress, describe)
         studies_here = [s for s in module.STUDIES if s in present]
         missing = [s for s in module.STUDIES if s not in present]
         findings = module.build(results, writer) if studies_here else []
@@ -116,7 +141,7 @@ def make_all(results_dir, out_dir, config=None) -> dict:
         manifest["tables"] += writer.tables
     others = sorted(present - set(known_studies()))
     if others:
-        writer = Writer(out_dir, "other", progress)
+        writer = Writer(out_dir, "other", progress, describe)
         findings = generic.build(results, writer, others)
         manifest["sections"].append({
             "id": "other", "title": "Other studies", "studies": others, "missing": [],

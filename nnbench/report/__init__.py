@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nnbench.errors import NnbenchError
-from nnbench.vocabulary import CONFIG_COLUMNS
+from nnbench.vocabulary import CODE_COLUMNS, CONFIG_COLUMNS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 SIZE_LIMIT_BYTES = 15 * 1024 * 1024
@@ -151,8 +151,8 @@ def _provenance(results_dir: Path, config_path: Path | None, manifest: dict) -> 
         # versions / BLAS recorded by the runs, when the aggregation keeps them as columns
         for column in runs.columns:
             lowered = column.lower()
-            if lowered.startswith(("version", "blas")) or lowered in ("threads", "machine",
-                                                                       "platform"):
+            if lowered.startswith(("version", "blas")) or lowered in ("threads", "machine", "platform",
+                                                                       *CODE_COLUMNS):
                 values = sorted(set(runs[column].dropna().astype(str)))
                 recorded.setdefault(column, set()).update(values)
     config_text = ""
@@ -187,7 +187,8 @@ def _by_section(manifest: dict, kind: str, file_format: str, reports_dir: Path, 
                               "rerun `nnbench figures`")
         by_section.setdefault(item["section"], []).append(
             dict(entry(path), number=number, name=item["name"], caption=item["caption"],
-                 study=item.get("study", "")))
+                 study=item.get("study", ""), id=item.get("id") or f"{kind[:-1]}-{item['name']}",
+                 provenance_line=item.get("provenance_line", "")))
     return by_section
 
 
@@ -199,6 +200,18 @@ def _figure_entry(png: Path) -> dict:
 
 def _table_entry(csv: Path) -> dict:
     return dict(_table_html(csv), csv_name=csv.name)
+
+
+def _citation(results_dir: Path, manifest: dict) -> dict:
+    """The header's citation: the code most runs recorded (else this checkout's), dated by
+    its commit; ``source`` says which."""
+    from nnbench import __version__
+    from nnbench.citation import citation, results_code
+    from nnbench.results import Results
+
+    code = results_code(Results(results_dir))
+    generated = (manifest.get("generated") or datetime.now(timezone.utc).strftime("%Y-%m-%d"))[:10]
+    return dict(citation(code, manifest.get("nnbench_version") or __version__, generated), **code)
 
 
 def build_context(results_dir, reports_dir, config_path) -> dict:
@@ -219,6 +232,7 @@ def build_context(results_dir, reports_dir, config_path) -> dict:
                              tables=tables_by_section.get(section["id"], [])))
     return {"sections": sections, "manifest": manifest,
             "provenance": _provenance(results_dir, config, manifest),
+            "citation": _citation(results_dir, manifest),
             "interval": manifest.get("interval", ""),
             "css": (TEMPLATE_DIR / "style.css").read_text(encoding="utf-8")}
 

@@ -28,6 +28,10 @@ DEFAULTS = dict(kind="train", optimizer="sgd", lr=0.01, init="he", activation="r
                 depth=4, n_train=60000)
 
 
+#: The code identity every synthetic run records (runs.csv's code columns).
+SYNTHETIC_CODE = {"commit": "5ca1ab1e" * 5, "commit_date": "2026-11-30T09:00:00+00:00", "dirty": False}
+
+
 class _Study:
     def __init__(self, name):
         self.name = name
@@ -46,7 +50,7 @@ class _Study:
                     epochs=iterations * row["batch_size"] / n_train,
                     wall_seconds=float(rng.uniform(20, 30)),
                     train_seconds=float(rng.uniform(15, 20)),
-                    samples_per_second=float(rng.uniform(4000, 6000)))
+                    samples_per_second=float(rng.uniform(4000, 6000)), **SYNTHETIC_CODE)
         base.update(summary or {})
         row.update(base)
         self.runs.append(row)

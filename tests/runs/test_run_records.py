@@ -11,6 +11,7 @@ import os
 import pytest
 
 import nnbench
+from nnbench import provenance
 from nnbench.cli import main
 from nnbench.runs import run
 from nnbench.vocabulary import CURVES_COLUMNS
@@ -51,8 +52,12 @@ def test_record_has_the_documented_files_and_columns(tmp_path, tiny_spec):
     assert float(rows[-1]["epoch"]) == pytest.approx(30 * 20 / 200)
     for key in ("status", "iterations", "epochs", "wall_seconds", "train_seconds", "samples_per_second",
                 "final_train_loss", "final_train_acc", "final_test_loss", "final_test_acc", "best_test_acc",
-                "final_minibatch_loss", "versions", "blas", "threads"):
+                "final_minibatch_loss", "code", "threads"):
         assert key in summary, key
+    # the code that made it: version, commit and dirty flag (None outside a checkout), lock, BLAS
+    assert summary["code"] == provenance.code_identity()
+    assert {"nnbench", "commit", "commit_date", "dirty", "lock_sha256", "numerics_fingerprint", "versions",
+            "platform"} <= set(summary["code"])
     assert summary["status"] == "ok" and summary["iterations"] == 30 and summary["threads"] == 1
     assert summary["final_test_acc"] == _values(rows, "test", "accuracy")[-1]
 

@@ -18,10 +18,14 @@ TRAIN_SPEC = {"kind": "train", "dataset": "digits", "seed": 0, "optimizer": {"na
               "init": "he", "activation": "relu", "batchnorm": False, "dropout": 0.0, "weight_decay": 1e-4,
               "batch_size": 32, "hidden_sizes": [50, 20, 20], "n_train": None}
 SUMMARY = {"status": "ok", "iterations": 10, "final_test_acc": 0.5, "final_train_loss": 0.123456789012345678,
-           "versions": {"python": "3.11.7", "numpy": "2.4.6"}, "threads": 1,
-           "blas": [{"user_api": "openmp", "internal_api": "openmp", "num_threads": 2},
-                    {"user_api": "blas", "internal_api": "openblas", "version": "0.3.31", "num_threads": 1,
-                     "architecture": "Haswell"}]}
+           "threads": 1,
+           # the shape of nnbench.provenance.code_identity()
+           "code": {"nnbench": "0.1.0", "commit": "0123456789abcdef0123456789abcdef01234567",
+                    "commit_date": "2026-12-01T10:00:00+00:00", "dirty": False, "lock_sha256": "ab12" * 16,
+                    "numerics_fingerprint": "0" * 64,
+                    "versions": {"python": "3.11.7", "numpy": "2.4.6", "scikit-learn": None,
+                                 "blas": [{"internal_api": "openblas", "version": "0.3.31", "architecture": "Haswell"}]},
+                    "platform": {"system": "Linux", "machine": "x86_64", "platform": "Linux-6.1-x86_64", "libc": "glibc 2.36"}}}
 
 
 def test_tables_have_the_run_columns_then_the_records_values(tmp_path):
@@ -35,12 +39,15 @@ def test_tables_have_the_run_columns_then_the_records_values(tmp_path):
 
     runs = pd.read_csv(tmp_path / "out" / "runs.csv")
     assert list(runs.columns[:len(RUN_COLUMNS)]) == list(RUN_COLUMNS)
-    assert list(runs.columns[len(RUN_COLUMNS):]) == ["status", "versions_python", "versions_numpy", "blas",
-                                                     "iterations", "final_test_acc", "final_train_loss",
-                                                     "threads", "extra_count"]
-    # the software each run used reaches the report's provenance (BLAS libraries only, not OpenMP)
+    assert list(runs.columns[len(RUN_COLUMNS):]) == [
+        "status", "commit", "commit_date", "dirty", "lock_sha256", "numerics_fingerprint", "versions_nnbench",
+        "versions_python", "versions_numpy", "blas", "platform",  # an unknown version (None) is left out
+        "iterations", "final_test_acc", "final_train_loss", "threads", "extra_count"]
+    # the code each run used reaches the report's provenance and citation
     assert list(runs["blas"]) == ["openblas 0.3.31 (Haswell)"] * 2
     assert list(runs["versions_numpy"]) == ["2.4.6"] * 2
+    assert list(runs["commit"]) == [SUMMARY["code"]["commit"]] * 2 and list(runs["dirty"]) == [False] * 2
+    assert list(runs["lock_sha256"]) == ["ab12" * 16] * 2 and list(runs["platform"]) == ["Linux-6.1-x86_64"] * 2
     row = runs.iloc[0]
     assert (row["study"], row["run_id"], row["optimizer"], row["lr"], row["width"], row["depth"]) == \
         ("optimizers", "aaaaaaaaaaaa", "adam", 0.001, 50, 3)

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
 from workflow_testing import REPO, snakemake
@@ -90,12 +91,18 @@ def test_runs_declare_their_files_log_a_summary_and_record_a_benchmark(quick_stu
     assert re.search(r"^run\s+1$", planned.stdout, re.MULTILINE), planned.stdout[-2000:]
 
 
-def test_lint_flags_only_the_missing_conda_environments(workdir):
-    # The conda directives were removed: conda channels are unreachable where CI runs, so
-    # that path could never be tested (the README installs from requirements.lock). The
-    # linter's advice to give every rule a conda env or container is the only lint left.
+def test_lint_is_clean(workdir):
+    # Every rule names the conda environment (workflow/envs/nnbench.yaml); the rules of
+    # runs.smk are being rewritten in parallel (issue 10): until they add `conda: CONDA_ENV`,
+    # the missing environment is the one lint tolerated there, and only there.
     result = snakemake(workdir, "--lint")
-    titles = set(re.findall(r"^\s+\* (.+?):?$", result.stdout + result.stderr, re.MULTILINE))
-    assert titles <= {"Specify a conda environment or container for each rule."}, titles
-    assert not list((REPO / "workflow").rglob("envs/*.yaml"))
-    assert "--sdm conda" not in (REPO / "README.md").read_text()
+    output = result.stdout + result.stderr
+    lints = {}
+    for block in re.split(r"^(?=Lints for )", output, flags=re.MULTILINE):
+        header = re.match(r"Lints for (rule (\S+) \(line \d+, (.+?)\)|.+?):", block)
+        if header:
+            where = (header.group(2), Path(header.group(3)).name) if header.group(2) else (header.group(1), "")
+            lints[where] = set(re.findall(r"^\s+\* (.+?):?$", block, re.MULTILINE))
+    pending_runs_rules = {"Specify a conda environment or container for each rule."}
+    assert all(where[1] == "runs.smk" and titles <= pending_runs_rules for where, titles in lints.items()), lints
+    assert "Lints for" not in output or lints, output[-2000:]  # the parsing saw what snakemake printed

@@ -11,6 +11,8 @@ checkpoint choose:
         metric=tune_setting("metric"),
         goal=tune_setting("goal"),
         runs=run_folders,
+    conda:
+        CONDA_ENV
     log:
         f"{LOGS}/choose/{{study}}.log",
     wildcard_constraints:
@@ -29,6 +31,8 @@ rule aggregate:
     params:
         out=lambda wildcards: f"{RESULTS}/{wildcards.study}",
         runs=run_folders,
+    conda:
+        CONDA_ENV
     log:
         f"{LOGS}/aggregate/{{study}}.log",
     resources:

@@ -44,6 +44,10 @@ wildcard_constraints:
     dataset="[a-z0-9-]+",
 
 
+# The software of every rule under --sdm conda (relative to workflow/rules/; untested where
+# CI runs: README, "Conda").
+CONDA_ENV = "../envs/nnbench.yaml"
+
 RESULTS = CONFIG["results"].rstrip("/")
 REPORTS = CONFIG["reports"].rstrip("/")
 SPECS = "resources/specs"
@@ -64,8 +68,9 @@ if CONFIG["data_dir"]:
     os.environ.update(NNBENCH_DATA=os.path.abspath(os.path.expanduser(CONFIG["data_dir"])))
 
 # Every run of every study not tuned from another's results; a spec file is written
-# once per run_id (its name is the hash of its content, so it never changes and
-# snakemake never reruns a run because the config changed elsewhere).
+# once per run_id (its name is the hash of its content and of the numerics code, so it
+# never changes and snakemake never reruns a run because the config changed elsewhere;
+# a change to the numerics code renames, and so reruns, every run).
 try:
     ROWS = grid.expand(CONFIG)
 except ConfigError as error:

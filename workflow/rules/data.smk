@@ -9,6 +9,8 @@
 rule data:
     output:
         "resources/data/{dataset}.ready",
+    conda:
+        CONDA_ENV
     log:
         f"{LOGS}/data/{{dataset}}.log",
     shell:

@@ -13,6 +13,8 @@ rule figures:
     input:
         expand(f"{RESULTS}/{{study}}/runs.csv", study=STUDIES),
         expand(f"{RESULTS}/{{study}}/curves.csv", study=STUDIES),
+        # study titles, and its SHA-256 in every figure's and table's provenance line
+        config=EFFECTIVE_CONFIG,
     output:
         manifest=f"{REPORTS}/manifest.json",
         figures=report(
@@ -34,9 +36,11 @@ rule figures:
     params:
         results=results_folder,
         reports=reports_folder,
+    conda:
+        CONDA_ENV
     log:
         f"{LOGS}/figures.log",
     resources:
         mem_mb=8000,
     shell:
-        "nnbench figures --results {params.results} --out {params.reports} > {log} 2>&1"
+        "nnbench figures --results {params.results} --out {params.reports} --config {input.config} > {log} 2>&1"

@@ -21,6 +21,8 @@ rule report:
         results=results_folder,
         reports=reports_folder,
         config=EFFECTIVE_CONFIG,
+    conda:
+        CONDA_ENV
     log:
         f"{LOGS}/report.log",
     shell:

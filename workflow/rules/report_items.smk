@@ -30,10 +30,12 @@ def report_subcategory(kind):
 
 
 def report_labels(kind):
-    """report(labels=...): name, study and caption (the caption rst shows the caption)."""
+    """report(labels=...): name, study, caption and provenance line (the caption rst shows
+    the caption and the provenance)."""
 
     def labels(wildcards):
         item = manifest_item(kind, wildcards.name)
-        return {"name": wildcards.name, "study": item.get("study") or "-", "caption": item.get("caption") or "-"}
+        return {"name": wildcards.name, "study": item.get("study") or "-", "caption": item.get("caption") or "-",
+                "provenance": item.get("provenance_line") or "-"}
 
     return labels
