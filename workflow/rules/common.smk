@@ -81,6 +81,10 @@ def summary_path(run_id):
     return f"{run_folder(RESULTS, run_id)}/{SUMMARY_FILE}"
 
 
+def group_marker(group_id):
+    return f"{GROUPS}/{group_id}.done"
+
+
 # Runs are trained in groups, one job each (nnbench.groups). Only runs without a
 # record are planned: a finished record is a plain input file, never the output of a
 # job snakemake could delete and rerun. A killed group leaves its finished records and
@@ -102,6 +106,8 @@ def plan_runs(specs):
     groups = plan_groups(unplanned, lambda run_id: os.path.exists(summary_path(run_id)), min_groups=MIN_GROUPS)
     write_group_files(groups, unplanned, GROUPS)
     for group in groups:
+        # a marker left from a time its records existed (they were deleted since) is stale
+        Path(group_marker(group.group_id)).unlink(missing_ok=True)
         PLANNED_GROUPS[group.group_id] = group
         GROUP_OF.update(dict.fromkeys(group.run_ids, group.group_id))
 
@@ -128,10 +134,6 @@ def group_data_input(wildcards):
 def group_runtime(wildcards):
     """A generous wall-time estimate in minutes (for cluster schedulers): its runs' sum."""
     return planned_group(wildcards.group_id).minutes
-
-
-def group_marker(group_id):
-    return f"{GROUPS}/{group_id}.done"
 
 
 def runs_inputs(run_ids):
