@@ -123,7 +123,7 @@ def config_work(config: Path, results: Path | None = None) -> dict:
     for name in tuned_studies(prepared):
         path = choice_path(results, name) if results else None
         if path is not None and path.is_file():
-            choices[name] = TunedChoice.read(path).to_json()
+            choices[name] = TunedChoice.read(path)
     work: dict = defaultdict(lambda: {"runs": 0, "flop": 0.0, "run_ids": []})
     seen = set()
     for row in expand(prepared, choices=choices):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nnbench.commands.run import _positive_int
+from nnbench.commands.run import add_environment_options
 
 
 def register(subparsers) -> None:
@@ -21,11 +21,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("group", metavar="FILE", help="group file: JSON with a 'runs' list of specs with run_id")
     parser.add_argument("--results", required=True, metavar="DIR", help="results folder (records go to DIR/runs/)")
-    parser.add_argument("--threads", type=_positive_int, default=1, metavar="N",
-                        help="BLAS threads for each run (default 1)")
-    parser.add_argument("--data-dir", metavar="DIR", default=None,
-                        help="folder holding mnist/ and fashion-mnist/ (not part of the specs)")
-    parser.add_argument("--cache-dir", metavar="DIR", default=None, help="dataset cache folder (not part of the specs)")
+    add_environment_options(parser)
     parser.set_defaults(func=handle)
 
 

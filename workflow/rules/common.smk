@@ -137,7 +137,7 @@ def group_runtime(wildcards):
 
 
 def runs_inputs(run_ids):
-    """What a rule reading the records of ``run_ids`` waits for: summary.json of each
+    """The inputs that stand for the records of ``run_ids``: summary.json of each
     finished run, the marker of each group that trains the others (each once, in order)."""
     paths = [group_marker(GROUP_OF[run_id]) if run_id in GROUP_OF else summary_path(run_id) for run_id in run_ids]
     return list(dict.fromkeys(paths))

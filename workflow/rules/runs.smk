@@ -18,9 +18,11 @@ rule run:
     # wall and CPU time, peak memory (max_rss) of each group, as TSV
     benchmark:
         f"{LOGS}/benchmarks/groups/{{group_id}}.tsv"
+    params:
+        results=RESULTS,
     threads: THREADS
     resources:
         mem_mb=2000,
         runtime=group_runtime,
     shell:
-        "nnbench run-group {input.group} --results {RESULTS} --threads {threads} > {log} 2>&1 && touch {output}"
+        "nnbench run-group {input.group} --results {params.results} --threads {threads} > {log} 2>&1 && touch {output}"
