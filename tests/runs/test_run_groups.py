@@ -24,7 +24,7 @@ from nnbench.workload import run_workload
 QUICK = Path(__file__).resolve().parents[2] / "config" / "quick.yaml"
 # what may differ between two runs of the same spec: times and where/how it ran
 VARYING_SUMMARY_KEYS = {"wall_seconds", "train_seconds", "samples_per_second", "versions", "blas", "provenance",
-                        "code", "threads"}
+                        "code"}
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from nnbench.grid import expand, load_config
 
 # what may differ between two runs of the same spec: times and where/how it ran
 VARYING_SUMMARY_KEYS = {"wall_seconds", "train_seconds", "samples_per_second", "versions", "blas", "provenance",
-                        "code", "threads"}
+                        "code"}
 SAMPLE = 10
 
 
