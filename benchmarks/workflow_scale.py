@@ -123,7 +123,7 @@ def config_work(config: Path, results: Path | None = None) -> dict:
     for name in tuned_studies(prepared):
         path = choice_path(results, name) if results else None
         if path is not None and path.is_file():
-            choices[name] = TunedChoice.read(path).to_json()
+            choices[name] = TunedChoice.read(path)
     work: dict = defaultdict(lambda: {"runs": 0, "flop": 0.0, "run_ids": []})
     seen = set()
     for row in expand(prepared, choices=choices):
@@ -180,12 +180,15 @@ def run_workflow(config: Path, cores: int, workdir: Path) -> dict:
     result = subprocess.CompletedProcess(command, process.returncode, "".join(output_lines), "")
     output = result.stdout
     final = [line for line in output.splitlines() if line.startswith("nnbench: ")]
+    import re
+
+    steps = re.findall(r"(\d+) of (\d+) steps", output)  # snakemake's jobs (runs are trained in groups)
     summaries = list((workdir / "results" / "runs").glob("*/summary.json"))
     run_seconds = [json.loads(path.read_text()).get("wall_seconds", 0.0) for path in summaries]
     report = {"config": str(config.relative_to(REPO) if config.is_relative_to(REPO) else config),
               "cores": cores, "wall_s": seconds, "returncode": result.returncode,
               "runs_done": len(summaries), "sum_of_run_wall_s": sum(run_seconds),
-              "final_line": final[-1] if final else None, "load_average_before": load_before,
+              "final_line": final[-1] if final else None, "jobs": int(steps[-1][1]) if steps else None, "load_average_before": load_before,
               "scheduler_cpu_s": scheduler_cpu, "all_cpu_s": all_cpu,
               "run_wall_s_by_id": {path.parent.name: json.loads(path.read_text()).get("wall_seconds", 0.0)
                                    for path in summaries},
@@ -280,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         text += f"\n{name} ({item['config']}):\n\n" + markdown(item["table"])
         if "workflow" in item:
             flow = item["workflow"]
-            text += (f"\nworkflow: exit {flow['returncode']}, {flow['runs_done']} run records; {flow['final_line']}; "
+            text += (f"\nworkflow: exit {flow['returncode']}, {flow['runs_done']} run records in {flow.get('jobs')} "
+                     f"snakemake jobs; load average before {flow['load_average_before'][0]:.1f}; {flow['final_line']}; "
                      f"Snakemake's own CPU {flow['scheduler_cpu_s']:.1f} s of {flow['all_cpu_s']:.1f} s "
                      f"({100 * item.get('scheduler_cpu_share', 0):.1f}%)\n")
     for suffix, content in ((".json", json.dumps(report, indent=2, default=str) + "\n"), (".md", text)):

@@ -25,7 +25,7 @@ from nnbench.errors import NnbenchError
 from nnbench.vocabulary import CURVES_COLUMNS, CURVES_FILE, RECORD_FILES, RUNS_FOLDER, SPEC_FILE, SUMMARY_FILE
 
 __all__ = ["CurveRow", "Record", "RunRecord", "RecordError", "RunError", "write_record", "read_record",
-           "read_summary", "run_folder", "record_folder", "check_replaceable", "spec_file_text", "json_safe",
+           "read_summary", "record_is_complete", "run_folder", "record_folder", "check_replaceable", "spec_file_text", "json_safe",
            "csv_text"]
 
 
@@ -181,6 +181,16 @@ def record_folder(path: str | os.PathLike) -> Path:
     """A run folder from the folder itself or one of its files (``.../summary.json``)."""
     path = Path(path)
     return path.parent if path.suffix in (".json", ".csv") else path
+
+
+def record_is_complete(folder: str | os.PathLike, run_id: str) -> bool:
+    """Whether ``folder`` holds the finished record of run ``run_id``: a readable
+    ``summary.json`` (written last, then the folder renamed into place) naming it."""
+    file = Path(folder) / SUMMARY_FILE
+    try:
+        return json.loads(file.read_text(encoding="utf-8")).get("run_id") == run_id
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def read_summary(path: str | os.PathLike) -> dict:

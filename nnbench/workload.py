@@ -8,7 +8,8 @@ implementation can train the study faster on that machine.
 
 What is counted for kind ``train``: every update (``6W`` x batch), every evaluation of
 ``curves.csv`` (each split, ``eval_samples`` or all of it), the final full-split
-evaluation when ``eval_samples`` shortens the curve's, the diagnostics on the
+evaluation when ``eval_samples`` shortens the curve's (one forward pass per evaluated
+sample: ``MLP.evaluate`` gives loss and accuracy together), the diagnostics on the
 diagnostic batch (forward passes, and a backward pass for ``grad_norms``), the
 ``loss_after_update`` forward per update and the ``minibatch_spread`` forwards. The
 data-free kinds do almost no GEMM work and count as 0 (optimizer paths) or their one
@@ -89,8 +90,8 @@ def run_workload(spec: Mapping[str, Any]) -> Workload:
     splits = [n_train, n_validation, n_test]
     per_evaluation = sum(capped(n) for n in splits)
     evaluated = evaluation_count(spec, iterations, n_train) * per_evaluation
-    if spec.get("eval_samples") is not None:
-        evaluated += sum(splits)  # the final metrics always use the full splits
+    if spec.get("eval_samples") is not None and any(n > int(spec["eval_samples"]) for n in splits):
+        evaluated += sum(splits)  # the final metrics use the full splits; else the last curve point
     diagnostics = set(spec.get("diagnostics") or ())
     diagnostic_batch = min(DIAGNOSTIC_SAMPLES, n_train)
     forwards = len(diagnostics & {"activations", "dead_units"})

@@ -18,13 +18,18 @@ def register(subparsers) -> None:
     )
     parser.add_argument("spec", metavar="SPEC", help="spec file (YAML or JSON), or - to read standard input")
     parser.add_argument("--out", required=True, metavar="DIR", help="the record's folder, e.g. results/runs/<run_id>")
+    add_environment_options(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    parser.set_defaults(func=handle)
+
+
+def add_environment_options(parser) -> None:
+    """--threads, --data-dir and --cache-dir: where and how runs run, never part of a spec."""
     parser.add_argument("--threads", type=_positive_int, default=1, metavar="N",
-                        help="BLAS threads for this run (default 1)")
+                        help="BLAS threads for each run (default 1)")
     parser.add_argument("--data-dir", metavar="DIR", default=None,
                         help="folder holding mnist/ and fashion-mnist/ (not part of the spec)")
     parser.add_argument("--cache-dir", metavar="DIR", default=None, help="dataset cache folder (not part of the spec)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
-    parser.set_defaults(func=handle)
 
 
 def _positive_int(text: str) -> int:

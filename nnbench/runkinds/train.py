@@ -118,12 +118,10 @@ def estimate_minutes(spec: Mapping[str, Any]) -> int:
 
 
 def evaluate(net, x, t) -> tuple[float, float]:
-    """Inference-mode (loss, accuracy) of ``net`` on ``(x, t)``, as the network computes them.
-
-    When the core has ``MLP.evaluate`` (one forward pass for both) this becomes
-    ``return net.evaluate(x, t)``.
-    """
-    return float(net.loss(x, t, train=False)), float(net.accuracy(x, t))
+    """Inference-mode (loss, accuracy) of ``net`` on ``(x, t)``: one chunked forward pass
+    through reused buffers (``MLP.evaluate``), not a loss pass and an accuracy pass."""
+    loss, accuracy = net.evaluate(x, t)
+    return float(loss), float(accuracy)
 
 
 def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=None) -> Record:
@@ -176,8 +174,9 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
 
     # Every evaluation in curves.csv uses the first eval_samples of each split (all when
     # eval_samples is null), so a curve never jumps where the sample changes; the final
-    # metrics of summary.json always use the full splits.
-    curve_is_full = spec["eval_samples"] is None
+    # metrics of summary.json always use the full splits, taken from the last curve
+    # point when that already covers every split in full (no second pass).
+    curve_is_full = spec["eval_samples"] is None or all(len(x) <= spec["eval_samples"] for x, _ in splits.values())
 
     def on_eval(step: int, epoch: float) -> None:
         step = int(step)
@@ -280,7 +279,7 @@ def _minibatch_spread(net, step, x_train, y_train, generator) -> list[tuple]:
     import numpy as np
 
     n_train = len(x_train)
-    full_loss = float(net.loss(x_train, y_train, train=False))
+    full_loss = float(net.evaluate(x_train, y_train)[0])  # chunked: no temporaries the size of the split
     rows = []
     size = 1
     while size <= min(MINIBATCH_SPREAD_MAX_SIZE, n_train):

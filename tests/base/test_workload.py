@@ -35,3 +35,11 @@ def test_data_free_kinds():
     assert run_workload(resolve_spec({"kind": "optimizer_path"})).flop == 0
     histogram = run_workload(resolve_spec({"kind": "activation_histogram"}))
     assert histogram.flop == pytest.approx(6 * weight_count(100, [100] * 5) * 1000)
+
+
+def test_no_second_final_pass_when_the_curve_already_covers_the_full_splits():
+    covering = resolve_spec({"dataset": "digits", "iterations": 100, "eval_every": 50, "eval_samples": 5000,
+                             "batch_size": 10, "diagnostics": []})
+    full = resolve_spec({**covering, "eval_samples": None})
+    assert run_workload(covering) == run_workload(full)
+    assert run_workload(covering).evaluated_samples == 3 * (1437 + 360)

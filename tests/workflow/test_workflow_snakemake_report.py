@@ -62,33 +62,42 @@ def test_snakemake_report_holds_every_figure_and_table_with_its_caption(quick_st
 
 
 @pytest.mark.slow
-def test_runs_declare_their_files_log_a_summary_and_record_a_benchmark(quick_study):
+def test_run_groups_log_each_run_and_record_a_benchmark(quick_study):
     workdir, result = quick_study
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     run_ids = sorted({row.run_id for row in expand(load_config(workdir / "config" / "quick.yaml"))})
-    for run_id in run_ids:
-        log = (workdir / "logs" / "runs" / f"{run_id}.log").read_text()
-        assert re.match(rf"run {run_id} \(\w+\): (ok|diverged), ", log), log
-        header, row = (workdir / "logs" / "benchmarks" / "runs" / f"{run_id}.tsv").read_text().splitlines()[:2]
+    logged = set()
+    group_logs = sorted((workdir / "logs" / "groups").glob("*.log"))
+    assert 0 < len(group_logs) <= len(run_ids) / 4  # many runs per job
+    for log in group_logs:
+        lines = log.read_text().splitlines()
+        assert lines, log
+        for line in lines:  # one line per run of the group
+            match = re.match(r"run ([0-9a-f]{12}) \(\w+\): (ok|diverged), ", line)
+            assert match, line
+            logged.add(match.group(1))
+        header, row = (workdir / "logs" / "benchmarks" / "groups" / f"{log.stem}.tsv").read_text().splitlines()[:2]
         values = dict(zip(header.split("\t"), row.split("\t")))
         assert float(values["s"]) > 0 and float(values["cpu_time"]) >= 0 and "max_rss" in values
+    assert logged == set(run_ids)
     for name in ("figures", "report", "aggregate"):
         logs = [workdir / "logs" / f"{name}.log"] if name != "aggregate" else \
             list((workdir / "logs" / "aggregate").glob("*.log"))
         assert logs and all(path.read_text().strip() for path in logs), name
 
-    # spec.json and curves.csv are outputs of the run rule: snakemake knows which job makes
-    # them (to replan a lost one, to delete them with --delete-all-output)
-    curves = workdir / "results" / "runs" / run_ids[0] / "curves.csv"
-    kept = workdir / "curves.kept"
-    shutil.copy2(curves, kept)
-    curves.unlink()
+    # a lost record is planned again, alone: one group holding just that run
+    folder = workdir / "results" / "runs" / run_ids[0]
+    kept = workdir / "record.kept"
+    folder.rename(kept)
     try:
-        planned = snakemake(workdir, f"results/runs/{run_ids[0]}/curves.csv", "-n", "--configfile", "config/quick.yaml")
+        planned = snakemake(workdir, "-n", "--configfile", "config/quick.yaml")
     finally:
-        shutil.copy2(kept, curves)
+        kept.rename(folder)
     assert planned.returncode == 0, (planned.stdout + planned.stderr)[-2000:]
     assert re.search(r"^run\s+1$", planned.stdout, re.MULTILINE), planned.stdout[-2000:]
+    group = re.search(r"output: resources/groups/([0-9a-f]{12}).done", planned.stdout).group(1)
+    members = json.loads((workdir / "resources" / "groups" / f"{group}.json").read_text())["runs"]
+    assert [spec["run_id"] for spec in members] == [run_ids[0]]
 
 
 def test_lint_is_clean(workdir):

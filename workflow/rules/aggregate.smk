@@ -10,7 +10,7 @@ checkpoint choose:
         key=tune_setting("key"),
         metric=tune_setting("metric"),
         goal=tune_setting("goal"),
-        runs=run_folders,
+        runs=tune_source_run_folders,
     conda:
         CONDA_ENV
     log:
@@ -30,7 +30,7 @@ rule aggregate:
         curves=f"{RESULTS}/{{study}}/curves.csv",
     params:
         out=lambda wildcards: f"{RESULTS}/{wildcards.study}",
-        runs=run_folders,
+        runs=study_run_folders,
     conda:
         CONDA_ENV
     log:

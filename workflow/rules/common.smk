@@ -13,8 +13,8 @@ import nnbench.grid as grid
 from nnbench.aggregate import status_line
 from nnbench.choice import TunedChoice
 from nnbench.config import ConfigError, prepare_config, tuned_studies, write_effective_config
+from nnbench.groups import describe_group, plan_groups, read_group_file, write_group_files
 from nnbench.records import run_folder
-from nnbench.runkinds import estimate_minutes
 from nnbench.vocabulary import SUMMARY_FILE
 
 min_version("8.0")
@@ -40,6 +40,7 @@ TUNED = tuned_studies(CONFIG)
 
 wildcard_constraints:
     run_id="[0-9a-f]{12}",
+    group_id="[0-9a-f]{12}",
     study="|".join(STUDIES),
     dataset="[a-z0-9-]+",
 
@@ -51,6 +52,7 @@ CONDA_ENV = "../envs/nnbench.yaml"
 RESULTS = CONFIG["results"].rstrip("/")
 REPORTS = CONFIG["reports"].rstrip("/")
 SPECS = "resources/specs"
+GROUPS = "resources/groups"
 LOGS = "logs"
 THREADS = CONFIG["threads"]
 
@@ -79,31 +81,71 @@ RUN_SPECS = grid.unique_runs(ROWS)
 grid.write_specs(RUN_SPECS, SPECS)
 ROWS_BY_STUDY = {name: [row for row in ROWS if row.study == name] for name in STUDIES}
 
-# The config as run, for the report's provenance section (rewritten only when it changes).
-EFFECTIVE_CONFIG = "resources/config.json"
-write_effective_config(CONFIG, EFFECTIVE_CONFIG)
-
 
 def summary_path(run_id):
     return f"{run_folder(RESULTS, run_id)}/{SUMMARY_FILE}"
 
 
-def run_spec(run_id):
-    """The resolved spec of a run (from memory, else from its spec file)."""
-    if run_id not in RUN_SPECS:
-        RUN_SPECS[run_id] = json.loads(Path(f"{SPECS}/{run_id}.json").read_text())
-    return RUN_SPECS[run_id]
+def group_marker(group_id):
+    return f"{GROUPS}/{group_id}.done"
 
 
-def run_data_input(wildcards):
-    """The dataset marker a training run needs (nothing for the data-free kinds)."""
-    dataset = run_spec(wildcards.run_id).get("dataset")
-    return [f"resources/data/{dataset}.ready"] if dataset else []
+# Runs are trained in groups, one job each (nnbench.groups). Only runs without a
+# record are planned: a finished record is a plain input file, never the output of a
+# job snakemake could delete and rerun. A killed group leaves its finished records and
+# the next invocation plans the rest as new groups. Small studies are spread over at
+# least twice --cores groups so that every core has work.
+def _cores():
+    cores = getattr(workflow.resource_settings, "cores", None)
+    return cores if isinstance(cores, int) and cores > 0 else 1
 
 
-def run_runtime(wildcards):
-    """A generous wall-time estimate in minutes (for cluster schedulers)."""
-    return estimate_minutes(run_spec(wildcards.run_id))
+MIN_GROUPS = 2 * _cores()
+GROUP_OF = {}  # run_id of a run without record -> the group that trains it
+PLANNED_GROUPS = {}  # group_id -> nnbench.groups.RunGroup
+
+
+def plan_runs(specs):
+    """Plan groups over the runs of ``specs`` that have no record and no group yet."""
+    unplanned = {run_id: spec for run_id, spec in specs.items() if run_id not in GROUP_OF}
+    groups = plan_groups(unplanned, lambda run_id: os.path.exists(summary_path(run_id)), min_groups=MIN_GROUPS)
+    write_group_files(groups, unplanned, GROUPS)
+    for group in groups:
+        # a marker left from a time its records existed (they were deleted since) is stale
+        Path(group_marker(group.group_id)).unlink(missing_ok=True)
+        PLANNED_GROUPS[group.group_id] = group
+        GROUP_OF.update(dict.fromkeys(group.run_ids, group.group_id))
+
+
+plan_runs(RUN_SPECS)
+
+# The config as run, for the report's provenance section (rewritten only when it changes).
+EFFECTIVE_CONFIG = "resources/config.json"
+write_effective_config(CONFIG, EFFECTIVE_CONFIG)
+
+
+def planned_group(group_id):
+    """A group planned here, or one of an earlier plan asked for by its file."""
+    if group_id not in PLANNED_GROUPS:
+        PLANNED_GROUPS[group_id] = describe_group(read_group_file(f"{GROUPS}/{group_id}.json"))
+    return PLANNED_GROUPS[group_id]
+
+
+def group_data_input(wildcards):
+    """The dataset markers a group's training runs need (none for the data-free kinds)."""
+    return [f"resources/data/{dataset}.ready" for dataset in planned_group(wildcards.group_id).datasets]
+
+
+def group_runtime(wildcards):
+    """A generous wall-time estimate in minutes (for cluster schedulers): its runs' sum."""
+    return planned_group(wildcards.group_id).minutes
+
+
+def runs_inputs(run_ids):
+    """The inputs that stand for the records of ``run_ids``: summary.json of each
+    finished run, the marker of each group that trains the others (each once, in order)."""
+    paths = [group_marker(GROUP_OF[run_id]) if run_id in GROUP_OF else summary_path(run_id) for run_id in run_ids]
+    return list(dict.fromkeys(paths))
 
 
 def tuned_rows(study):
@@ -114,6 +156,7 @@ def tuned_rows(study):
     grid.write_specs(runs, SPECS)
     for run_id, spec in runs.items():
         RUN_SPECS.setdefault(run_id, spec)
+    plan_runs(runs)
     ROWS_BY_STUDY[study] = rows
     return rows
 
@@ -123,14 +166,17 @@ def study_rows(study):
 
 
 def study_summaries(wildcards):
-    """summary.json of every run of a study, in grid order."""
-    return [summary_path(row.run_id) for row in study_rows(wildcards.study)]
+    """The records of every run of a study (see runs_inputs)."""
+    return runs_inputs([row.run_id for row in study_rows(wildcards.study)])
 
 
 def tune_source_summaries(wildcards):
-    """summary.json of every run of the sweep a tuned study chooses from."""
-    source = CONFIG["studies"][wildcards.study]["tune"]["from"]
-    return [summary_path(row.run_id) for row in ROWS_BY_STUDY[source]]
+    """The records of every run of the sweep a tuned study chooses from."""
+    return runs_inputs([row.run_id for row in ROWS_BY_STUDY[tune_source(wildcards)]])
+
+
+def tune_source(wildcards):
+    return CONFIG["studies"][wildcards.study]["tune"]["from"]
 
 
 def tune_setting(name):
@@ -138,9 +184,14 @@ def tune_setting(name):
     return lambda wildcards: CONFIG["studies"][wildcards.study]["tune"][name]
 
 
-def run_folders(wildcards, input):
-    """The run folders of a rule's summary.json inputs."""
-    return [os.path.dirname(path) for path in input]
+def study_run_folders(wildcards):
+    """The run folders of a study, in grid order."""
+    return [str(run_folder(RESULTS, row.run_id)) for row in study_rows(wildcards.study)]
+
+
+def tune_source_run_folders(wildcards):
+    """The run folders of the sweep a tuned study chooses from, in grid order."""
+    return [str(run_folder(RESULTS, row.run_id)) for row in ROWS_BY_STUDY[tune_source(wildcards)]]
 
 
 def results_folder(wildcards, input):

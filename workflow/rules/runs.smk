@@ -1,29 +1,28 @@
-# One job per run, keyed by run_id: a run shared by several studies runs once.
+# One job per group of runs (nnbench.groups, planned in common.smk over the runs that
+# have no record yet): imports and data are loaded once per group, and every run
+# still writes its own record, results/runs/<run_id>/, the moment it completes. The
+# records are not declared as outputs on purpose: snakemake deletes a job's outputs
+# before rerunning it, and a rerun group must keep the records it already finished.
+# The marker is written when every member's record exists.
 
 
 rule run:
     input:
-        spec=f"{SPECS}/{{run_id}}.json",
-        data=run_data_input,
-    # The record's files every run kind writes. A kind's extra table (histograms.csv,
-    # minibatch_spread.csv) depends on the spec, which outputs cannot: declaring those
-    # needs the run folder as one directory() output, and the input functions of
-    # common.smk to ask for folders instead of summary.json.
+        group=f"{GROUPS}/{{group_id}}.json",
+        data=group_data_input,
     output:
-        summary=f"{RESULTS}/runs/{{run_id}}/summary.json",
-        spec=f"{RESULTS}/runs/{{run_id}}/spec.json",
-        curves=f"{RESULTS}/runs/{{run_id}}/curves.csv",
-    params:
-        out=lambda wildcards: f"{RESULTS}/runs/{wildcards.run_id}",
-    # the run's one-line summary (status, test accuracy, seconds), or its error
+        f"{GROUPS}/{{group_id}}.done",
+    # one line per run (status, seconds, folder), or the error that stopped the group
     log:
-        f"{LOGS}/runs/{{run_id}}.log",
-    # wall and CPU time, peak memory (max_rss) of each run, as TSV
+        f"{LOGS}/groups/{{group_id}}.log",
+    # wall and CPU time, peak memory (max_rss) of each group, as TSV
     benchmark:
-        f"{LOGS}/benchmarks/runs/{{run_id}}.tsv"
+        f"{LOGS}/benchmarks/groups/{{group_id}}.tsv"
+    params:
+        results=RESULTS,
     threads: THREADS
     resources:
         mem_mb=2000,
-        runtime=run_runtime,
+        runtime=group_runtime,
     shell:
-        "nnbench run {input.spec} --out {params.out} --threads {threads} > {log} 2>&1"
+        "nnbench run-group {input.group} --results {params.results} --threads {threads} > {log} 2>&1 && touch {output}"

@@ -1,0 +1,36 @@
+"""``nnbench run-group FILE --results DIR``: train a group of runs in one process."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nnbench.commands.run import add_environment_options
+
+
+def register(subparsers) -> None:
+    """Add the ``run-group`` command."""
+    parser = subparsers.add_parser(
+        "run-group",
+        help="train the runs of a group file in one process, one record each",
+        description="Train, one after another in this process, every run of a group file "
+                    "(resources/groups/<group_id>.json, written by the workflow) whose complete record "
+                    "is missing under DIR/runs/<run_id>. Each record is written the moment its run ends, "
+                    "exactly as `nnbench run` writes it; a killed group keeps its finished records. "
+                    "Prints one line per run.",
+    )
+    parser.add_argument("group", metavar="FILE", help="group file: JSON with a 'runs' list of specs with run_id")
+    parser.add_argument("--results", required=True, metavar="DIR", help="results folder (records go to DIR/runs/)")
+    add_environment_options(parser)
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from nnbench.groups import read_group_file, run_group
+
+    def report(line: str) -> None:
+        print(line, file=sys.stdout, flush=True)
+
+    run_group(read_group_file(args.group), args.results, data_dir=args.data_dir, cache_dir=args.cache_dir,
+              threads=args.threads, report=report)
+    return 0

@@ -1,0 +1,210 @@
+"""Many runs per process: the workflow's unit of work is a *group* of runs.
+
+Starting a process per run costs an interpreter, the imports and a data load each
+time, and a scheduler job each (issue 10). A group trains several runs one after
+another in one process; every run still gets its own record, ``run_id`` and content,
+written atomically by :func:`nnbench.runs.run` the moment it completes.
+
+Planning (:func:`plan_groups`, at the workflow's DAG-build time) looks only at the runs
+whose record is missing, so a finished run is never an output of a job that could
+rerun (Snakemake deletes a job's outputs before rerunning it): a killed group leaves
+its finished records, and the next plan holds only the others. Runs are grouped by
+kind and dataset; all seeds of one setting stay together; settings are packed in a
+fixed order into chunks of about ``target_flop`` of GEMM work (:mod:`nnbench.workload`,
+plus a per-run fixed cost), so groups are balanced. A group's id is the hash of its
+members' run_ids: a changed membership is a new group.
+
+A group file (``resources/groups/<group_id>.json``) lists its members' resolved specs;
+:func:`run_group` (``nnbench run-group FILE --results DIR``) trains the members whose
+complete record is missing and prints one line per run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from nnbench.errors import NnbenchError
+from nnbench.files import atomic_open
+from nnbench.records import record_is_complete, run_folder
+from nnbench.runkinds import estimate_minutes
+from nnbench.workload import run_workload
+
+__all__ = ["RunGroup", "GroupError", "plan_groups", "describe_group", "group_id", "write_group_files", "read_group_file",
+           "run_group", "TARGET_FLOP", "RUN_OVERHEAD_FLOP"]
+
+#: GEMM work a group aims at: about 25 s at 40 GFLOP/s, long enough that the per-process
+#: start (about 1 s) is small, short enough that a killed or failed group loses little.
+TARGET_FLOP = 1.0e12
+#: What a run costs beyond its GEMM work (data load, conversions, bookkeeping), counted
+#: as GEMM work for packing: about 0.1 s at 40 GFLOP/s. Keeps data-free runs from piling up.
+RUN_OVERHEAD_FLOP = 4.0e9
+
+
+class GroupError(NnbenchError):
+    """A group file that is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class RunGroup:
+    """Runs trained in one process: their ids (in training order), GEMM work, minutes."""
+
+    group_id: str
+    run_ids: tuple[str, ...]
+    flop: float
+    minutes: int
+    datasets: tuple[str, ...]
+
+
+def group_id(run_ids: Iterable[str]) -> str:
+    """The id of a group: 12 hex digits of the SHA-256 of its members' sorted run_ids."""
+    text = "\n".join(sorted(run_ids))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _setting_key(spec: Mapping[str, Any]) -> str:
+    """The spec without its seed: the runs of one setting share it."""
+    return json.dumps({key: value for key, value in spec.items() if key not in ("seed", "run_id")},
+                      sort_keys=True, default=str)
+
+
+def _cost(spec: Mapping[str, Any]) -> float:
+    return run_workload(spec).flop + RUN_OVERHEAD_FLOP
+
+
+def plan_groups(specs: Mapping[str, Mapping[str, Any]], is_done: Callable[[str], bool] = lambda rid: False,
+                target_flop: float = TARGET_FLOP, min_groups: int = 1) -> list[RunGroup]:
+    """Groups over the runs of ``specs`` (run_id -> resolved spec) that are not ``is_done``.
+
+    Deterministic: the same pending runs give the same groups whatever the order of
+    ``specs``. Runs of different kinds or datasets are never in one group; the seeds of
+    one setting are together unless they alone exceed the target. The target shrinks
+    to ``total work / min_groups`` when that is smaller, so a small study still spreads
+    over ``min_groups`` parallel jobs.
+    """
+    pending = {rid: specs[rid] for rid in sorted(specs) if not is_done(rid)}
+    if not pending:
+        return []
+    costs = {rid: _cost(spec) for rid, spec in pending.items()}
+    target = min(float(target_flop), sum(costs.values()) / max(1, int(min_groups)))
+    # setting -> its runs (by seed, then run_id); settings ordered by kind, dataset, key
+    settings: dict[tuple, list[str]] = {}
+    for rid, spec in pending.items():
+        key = (spec.get("kind", "train"), spec.get("dataset") or "", _setting_key(spec))
+        settings.setdefault(key, []).append(rid)
+    groups: list[RunGroup] = []
+    chunk: list[str] = []
+    chunk_cost = 0.0
+    chunk_kind = None
+
+    def close() -> None:
+        nonlocal chunk, chunk_cost
+        if chunk:
+            groups.append(_group(chunk, pending, costs))
+        chunk, chunk_cost = [], 0.0
+
+    for key in sorted(settings):
+        members = sorted(settings[key], key=lambda rid: (pending[rid].get("seed", 0), rid))
+        setting_cost = sum(costs[rid] for rid in members)
+        if key[:2] != chunk_kind or (chunk and chunk_cost + setting_cost > target):
+            close()
+            chunk_kind = key[:2]
+        if setting_cost > target:  # a large setting: its seeds in chunks of their own
+            for rid in members:
+                if chunk and chunk_cost + costs[rid] > target:
+                    close()
+                chunk.append(rid)
+                chunk_cost += costs[rid]
+            close()
+            continue
+        chunk.extend(members)
+        chunk_cost += setting_cost
+    close()
+    return groups
+
+
+def describe_group(specs: Iterable[Mapping[str, Any]]) -> RunGroup:
+    """The group of the given specs (each with its ``run_id``), as a group file lists them."""
+    by_id = {spec["run_id"]: {key: value for key, value in spec.items() if key != "run_id"} for spec in specs}
+    return _group(list(by_id), by_id, {rid: _cost(spec) for rid, spec in by_id.items()})
+
+
+def _group(run_ids: list[str], specs: Mapping[str, Mapping[str, Any]], costs: Mapping[str, float]) -> RunGroup:
+    return RunGroup(group_id=group_id(run_ids), run_ids=tuple(run_ids),
+                    flop=sum(costs[rid] - RUN_OVERHEAD_FLOP for rid in run_ids),
+                    minutes=sum(estimate_minutes(specs[rid]) for rid in run_ids),
+                    datasets=tuple(sorted({specs[rid]["dataset"] for rid in run_ids if specs[rid].get("dataset")})))
+
+
+# ---------------------------------------------------------------- group files
+
+
+def write_group_files(groups: Iterable[RunGroup], specs: Mapping[str, Mapping[str, Any]],
+                      directory: str | os.PathLike) -> list[Path]:
+    """Write ``<directory>/<group_id>.json`` for every group whose file is missing.
+
+    The name is the hash of the content's run_ids, so an existing file is never
+    rewritten (its modification time stays and nothing reruns). Returns the paths written.
+    """
+    directory = Path(directory)
+    written = []
+    for group in groups:
+        path = directory / f"{group.group_id}.json"
+        if path.exists():
+            continue
+        content = {"group_id": group.group_id,
+                   "runs": [{**specs[rid], "run_id": rid} for rid in group.run_ids]}
+        with atomic_open(path) as stream:
+            stream.write(json.dumps(content, indent=1, sort_keys=True, allow_nan=False) + "\n")
+        written.append(path)
+    return written
+
+
+def read_group_file(path: str | os.PathLike) -> list[dict]:
+    """The members' specs (each with its ``run_id``) of a group file."""
+    path = Path(path)
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+        runs = content["runs"]
+        if not isinstance(runs, list) or not all(isinstance(spec, dict) and "run_id" in spec for spec in runs):
+            raise TypeError
+    except FileNotFoundError:
+        raise GroupError(f"group file {str(path)!r} does not exist; give a resources/groups/<group_id>.json "
+                         "the workflow wrote") from None
+    except (ValueError, KeyError, TypeError):
+        raise GroupError(f"group file {str(path)!r} is not a group file; expected JSON with a 'runs' list of "
+                         "specs that carry their run_id") from None
+    return runs
+
+
+# ---------------------------------------------------------------- training a group
+
+
+def run_group(specs: Iterable[Mapping[str, Any]], results: str | os.PathLike, *, data_dir=None, cache_dir=None,
+              threads: int = 1, report: Callable[[str], None] = lambda line: None) -> list[dict]:
+    """Train each spec whose complete record is missing under ``results``, in order.
+
+    Each record is written (atomically) as soon as its run ends, so a killed group keeps
+    its finished runs. ``report`` gets one line per member: the run's result, or that its
+    record already existed. Returns the summaries of the runs trained here.
+    """
+    from nnbench.runs import run
+
+    summaries = []
+    for spec in specs:
+        rid = spec["run_id"]
+        out = run_folder(results, rid)
+        if record_is_complete(out, rid):
+            report(f"run {rid}: record exists, skipped -> {out}")
+            continue
+        for stale in out.parent.glob(f"{rid}.tmp-*"):  # left by a killed process training this run
+            shutil.rmtree(stale, ignore_errors=True)
+        summary = run(spec, out=out, data_dir=data_dir, cache_dir=cache_dir, threads=threads, progress=False)
+        summaries.append(summary)
+        report(f"run {rid} ({summary['kind']}): {summary['status']}, {summary['wall_seconds']:.2f} s -> {out}")
+    return summaries
