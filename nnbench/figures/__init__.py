@@ -75,7 +75,8 @@ def make_all(results_dir, out_dir, config=None) -> dict:
     ``out_dir/manifest.json``; returns the manifest.
 
     A study whose ``results/<study>/runs.csv`` is absent is skipped and named in the
-    manifest (its section says so); studies no section knows get a generic table.
+    manifest (its section says so); studies no section knows (the user's own) get the
+    generic section, last, drawn as their ``plot:`` in ``config`` says.
     """
     from nnbench import __version__
     from nnbench.figures import generic
@@ -117,9 +118,11 @@ def make_all(results_dir, out_dir, config=None) -> dict:
     others = sorted(present - set(known_studies()))
     if others:
         writer = Writer(out_dir, "other", progress)
-        findings = generic.build(results, writer, others)
+        plots = {name: spec.get("plot") for name, spec in (config_dict.get("studies") or {}).items()
+                 if isinstance(spec, dict)}
+        findings = generic.build(results, writer, others, plots)
         manifest["sections"].append({
-            "id": "other", "title": "Other studies", "studies": others, "missing": [],
+            "id": "other", "title": generic.TITLE, "studies": others, "missing": [],
             "findings": findings,
             "study_titles": {s: titles[s] for s in others if titles.get(s)}})
         manifest["figures"] += writer.figures

@@ -13,6 +13,8 @@ rule figures:
     input:
         expand(f"{RESULTS}/{{study}}/runs.csv", study=STUDIES),
         expand(f"{RESULTS}/{{study}}/curves.csv", study=STUDIES),
+        # the plots of the user's own studies are declared there (rewritten only on change)
+        config=EFFECTIVE_CONFIG,
     output:
         manifest=f"{REPORTS}/manifest.json",
         figures=report(
@@ -39,4 +41,4 @@ rule figures:
     resources:
         mem_mb=8000,
     shell:
-        "nnbench figures --results {params.results} --out {params.reports} > {log} 2>&1"
+        "nnbench figures --results {params.results} --config {input.config} --out {params.reports} > {log} 2>&1"
