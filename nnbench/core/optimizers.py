@@ -306,8 +306,9 @@ def load_optimizer_class(path: str, *, where: str = "optimizer", error=NnbenchEr
                     "current folder (next to your config) or an installed package") from None
     cls = getattr(module, class_name, None)
     if not inspect.isclass(cls):
-        classes = sorted(name for name, value in vars(module).items()
-                         if inspect.isclass(value) and not name.startswith("_"))
+        classes = sorted(name for name, value in vars(module).items()  # the module's optimizers
+                         if inspect.isclass(value) and callable(getattr(value, "update", None))
+                         and not name.startswith("_"))
         raise unknown_name_error(f"class in module {module_name!r}", class_name, classes, where=where, error=error)
     if not callable(getattr(cls, "update", None)):
         raise error(f"{where}: class {path!r} has no callable update(params, grads); an optimizer updates "
