@@ -100,7 +100,7 @@ def make_all(results_dir, out_dir, config=None) -> dict:
                 "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 "results_dir": str(results_dir), "interval": INTERVAL_TEXT,
                 "sections": [], "figures": [], "tables": []}
-    titles = {name: (spec or {}).get("title") for name, spec in
+    titles = {name: (spec or {}).get("title") or (spec or {}).get("description") for name, spec in
               (config_dict.get("studies") or {}).items() if isinstance(spec, dict)}
     for section_id, module_name in SECTIONS:
         module = section_module(module_name)
