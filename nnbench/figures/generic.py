@@ -57,7 +57,7 @@ def _log_scale(values) -> bool:
         numbers = [float(value) for value in values]
     except (TypeError, ValueError):
         return False
-    return len(numbers) > 1 and min(numbers) > 0 and max(numbers) / min(numbers) > 10
+    return len(numbers) > 1 and min(numbers) > 0 and max(numbers) / min(numbers) >= 10
 
 
 def plot_figure(frame, *, metric: str, x: str, hue=None, facet=None, curves: bool, title=""):
