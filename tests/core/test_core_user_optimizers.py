@@ -8,7 +8,7 @@ from nnbench.core import make_optimizer
 from nnbench.core.optimizers import load_optimizer_class, optimizer_hyperparameters, source_file_sha256
 from nnbench.errors import NnbenchError
 
-from test_core_optimizers import GRADIENTS, START, assert_histories_equal, reference
+from test_core_optimizers import GRADIENTS, START, assert_histories_equal, reference, run_optimizer
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 
@@ -17,16 +17,6 @@ REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 def in_repository(monkeypatch):
     # import paths are looked up from the current folder, as in `nnbench run` and the workflow
     monkeypatch.chdir(REPO)
-
-
-def run_path(name, **hyperparameters):
-    optimizer = make_optimizer(name, **hyperparameters)
-    params = {"w": START.copy()}
-    history = []
-    for gradient in GRADIENTS:
-        optimizer.update(params, {"w": gradient.copy()})
-        history.append(params["w"].copy())
-    return history
 
 
 def test_adamw_is_loshchilov_hutter_algorithm_2():
@@ -40,15 +30,15 @@ def test_adamw_is_loshchilov_hutter_algorithm_2():
         v_hat = state["v"] / (1 - beta2**t)
         return w - (lr * m_hat / (np.sqrt(v_hat) + eps) + decay * w)
 
-    ours = run_path("examples.my_optimizers:AdamW", lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=decay)
+    ours = run_optimizer("examples.my_optimizers:AdamW", lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=decay)
     assert_histories_equal(ours, reference(rule, {}))
     # first step by hand: m_hat = g, v_hat = g^2, so w - lr * sign(g) (eps aside) - decay * w
     np.testing.assert_allclose(ours[0], START - lr * np.sign(GRADIENTS[0]) - decay * START, rtol=1e-3)
 
 
 def test_adamw_without_decay_is_adam():
-    assert_histories_equal(run_path("examples.my_optimizers:AdamW", lr=0.01, weight_decay=0.0),
-                           run_path("adam", lr=0.01))
+    assert_histories_equal(run_optimizer("examples.my_optimizers:AdamW", lr=0.01, weight_decay=0.0),
+                           run_optimizer("adam", lr=0.01))
 
 
 def test_lion_is_chen_et_al_algorithm_1():
@@ -60,10 +50,10 @@ def test_lion_is_chen_et_al_algorithm_1():
         state["m"] = beta2 * m + (1 - beta2) * g
         return w - lr * (np.sign(c) + decay * w)
 
-    ours = run_path("examples.my_optimizers:Lion", lr=lr, beta1=beta1, beta2=beta2, weight_decay=decay)
+    ours = run_optimizer("examples.my_optimizers:Lion", lr=lr, beta1=beta1, beta2=beta2, weight_decay=decay)
     assert_histories_equal(ours, reference(rule, {}))
     # without decay every coordinate moves by exactly lr per step
-    plain = run_path("examples.my_optimizers:Lion", lr=lr)
+    plain = run_optimizer("examples.my_optimizers:Lion", lr=lr)
     np.testing.assert_allclose(np.abs(plain[0] - START), lr, rtol=1e-12)
 
 
