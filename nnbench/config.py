@@ -32,7 +32,7 @@ from typing import Any, Iterable, Mapping
 from nnbench.errors import NnbenchError
 from nnbench.files import atomic_open
 from nnbench.validation import coerce_number, unknown_name_error
-from nnbench.vocabulary import KEY_ALIASES
+from nnbench.vocabulary import CONFIG_COLUMNS, CURVE_METRICS, CURVE_SPLITS, KEY_ALIASES, STUDIES, USER_STUDY_PATTERN
 
 __all__ = ["ConfigError", "SCHEMA_PATH", "load_config", "load_schema", "prepare_config",
            "validate_config", "coerce_numbers", "tuned_studies", "write_effective_config"]
@@ -128,11 +128,18 @@ def _describe(error) -> str:
         what = "study" if "propertyNames" in error.schema_path else "value"
         return str(unknown_name_error(what, error.instance, error.validator_value))
     if validator in ("oneOf", "anyOf") and error.context:
-        # Say what each alternative wanted, most specific first.
+        # Say what each alternative wanted, most specific first; a list of names first of all
+        # (its did-you-mean), when the other alternative is a name pattern (a user's own).
         from jsonschema.exceptions import best_match
 
+        if "propertyNames" in error.schema_path:
+            return (str(unknown_name_error("study", error.instance, STUDIES))
+                    + f"; or a study of your own, named like {USER_STUDY_PATTERN}")
         description = error.schema.get("description")
-        return _describe(best_match(error.context)) + (f" ({description})" if description else "")
+        names = [sub for sub in error.context if sub.validator == "enum"]
+        chosen = names[0] if names and any(sub.validator == "pattern" for sub in error.context) else \
+            best_match(error.context)
+        return _describe(chosen) + (f" ({description})" if description else "")
     return error.message
 
 
@@ -151,6 +158,11 @@ def validate_config(config: Mapping[str, Any]) -> None:
     if not errors:
         return
     error = best_match(errors)
+    # A name that is neither a built-in nor of a user's own form: describe the choice (the
+    # built-in names with a did-you-mean, and the form), not only the failed pattern.
+    if error.validator in ("pattern", "enum") and error.parent is not None and error.parent.validator == "anyOf" \
+            and any(sub.validator == "pattern" for sub in error.parent.context):
+        error = error.parent
     # best_match may stop at a oneOf/anyOf; its context holds the alternatives' errors.
     where_error = error
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
@@ -209,8 +221,64 @@ def prepare_config(raw: Any) -> dict:
     return config
 
 
-def _check_study(name: str, study: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+#: What a user study's ``plot.x`` may be besides a run column, for a curve metric.
+CURVE_X = ("step", "epoch")
+
+
+def is_user_study(name: str) -> bool:
+    """A study of the user's own (not one of the lecture's :data:`~nnbench.vocabulary.STUDIES`)."""
+    return name not in STUDIES
+
+
+def _check_plot(name: str, study: dict) -> None:
+    """A user study declares ``plot:``; its keys name run columns and a metric runs can record.
+
+    Fills in ``plot.x`` (``step`` for a curve metric) and leaves what the runs record
+    (e.g. a validation split) to :func:`nnbench.grid.expand_study`, which sees the specs.
+    """
+    where = f"config error in study {name!r}"
+    plot = study.get("plot")
+    if not is_user_study(name):
+        if plot is not None:
+            raise ConfigError(f"{where}, key plot: a study of the lecture has its own report section; "
+                              "`plot:` is for a study of your own (any other name)")
+        return
+    if plot is None:
+        message = str(unknown_name_error("study", name, STUDIES))
+        raise ConfigError(f"{where}: {message}; or, for a study of your own (a name matching "
+                          f"{USER_STUDY_PATTERN}), declare what it draws: plot: {{metric: ..., x: ..., hue: ...}}")
+    metric = plot["metric"]
+    if "/" in metric:
+        split, curve_metric = metric.split("/")
+        if split not in CURVE_SPLITS:
+            raise unknown_name_error("split", split, CURVE_SPLITS, where=f"{where}, key plot.metric",
+                                     error=ConfigError)
+        if curve_metric not in CURVE_METRICS:
+            raise unknown_name_error("curve metric", curve_metric, CURVE_METRICS,
+                                     where=f"{where}, key plot.metric", error=ConfigError)
+        plot.setdefault("x", "step")
+        x_allowed = CURVE_X
+    else:
+        x_allowed = CONFIG_COLUMNS
+        if "x" not in plot:
+            raise ConfigError(f"{where}, key plot.x: a summary metric ({metric}) needs an x; allowed: "
+                              f"{', '.join(CONFIG_COLUMNS)}")
+    if plot["x"] not in x_allowed:
+        raise unknown_name_error("plot x", plot["x"], x_allowed, where=f"{where}, key plot.x", error=ConfigError)
+    for key in ("hue", "facet"):
+        if key in plot and plot[key] not in CONFIG_COLUMNS:
+            raise unknown_name_error("run column", plot[key], CONFIG_COLUMNS, where=f"{where}, key plot.{key}",
+                                     error=ConfigError)
+    used = [plot[key] for key in ("x", "hue", "facet") if key in plot]
+    if len(set(used)) < len(used):
+        raise ConfigError(f"{where}, key plot: x, hue and facet must be different columns, got {', '.join(used)}")
+
+
+def _check_study(name: str, study: dict, config: Mapping[str, Any]) -> None:
     """Cross-key checks the schema cannot express."""
+    if "plot" in study or is_user_study(name):
+        study["plot"] = dict(study["plot"]) if "plot" in study else None
+        _check_plot(name, study)
     # An axis may override a `fixed` value (handy with YAML merges); two axes may not share a key.
     seen: dict[str, str] = {}
     for where, keys in [("axes", list(study["axes"]))] + [

@@ -148,7 +148,23 @@ def expand_study(config: Mapping[str, Any], name: str, choice: TunedChoice | Non
             continue
         seen.add(identifier)
         rows.append(GridRow(study=name, run_id=identifier, spec=resolved, axes=dict(axis_values)))
+    if study.get("plot"):
+        _check_plot_metric(name, study["plot"]["metric"], rows)
     return rows
+
+
+def _check_plot_metric(name: str, metric: str, rows: list[GridRow]) -> None:
+    """A user study's ``plot.metric`` must be recorded by every one of its runs (before any runs)."""
+    from nnbench.runkinds import recorded_metrics
+
+    recorded = None
+    for row in rows:
+        summary, curves = recorded_metrics(row.spec)
+        both = summary | curves
+        recorded = both if recorded is None else recorded & both
+    if recorded is not None and metric not in recorded:
+        raise ConfigError(f"config error in study {name!r}, key plot.metric: {metric!r} is not recorded by every "
+                          f"run of the study; recorded: {', '.join(sorted(recorded)) or 'nothing (kind train only)'}")
 
 
 def pending_count(config: Mapping[str, Any], name: str) -> int:

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from nnbench.provenance import code_identity
 from nnbench.records import RunError, check_replaceable, json_safe, write_record
 from nnbench.runkinds import RUN_KINDS
-from nnbench.runkinds.spec_values import COUNT
+from nnbench.runkinds.spec_values import COUNT, optimizer_source
 from nnbench.spec import SpecError, read_spec, resolve_spec, run_id
 from nnbench.validation import not_allowed
 
@@ -68,6 +68,9 @@ def run(spec: Mapping[str, Any] | str | os.PathLike, out: str | os.PathLike | No
     summary["wall_seconds"] = time.perf_counter() - started
     summary["code"] = code_identity()  # computed once per process
     summary["threads"] = threads
+    source = optimizer_source(resolved["optimizer"]) if "optimizer" in resolved else None
+    if source is not None:  # a user's optimizer: which file (and which content) ran
+        summary["optimizer_source"] = source
     summary = json_safe(dict(sorted(summary.items())))
     if out_path is not None:
         write_record(out_path, {**resolved, "run_id": rid}, record, summary)

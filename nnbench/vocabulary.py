@@ -29,6 +29,12 @@ STUDIES = (
     "batch_size", "batch_norm", "overfitting_weight_decay", "overfitting_dropout",
     "overfitting_capacity", "factorial",
 )
+#: A study of the user's own: any other name of this form that declares ``plot:``.
+USER_STUDY_PATTERN = "^[a-z][a-z0-9_]*$"
+#: Curve splits and metrics a user study may plot as ``split/metric`` (docs/ARCHITECTURE.md "Run record").
+CURVE_SPLITS = ("minibatch", "train", "validation", "test")
+CURVE_METRICS = ("loss", "accuracy", "grad_norm", "activation_mean", "activation_std", "dead_fraction",
+                 "distinct_units")
 
 #: Names people write for a spec key -> the key (dotted where it is nested), for
 #: "did you mean" hints in specs and configs alike.

@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     parser.add_argument("--out", default="reports", metavar="OUT",
                         help="output folder (default: reports)")
     parser.add_argument("--config", default=None, metavar="CONFIG",
-                        help="the config YAML the workflow ran (optional; study titles)")
+                        help="the config the workflow ran, YAML or JSON (optional; study titles and the plots of your own studies)")
     parser.set_defaults(func=handle)
 
 

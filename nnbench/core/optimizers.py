@@ -16,10 +16,12 @@ hyperparameter is checked against the same interval wherever it is written.
 from __future__ import annotations
 
 import numbers
+import re
 
 import numpy as np
 
 from nnbench import vocabulary
+from nnbench.errors import NnbenchError
 from nnbench.validation import Interval, check_params, unknown_name_error
 
 
@@ -270,14 +272,101 @@ _CLASSES = {cls.name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSprop,
 OPTIMIZERS = {name: _CLASSES[name] for name in vocabulary.OPTIMIZERS}
 
 
+#: A user's optimizer: ``package.module:Class`` (the module importable from the current
+#: folder or an installed package).
+IMPORT_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+IMPORT_PATH_TEXT = "an import path package.module:Class"
+
+
+def is_import_path(name) -> bool:
+    """True for ``package.module:Class`` (a user's optimizer), False for a built-in name."""
+    return isinstance(name, str) and IMPORT_PATH.match(name) is not None
+
+
+def load_optimizer_class(path: str, *, where: str = "optimizer", error=NnbenchError):
+    """The class ``package.module:Class`` names, with a callable ``update``.
+
+    The current folder is put on ``sys.path`` first, so a module next to the config (or
+    the spec) imports as well as an installed package. A module that does not import, a
+    missing class or a class without ``update`` raises ``error`` in one line.
+    """
+    import importlib
+    import inspect
+    import os
+    import sys
+
+    module_name, class_name = path.split(":")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as failure:  # any import failure of a user's module is their input error
+        reason = " ".join(f"{type(failure).__name__}: {failure}".split())
+        raise error(f"{where}: module {module_name!r} does not import ({reason}); expected a module in the "
+                    "current folder (next to your config) or an installed package") from None
+    cls = getattr(module, class_name, None)
+    if not inspect.isclass(cls):
+        classes = sorted(name for name, value in vars(module).items()  # the module's optimizers
+                         if inspect.isclass(value) and callable(getattr(value, "update", None))
+                         and not name.startswith("_"))
+        raise unknown_name_error(f"class in module {module_name!r}", class_name, classes, where=where, error=error)
+    if not callable(getattr(cls, "update", None)):
+        raise error(f"{where}: class {path!r} has no callable update(params, grads); an optimizer updates "
+                    "params in place from grads")
+    return cls
+
+
+def optimizer_hyperparameters(cls, *, where: str = "optimizer", error=NnbenchError) -> tuple[dict, dict]:
+    """``(defaults, ranges)`` of an optimizer class: its ``defaults`` and ``ranges`` dicts
+    when declared, else the keyword defaults of ``__init__`` (every value a number)."""
+    import inspect
+
+    defaults = getattr(cls, "defaults", None)
+    if not isinstance(defaults, dict) or not defaults:
+        defaults = {}
+        for parameter in inspect.signature(cls.__init__).parameters.values():
+            if parameter.name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                continue
+            if parameter.default is parameter.empty:
+                raise error(f"{where}: __init__ parameter {parameter.name!r} of {cls.__name__} has no default; "
+                            "expected every hyperparameter as a keyword with a default")
+            defaults[parameter.name] = parameter.default
+    for name, value in defaults.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise error(f"{where}: default of hyperparameter {name!r} of {cls.__name__} is {value!r}; "
+                        "expected a number")
+    ranges = getattr(cls, "ranges", None)
+    ranges = dict(ranges) if isinstance(ranges, dict) else {}
+    return dict(defaults), {name: ranges.get(name, _ANY_REAL) for name in defaults}
+
+
+_ANY_REAL = Interval(numbers.Real, None, None)
+
+
+def source_file_sha256(cls) -> tuple[str, str, str]:
+    """``(module, file, sha256 of the file)`` of the module defining ``cls``: editing it
+    changes what the class does, so the hash is part of a run's identity."""
+    import hashlib
+    import inspect
+
+    path = inspect.getsourcefile(cls) or inspect.getfile(cls)
+    with open(path, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    return cls.__module__, path, digest
+
+
 def make_optimizer(name, **hyperparameters):
     """A new optimizer by name (see ``OPTIMIZERS``) with its hyperparameters as keywords.
 
+    ``name`` may also be a user's class by import path ``package.module:Class``
+    (:func:`load_optimizer_class`), built as ``Class(**hyperparameters)``.
     Missing hyperparameters take STUDY.md's defaults; an unknown name or
     hyperparameter, or a value out of range, raises NnbenchError listing what is allowed.
     """
+    if is_import_path(name):
+        return load_optimizer_class(name)(**hyperparameters)
     key = str(name).strip().lower()
     cls = OPTIMIZERS.get(key)
     if cls is None:
-        raise unknown_name_error("optimizer", name, OPTIMIZERS)
+        raise unknown_name_error("optimizer", name, list(OPTIMIZERS) + [IMPORT_PATH_TEXT])
     return cls(**hyperparameters)

@@ -88,9 +88,10 @@ def make_all(results_dir, out_dir, config=None) -> dict:
     ``out_dir/manifest.json``; returns the manifest.
 
     A study whose ``results/<study>/runs.csv`` is absent is skipped and named in the
-    manifest (its section says so); studies no section knows get a generic table. Every
-    entry has a stable id and its study's provenance (seeds, runs, commits, the config's
-    SHA-256: :func:`nnbench.citation.study_provenance`).
+    manifest (its section says so); studies no section knows (the user's own) get the
+    generic section, last, drawn as their ``plot:`` in ``config`` says. Every entry has a
+    stable id and its study's provenance (seeds, runs, commits, the config's SHA-256:
+    :func:`nnbench.citation.study_provenance`).
     """
     from nnbench.citation import study_provenance
     from nnbench import __version__
@@ -116,7 +117,7 @@ def make_all(results_dir, out_dir, config=None) -> dict:
                 "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 "results_dir": str(results_dir), "interval": INTERVAL_TEXT, "config_sha256": config_hash,
                 "sections": [], "figures": [], "tables": []}
-    titles = {name: (spec or {}).get("title") for name, spec in
+    titles = {name: (spec or {}).get("title") or (spec or {}).get("description") for name, spec in
               (config_dict.get("studies") or {}).items() if isinstance(spec, dict)}
     described: dict = {}
 
@@ -142,9 +143,11 @@ def make_all(results_dir, out_dir, config=None) -> dict:
     others = sorted(present - set(known_studies()))
     if others:
         writer = Writer(out_dir, "other", progress, describe)
-        findings = generic.build(results, writer, others)
+        plots = {name: spec.get("plot") for name, spec in (config_dict.get("studies") or {}).items()
+                 if isinstance(spec, dict)}
+        findings = generic.build(results, writer, others, plots)
         manifest["sections"].append({
-            "id": "other", "title": "Other studies", "studies": others, "missing": [],
+            "id": "other", "title": generic.TITLE, "studies": others, "missing": [],
             "findings": findings,
             "study_titles": {s: titles[s] for s in others if titles.get(s)}})
         manifest["figures"] += writer.figures

@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 import zlib
 
-from nnbench.formatting import init_key
+from nnbench.formatting import fmt_number, init_key
 from nnbench.vocabulary import (ACTIVATION_LABELS, ACTIVATIONS, DATASET_LABELS, DATASETS,
                                 INIT_LABELS, OPTIMIZER_LABELS, OPTIMIZERS)
 
 __all__ = ["OPTIMIZER_ORDER", "ACTIVATION_ORDER", "INIT_ORDER", "dataset_label", "optimizer_label",
            "activation_label", "init_label", "init_sort_key", "ordered", "datasets_of",
-           "optimizer_color", "init_color", "activation_color", "batchnorm_color"]
+           "optimizer_color", "init_color", "activation_color", "batchnorm_color", "name_label", "name_color",
+           "canonical"]
 
 OPTIMIZER_ORDER = OPTIMIZERS
 ACTIVATION_ORDER = ACTIVATIONS
@@ -41,7 +42,9 @@ def dataset_label(name) -> str:
 
 
 def optimizer_label(name) -> str:
-    return OPTIMIZER_LABELS.get(str(name).lower(), str(name))
+    """'adam' -> 'Adam'; a user's optimizer 'my_package.optim:Lion' -> its class name 'Lion'."""
+    text = str(name)
+    return OPTIMIZER_LABELS.get(text.lower(), text.rsplit(":", 1)[-1])
 
 
 def activation_label(name) -> str:
@@ -70,10 +73,17 @@ def init_sort_key(value):
         return (2, 0, 0.0, key)
 
 
+def canonical(value, order=OPTIMIZER_ORDER) -> str:
+    """A known name in its canonical (lower-case) spelling; any other, such as a user's
+    optimizer 'my_package.optim:Lion', exactly as written (the tables hold it so)."""
+    text = str(value)
+    return text.lower() if text.lower() in order else text
+
+
 def ordered(values, order) -> list:
     """``values`` (deduplicated) sorted by their position in ``order``, unknown ones last."""
-    unique = list(dict.fromkeys(str(v).lower() for v in values))
     rank = {name: i for i, name in enumerate(order)}
+    unique = list(dict.fromkeys(canonical(v, order) for v in values))
     return sorted(unique, key=lambda v: (rank.get(v, len(rank)), v))
 
 
@@ -95,8 +105,34 @@ def _fallback_index(name) -> int:
     return zlib.crc32(str(name).encode()) % 10
 
 
+#: Palette entries no built-in optimizer uses: a user's optimizer takes one of these first.
+_SPARE_OPTIMIZER_COLORS = tuple(sorted(set(range(10)) - set(_OPTIMIZER_COLOR.values())))
+
+
 def optimizer_color(name):
-    return _palette()[_OPTIMIZER_COLOR.get(str(name).lower(), _fallback_index(name))]
+    """A built-in's fixed colour; a user's optimizer a stable one of the spare colours."""
+    key = str(name).lower()
+    if key in _OPTIMIZER_COLOR:
+        return _palette()[_OPTIMIZER_COLOR[key]]
+    return _palette()[_SPARE_OPTIMIZER_COLORS[_fallback_index(name) % len(_SPARE_OPTIMIZER_COLORS)]]
+
+
+def name_label(column: str | None, value) -> str:
+    """The label of a value of a run column (``optimizer``, ``activation``, ``init``,
+    ``dataset``; a number or other text as it is)."""
+    labels = {"optimizer": optimizer_label, "activation": activation_label, "init": init_label,
+              "dataset": dataset_label}
+    if column in labels:
+        return labels[column](value)
+    return fmt_number(value) if isinstance(value, float) else str(value)
+
+
+def name_color(column: str | None, value):
+    """The fixed colour of a value of ``column`` where it has one, else a stable one."""
+    colors = {"optimizer": optimizer_color, "activation": activation_color, "init": init_color}
+    if column in colors:
+        return colors[column](value)
+    return _palette()[_fallback_index(value)]
 
 
 def init_color(value):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from nnbench.choice import TunedChoice, choice_path
 from nnbench.figures.captions import (BAND_TEXT, BOOK_LABEL, INTERVAL_TEXT, describe_setup,
                                       diverged_note, smoothing_text)
-from nnbench.figures.labels import OPTIMIZER_ORDER, optimizer_color, optimizer_label, ordered
+from nnbench.figures.labels import OPTIMIZER_ORDER, canonical, optimizer_color, optimizer_label, ordered
 from nnbench.figures.plotting import (interval_yerr, learning_curve_figure, legend_outside,
                                       new_figure)
 from nnbench.figures.sections import (build_studies, curves_by_dataset, no_curves, per_dataset,
@@ -40,7 +40,7 @@ def paths_figure(paths):
     for ax, name in zip(axes.flat, optimizers):
         ax.contour(grid_x, grid_y, path_objective(grid_x, grid_y), levels=levels, colors="0.7",
                    linewidths=0.8)
-        path = points[points["optimizer"].str.lower() == name].sort_values("step")
+        path = points[points["optimizer"].map(canonical) == name].sort_values("step")
         lr = path["lr"].iloc[0] if len(path) else float("nan")
         ax.plot(path["x"], path["y"], "o-", color=optimizer_color(name), markersize=4,
                 linewidth=1.8)
@@ -99,7 +99,7 @@ def best_lrs(stats, metric) -> dict:
     maximize = metric.endswith("_acc")
     for name, part in stats.dropna(subset=["mean"]).groupby("optimizer"):
         order = part.assign(key=-part["mean"] if maximize else part["mean"]).sort_values(["key", "lr"])
-        best[str(name).lower()] = float(order.iloc[0]["lr"])
+        best[canonical(name)] = float(order.iloc[0]["lr"])
     return best
 
 
@@ -111,7 +111,7 @@ def read_choice(results, dataset):
         return None
     choice = TunedChoice.read(path)
     chosen = choice.values_by("optimizer.name", dataset=dataset)
-    return choice.metric, {str(name).lower(): float(lr) for name, lr in chosen.items()}
+    return choice.metric, {canonical(name): float(lr) for name, lr in chosen.items()}
 
 
 def lr_sensitivity_figure(runs, *, metric=None, chosen=None, title=""):
@@ -129,14 +129,14 @@ def lr_sensitivity_figure(runs, *, metric=None, chosen=None, title=""):
     top = 1.0 if is_accuracy or not len(stats) else np.nanmax(stats["high"].fillna(stats["mean"]))
     for name in ordered(runs["optimizer"], OPTIMIZER_ORDER):
         color = optimizer_color(name)
-        part = stats[stats["optimizer"].str.lower() == name].sort_values("lr")
+        part = stats[stats["optimizer"].map(canonical) == name].sort_values("lr")
         if len(part):
             ax.errorbar(part["lr"], part["mean"], yerr=interval_yerr(part), color=color, marker="o", capsize=3, linewidth=2,
                         label=optimizer_label(name))
             best = part[np.isclose(part["lr"], chosen.get(name, np.nan))]
             ax.scatter(best["lr"], best["mean"], s=250, facecolor="none", edgecolor=color,
                        linewidth=2.5, zorder=5)
-        all_diverged = runs[(runs["optimizer"].str.lower() == name)].groupby("lr")["status"] \
+        all_diverged = runs[(runs["optimizer"].map(canonical) == name)].groupby("lr")["status"] \
             .agg(lambda s: bool((s == "diverged").all()))
         for lr in all_diverged[all_diverged].index:
             ax.scatter([lr], [top], marker="x", s=120, color=color, zorder=5)

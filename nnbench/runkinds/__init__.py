@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 from nnbench.runkinds import activation_histogram, optimizer_path, train
 from nnbench.vocabulary import RUN_KINDS as KIND_NAMES
 
-__all__ = ["RunKind", "RUN_KINDS", "estimate_minutes"]
+__all__ = ["RunKind", "RUN_KINDS", "estimate_minutes", "recorded_metrics"]
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,10 @@ RUN_KINDS: dict[str, RunKind] = {name: _kind(_MODULES[name]) for name in KIND_NA
 def estimate_minutes(spec: Mapping[str, Any]) -> int:
     """A generous wall-time estimate of the resolved spec ``spec``, in minutes."""
     return RUN_KINDS[spec["kind"]].estimate_minutes(spec)
+
+
+def recorded_metrics(spec: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+    """``(summary metrics, curve split/metric)`` a run of the resolved ``spec`` records; empty
+    for a kind that does not say (only ``train`` runs can be plotted by a user study)."""
+    module = _MODULES[spec["kind"]]
+    return module.recorded_metrics(spec) if hasattr(module, "recorded_metrics") else (set(), set())

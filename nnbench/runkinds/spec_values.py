@@ -118,34 +118,82 @@ def _interval(limits) -> Interval:
                     closed="left" if low_inclusive else "neither")
 
 
+#: The key of a user's optimizer mapping that holds its module file's SHA-256 (part of the
+#: resolved spec, so editing the module changes the run_id and reruns its runs).
+SOURCE_KEY = "source_sha256"
+
+
+def _user_optimizer(key: str, name: str) -> tuple[dict, dict, dict]:
+    """``(defaults, ranges, {SOURCE_KEY: hash})`` of the user's optimizer ``name``
+    (``package.module:Class``); SpecError naming ``key`` if it cannot be used."""
+    from nnbench.core.optimizers import load_optimizer_class, optimizer_hyperparameters, source_file_sha256
+
+    cls = load_optimizer_class(name, where=where(f"{key}.name"), error=SpecError)
+    defaults, ranges = optimizer_hyperparameters(cls, where=where(f"{key}.name"), error=SpecError)
+    return defaults, ranges, {SOURCE_KEY: source_file_sha256(cls)[2]}
+
+
 def optimizer(key: str, value: Any, default_name: str,
               learning_rates: Mapping[str, float] | None = None) -> dict[str, Any]:
     """``{name, <every hyperparameter>}`` with the optimizer's own defaults filled in.
 
     ``learning_rates`` overrides the optimizer's default lr per name (the book's lrs for
-    the optimizer paths).
+    the optimizer paths). A name ``package.module:Class`` is a user's optimizer: its
+    hyperparameters are its class's (``defaults``/``ranges``, else ``__init__``'s keyword
+    defaults) and its module file's hash is added under :data:`SOURCE_KEY`.
     """
+    from nnbench.core.optimizers import IMPORT_PATH_TEXT, is_import_path
+
     if isinstance(value, str):
         value = {"name": value}
     if not isinstance(value, Mapping):
         raise not_allowed(where(key), value, "an optimizer name or a mapping {name: ..., lr: ...}", SpecError)
     value = dict(value)
-    name = option(f"{key}.name", value.pop("name", default_name), Options(OPTIMIZERS, what="optimizer"))
-    cls = _optimizer_class(name)
-    hyperparameters = {hp: float(default) for hp, default in cls.defaults.items()}
+    name = value.pop("name", default_name)
+    source = {}
+    if is_import_path(name):
+        value.pop(SOURCE_KEY, None)  # a resolved spec's hash is recomputed from the file as it is now
+        defaults, ranges, source = _user_optimizer(key, name)
+        hyperparameters = {hp: (float(default) if not isinstance(default, int) else default)
+                           for hp, default in defaults.items()}
+    else:
+        if name not in OPTIMIZERS:
+            raise unknown_name_error("optimizer", name, OPTIMIZERS + (IMPORT_PATH_TEXT,), where=where(f"{key}.name"),
+                                     error=SpecError)
+        cls = _optimizer_class(name)
+        hyperparameters = {hp: float(default) for hp, default in cls.defaults.items()}
+        ranges = {hp: _interval(limits) for hp, limits in cls.ranges.items()}
     if learning_rates and name in learning_rates and "lr" in hyperparameters:
         hyperparameters["lr"] = float(learning_rates[name])
     for hp_name, hp_value in value.items():
         if hp_name not in hyperparameters:
             raise unknown_name_error(f"{name} hyperparameter", hp_name, hyperparameters, where=where(key),
                                      error=SpecError)
-        hyperparameters[hp_name] = number(f"{key}.{hp_name}", hp_value, _interval(cls.ranges[hp_name]))
-    return {"name": name, **dict(sorted(hyperparameters.items()))}
+        interval = ranges[hp_name]
+        if isinstance(hyperparameters[hp_name], int) and interval.kind is numbers.Real and source:
+            interval = Interval(numbers.Integral, interval.low, interval.high, interval.closed)
+        hyperparameters[hp_name] = number(f"{key}.{hp_name}", hp_value, interval)
+    return {"name": name, **dict(sorted(hyperparameters.items())), **source}
+
+
+def optimizer_source(resolved_optimizer: Mapping[str, Any]) -> dict[str, str] | None:
+    """A user's optimizer's provenance: ``{class, module, file, sha256}`` (None for a built-in)."""
+    from nnbench.core.optimizers import is_import_path, load_optimizer_class, source_file_sha256
+
+    name = resolved_optimizer.get("name")
+    if not is_import_path(name):
+        return None
+    module, path, digest = source_file_sha256(load_optimizer_class(name, error=SpecError))
+    import os
+
+    relative = os.path.relpath(path)
+    return {"class": name, "module": module, "file": path if relative.startswith("..") else relative,
+            "sha256": digest}
 
 
 def build_optimizer(resolved_optimizer: Mapping[str, Any]):
     """The core optimizer a resolved spec's ``optimizer`` mapping names."""
     from nnbench.core import make_optimizer
 
-    hyperparameters = {key: value for key, value in resolved_optimizer.items() if key != "name"}
+    hyperparameters = {key: value for key, value in resolved_optimizer.items() if key not in ("name", SOURCE_KEY)}
     return make_optimizer(resolved_optimizer["name"], **hyperparameters)

@@ -243,6 +243,26 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
     return Record(summary=summary, rows=rows, tables=tables)
 
 
+#: diagnostic -> the curve metrics (split ``train``) it records.
+DIAGNOSTIC_METRICS = {"grad_norms": ("grad_norm",), "activations": ("activation_mean", "activation_std"),
+                      "dead_units": ("dead_fraction",), "distinct_units": ("distinct_units",)}
+
+
+def recorded_metrics(spec: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+    """``(summary metrics, curve split/metric)`` that a run of the resolved ``spec`` records
+    (what a user study may plot)."""
+    splits = ["train", "test"] + (["validation"] if spec["validation"] else [])
+    summary = {"iterations", "epochs", "train_seconds", "samples_per_second", "wall_seconds",
+               "final_minibatch_loss"}
+    curves = {"minibatch/loss"}
+    for split in splits:
+        summary |= {f"final_{split}_loss", f"final_{split}_acc"} | ({f"best_{split}_acc"} if split != "train" else set())
+        curves |= {f"{split}/loss", f"{split}/accuracy"}
+    for diagnostic in spec["diagnostics"]:
+        curves |= {f"train/{metric}" for metric in DIAGNOSTIC_METRICS.get(diagnostic, ())}
+    return summary, curves
+
+
 def _diagnostic_rows(net, step, epoch, x_diag, y_diag, diagnostics) -> list[CurveRow]:
     """Per-layer diagnostics on the fixed diagnostic batch (split ``train``)."""
     import copy

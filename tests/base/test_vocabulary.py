@@ -32,12 +32,17 @@ def test_schema_enumerations_equal_the_vocabulary():
     assert values["kind"]["enum"] == list(vocabulary.RUN_KINDS)
     assert values["dataset"]["enum"] == list(vocabulary.DATASETS)
     assert set(values["activation"]["enum"]) == set(vocabulary.ACTIVATIONS)
-    assert set(values["optimizer_name"]["enum"]) == set(vocabulary.OPTIMIZERS)
+    assert set(values["optimizer_name"]["anyOf"][0]["enum"]) == set(vocabulary.OPTIMIZERS)
+    from nnbench.core.optimizers import IMPORT_PATH
+
+    assert values["optimizer_name"]["anyOf"][1]["pattern"] == IMPORT_PATH.pattern
     assert set(values["diagnostics"]["items"]["enum"]) == set(vocabulary.DIAGNOSTICS)
     named_inits = values["init"]["anyOf"][0]["enum"]
     assert set(named_inits) == set(vocabulary.INITIALIZERS)
     schema = _schema()
-    assert schema["properties"]["studies"]["propertyNames"]["enum"] == list(vocabulary.STUDIES)
+    study_names = schema["properties"]["studies"]["propertyNames"]["anyOf"]
+    assert study_names[0]["enum"] == list(vocabulary.STUDIES)
+    assert study_names[1]["pattern"] == vocabulary.USER_STUDY_PATTERN
     assert schema["$defs"]["fixed"]["properties"]["dtype"]["enum"] == list(vocabulary.DTYPES)
     assert schema["$defs"]["study"]["properties"]["tune"]["properties"]["goal"]["enum"] == list(vocabulary.GOALS)
 

@@ -174,7 +174,8 @@ def test_float32_stays_float32_and_state_is_per_key(name):
 
 def test_unknown_optimizer_name():
     expected = (r"^unknown optimizer 'adamm' \(did you mean 'adam'\?\); "
-                r"allowed: sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam$")
+                r"allowed: sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, "
+                r"an import path package.module:Class$")
     with pytest.raises(NnbenchError, match=expected):
         make_optimizer("adamm")
 

@@ -13,7 +13,8 @@ rule figures:
     input:
         expand(f"{RESULTS}/{{study}}/runs.csv", study=STUDIES),
         expand(f"{RESULTS}/{{study}}/curves.csv", study=STUDIES),
-        # study titles, and its SHA-256 in every figure's and table's provenance line
+        # the effective config: study titles, the plots of the user's own studies, and its
+        # SHA-256 in every figure's and table's provenance line (rewritten only on change)
         config=EFFECTIVE_CONFIG,
     output:
         manifest=f"{REPORTS}/manifest.json",
