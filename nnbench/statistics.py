@@ -8,7 +8,7 @@ importing this module stays cheap.
 
 from __future__ import annotations
 
-__all__ = ["CONFIDENCE", "t_quantile", "t_interval", "mean_interval", "prefixed", "curve_stats", "first_crossing", "smooth_runs",
+__all__ = ["CONFIDENCE", "t_quantile", "t_interval", "finite_mean", "mean_interval", "prefixed", "curve_stats", "first_crossing", "smooth_runs",
            "smoothing_window", "logged_step_spacing"]
 
 
@@ -26,20 +26,25 @@ def t_quantile(n, confidence: float = CONFIDENCE):
         return np.where(n >= 2, stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)), np.nan)
 
 
-def t_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float, float, int]:
-    """(mean, low, high, n) of the finite ``values`` with a two-sided Student-t interval:
-    the same computation as :func:`mean_interval` for one group. ``low``/``high`` are NaN
-    below two values (no spread to estimate); ``mean`` is NaN without any."""
+def finite_mean(values):
+    """(the finite ``values`` as a flat float array, their mean, their count); diverged
+    runs' NaN and infinities are left out, and the mean is NaN when none remain."""
     import math
 
     import numpy as np
 
     array = np.asarray(values, dtype=float).ravel()
     array = array[np.isfinite(array)]
-    n = int(array.size)
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    mean = float(array.mean())
+    return array, (float(array.mean()) if array.size else math.nan), int(array.size)
+
+
+def t_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float, float, int]:
+    """(mean, low, high, n) of the finite ``values`` with a two-sided Student-t interval:
+    the same computation as :func:`mean_interval` for one group. ``low``/``high`` are NaN
+    below two values (no spread to estimate); ``mean`` is NaN without any."""
+    import math
+
+    array, mean, n = finite_mean(values)
     if n < 2:
         return mean, math.nan, math.nan, n
     half = float(t_quantile(n, confidence)) * float(array.std(ddof=1)) / math.sqrt(n)

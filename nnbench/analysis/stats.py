@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from nnbench.errors import NnbenchError
-from nnbench.statistics import CONFIDENCE, t_interval
+from nnbench.statistics import CONFIDENCE, finite_mean, t_interval
 
 __all__ = ["CONFIDENCE", "N_BOOTSTRAP", "BOOTSTRAP_SEED", "t_interval", "t_interval_text",
            "bootstrap_text", "bootstrap_interval", "AnalysisError", "require_columns", "finite",
@@ -49,8 +49,7 @@ def require_columns(frame, columns, what: str) -> None:
 
 def finite(values) -> np.ndarray:
     """``values`` as a float array without NaN and infinities (diverged runs)."""
-    array = np.asarray(values, dtype=float).ravel()
-    return array[np.isfinite(array)]
+    return finite_mean(values)[0]
 
 
 def bootstrap_interval(values, confidence: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP,
@@ -58,11 +57,7 @@ def bootstrap_interval(values, confidence: float = CONFIDENCE, n_boot: int = N_B
     """(mean, low, high, n) of the finite ``values`` with a percentile bootstrap interval of
     the mean: ``n_boot`` resamples with replacement, drawn from ``numpy.random.default_rng(seed)``
     so the same values always give the same interval. NaN bounds below two values."""
-    array = finite(values)
-    n = int(array.size)
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    mean = float(array.mean())
+    array, mean, n = finite_mean(values)
     if n < 2:
         return mean, math.nan, math.nan, n
     rng = np.random.default_rng(seed)
