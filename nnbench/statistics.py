@@ -8,18 +8,47 @@ importing this module stays cheap.
 
 from __future__ import annotations
 
-__all__ = ["t_quantile", "mean_interval", "prefixed", "curve_stats", "first_crossing", "smooth_runs",
+__all__ = ["CONFIDENCE", "t_quantile", "t_interval", "finite_mean", "mean_interval", "prefixed", "curve_stats", "first_crossing", "smooth_runs",
            "smoothing_window", "logged_step_spacing"]
 
 
-def t_quantile(n):
-    """Two-sided 95% Student-t quantile for ``n`` observations (NaN below 2)."""
+#: The confidence level of every interval.
+CONFIDENCE = 0.95
+
+
+def t_quantile(n, confidence: float = CONFIDENCE):
+    """Two-sided Student-t quantile (95% by default) for ``n`` observations (NaN below 2)."""
     import numpy as np
     from scipy import stats
 
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore"):
-        return np.where(n >= 2, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
+        return np.where(n >= 2, stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)), np.nan)
+
+
+def finite_mean(values):
+    """(the finite ``values`` as a flat float array, their mean, their count); diverged
+    runs' NaN and infinities are left out, and the mean is NaN when none remain."""
+    import math
+
+    import numpy as np
+
+    array = np.asarray(values, dtype=float).ravel()
+    array = array[np.isfinite(array)]
+    return array, (float(array.mean()) if array.size else math.nan), int(array.size)
+
+
+def t_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float, float, int]:
+    """(mean, low, high, n) of the finite ``values`` with a two-sided Student-t interval:
+    the same computation as :func:`mean_interval` for one group. ``low``/``high`` are NaN
+    below two values (no spread to estimate); ``mean`` is NaN without any."""
+    import math
+
+    array, mean, n = finite_mean(values)
+    if n < 2:
+        return mean, math.nan, math.nan, n
+    half = float(t_quantile(n, confidence)) * float(array.std(ddof=1)) / math.sqrt(n)
+    return mean, mean - half, mean + half, n
 
 
 def mean_interval(frame, by, value: str):

@@ -20,14 +20,17 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 #: Named initializers; a positive number is also an init (the std).
 INITIALIZERS = ("he", "xavier", "glorot", "constant")
-DIAGNOSTICS = ("grad_norms", "activations", "dead_units", "distinct_units", "minibatch_spread")
+#: ``loss_after_update``: the loss of each minibatch right after the update made on it (the
+#: book's ch06 logging), ``split=minibatch, metric=loss_after_update`` rows of curves.csv.
+DIAGNOSTICS = ("grad_norms", "activations", "dead_units", "distinct_units", "minibatch_spread",
+               "loss_after_update")
 
 #: The studies of STUDY.md, in the report's (the lecture's) order.
 STUDIES = (
     "optimizer_paths", "optimizers", "optimizers_lr_sweep", "optimizers_tuned",
     "activation_histograms", "weight_init", "vanishing_gradient", "minibatch_noise",
     "batch_size", "batch_norm", "overfitting_weight_decay", "overfitting_dropout",
-    "overfitting_capacity", "factorial",
+    "overfitting_capacity", "factorial", "factorial_long",
 )
 #: A study of the user's own: any other name of this form that declares ``plot:``.
 USER_STUDY_PATTERN = "^[a-z][a-z0-9_]*$"

@@ -1,9 +1,7 @@
-"""The statistics every analysis table shares: the confidence level, the Student-t mean
-interval, the percentile bootstrap (fixed RNG seed, so tables are deterministic) and
-the column checks.
-
-nnbench.figures.common has its own ``t_quantile``/``mean_interval`` (the figures' bands);
-the two should be merged into one home when the figures package is split.
+"""The statistics every analysis table shares: the confidence level and the Student-t
+mean interval (both from :mod:`nnbench.statistics`, the one home of the intervals the
+figures and tables show), the percentile bootstrap (fixed RNG seed, so tables are
+deterministic) and the column checks.
 """
 
 from __future__ import annotations
@@ -13,12 +11,15 @@ import math
 import numpy as np
 
 from nnbench.errors import NnbenchError
+from nnbench.statistics import CONFIDENCE, finite_mean, t_interval
 
-CONFIDENCE = 0.95
+__all__ = ["CONFIDENCE", "N_BOOTSTRAP", "BOOTSTRAP_SEED", "t_interval", "t_interval_text",
+           "bootstrap_text", "bootstrap_interval", "AnalysisError", "require_columns", "finite",
+           "level_text"]
+
 # Percentile bootstrap: resamples and the RNG seed that make every interval reproducible.
 N_BOOTSTRAP = 10_000
 BOOTSTRAP_SEED = 20240611
-
 
 
 def t_interval_text(confidence: float = CONFIDENCE) -> str:
@@ -48,27 +49,7 @@ def require_columns(frame, columns, what: str) -> None:
 
 def finite(values) -> np.ndarray:
     """``values`` as a float array without NaN and infinities (diverged runs)."""
-    array = np.asarray(values, dtype=float).ravel()
-    return array[np.isfinite(array)]
-
-
-def t_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float, float, int]:
-    """(mean, low, high, n) of the finite ``values`` with a two-sided Student-t interval.
-
-    ``low``/``high`` are NaN when fewer than two values remain (no spread to estimate);
-    ``mean`` is NaN when none remain.
-    """
-    from scipy import stats
-
-    array = finite(values)
-    n = int(array.size)
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    mean = float(array.mean())
-    if n < 2:
-        return mean, math.nan, math.nan, n
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * array.std(ddof=1) / math.sqrt(n))
-    return mean, mean - half, mean + half, n
+    return finite_mean(values)[0]
 
 
 def bootstrap_interval(values, confidence: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP,
@@ -76,11 +57,7 @@ def bootstrap_interval(values, confidence: float = CONFIDENCE, n_boot: int = N_B
     """(mean, low, high, n) of the finite ``values`` with a percentile bootstrap interval of
     the mean: ``n_boot`` resamples with replacement, drawn from ``numpy.random.default_rng(seed)``
     so the same values always give the same interval. NaN bounds below two values."""
-    array = finite(values)
-    n = int(array.size)
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    mean = float(array.mean())
+    array, mean, n = finite_mean(values)
     if n < 2:
         return mean, math.nan, math.nan, n
     rng = np.random.default_rng(seed)

@@ -3,7 +3,8 @@
 One module per report section, in the slides' order (:data:`SECTIONS`). Each module
 has public figure functions (a tidy DataFrame in, a matplotlib Figure out, usable from
 a notebook) and ``build(results, writer) -> list[str]`` which saves that section's
-figures and tables and returns generated "what this shows" sentences.
+figures and tables and returns generated "what this shows" sentences; a module with
+``methods() -> str`` adds a paragraph to the report's methods section.
 
 :func:`make_all` runs every section and writes ``manifest.json``.
 """
@@ -17,8 +18,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-# (section id, module name) in the report's order: the slides' order, then the factorial.
+# (section id, module name) in the report's order: the findings, the slides' order, then
+# the factorial. A section whose module lists no STUDIES (the findings) always runs.
 SECTIONS = (
+    ("findings", "findings"),
     ("overfitting", "overfitting"),
     ("optimizers", "optimizers"),
     ("vanishing_gradient", "vanishing_gradient"),
@@ -116,7 +119,7 @@ def make_all(results_dir, out_dir, config=None) -> dict:
     manifest = {"nnbench_version": __version__,
                 "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 "results_dir": str(results_dir), "interval": INTERVAL_TEXT, "config_sha256": config_hash,
-                "sections": [], "figures": [], "tables": []}
+                "sections": [], "figures": [], "tables": [], "methods": []}
     titles = {name: (spec or {}).get("title") or (spec or {}).get("description") for name, spec in
               (config_dict.get("studies") or {}).items() if isinstance(spec, dict)}
     described: dict = {}
@@ -132,7 +135,10 @@ def make_all(results_dir, out_dir, config=None) -> dict:
         writer = Writer(out_dir, section_id, progress, describe)
         studies_here = [s for s in module.STUDIES if s in present]
         missing = [s for s in module.STUDIES if s not in present]
-        findings = module.build(results, writer) if studies_here else []
+        findings = module.build(results, writer) if studies_here or not module.STUDIES else []
+        if hasattr(module, "methods"):  # a paragraph for the report's methods section
+            manifest["methods"].append({"section": section_id, "title": module.TITLE,
+                                        "text": module.methods()})
         manifest["sections"].append({
             "id": section_id, "title": module.TITLE, "studies": studies_here,
             "missing": missing, "findings": findings,

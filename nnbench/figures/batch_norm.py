@@ -13,6 +13,7 @@ from nnbench.statistics import mean_interval
 TITLE = "Batch normalisation"
 STUDIES = ("batch_norm",)
 BOOK_STD = 0.29  # the book's run where the network without BN wins
+BOOK_EPS = 1e-6  # the book's BatchNormalization eps (10e-7)
 
 
 def _bn_label(flag) -> str:
@@ -61,15 +62,34 @@ def final_comparison(runs, metric="final_train_acc"):
     return table
 
 
+def eps_text(runs) -> str:
+    """Which BN eps the runs used, from runs.csv's ``batchnorm_eps`` (written by runs with
+    BN); '' when the column is absent."""
+    if "batchnorm_eps" not in runs.columns:
+        return ""
+    values = sorted(set(runs["batchnorm_eps"].dropna().astype(float)))
+    if not values:
+        return ""
+    text = ", ".join(fmt_number(v) for v in values)
+    return (f"Batch norm eps {text}" + (" (the book's value)"
+                                        if values == [BOOK_EPS] else
+                                        f" (the book's code uses {fmt_number(BOOK_EPS)})"))
+
+
 def build(results, writer) -> list[str]:
     findings = []
     runs = results.runs("batch_norm")
+    eps = eps_text(runs)
+    if eps:
+        findings.append(f"{eps}: at the smallest init scales the first layer's pre-BN variance "
+                        "is of the order of eps, so eps decides the result there.")
     for part in per_dataset(runs, results.ok_curves("batch_norm")):
         if part.curves is not None and len(part.curves):
             writer.figure(
                 grid_figure(part.curves), f"batch_norm_{part.name}_grid",
                 f"Training accuracy vs epoch, with and without batch normalisation, one panel "
-                f"per initial weight std (logspace(0, -4, 16)). {part.setup}. {BAND_TEXT}."
+                f"per initial weight std (logspace(0, -4, 16)). {part.setup}."
+                + (f" {eps}." if eps else "") + f" {BAND_TEXT}."
                 + diverged_note(part.runs), "batch_norm")
         metric = "final_train_acc"
         if metric not in part.runs.columns:

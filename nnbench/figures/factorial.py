@@ -14,11 +14,14 @@ from nnbench.formatting import as_bool, fmt_number
 from nnbench.statistics import mean_interval, prefixed
 
 TITLE = "Factorial summary: which techniques matter together"
-STUDIES = ("factorial",)
+STUDIES = ("factorial", "factorial_long")
 FACTORS = ("optimizer", "init", "batchnorm", "dropout", "weight_decay")
 FACTOR_LABELS = {"optimizer": "optimizer", "init": "initializer", "batchnorm": "batch norm",
                  "dropout": "dropout", "weight_decay": "weight decay λ"}
 METRIC = "final_test_acc"
+# The budget check's wording: a rank correlation whose 95% lower bound reaches this counts
+# as "ranks the settings about the same" (the table gives the numbers either way).
+SETTLED_RHO = 0.8
 
 
 def factors_of(runs) -> list[str]:
@@ -218,6 +221,8 @@ def best_worst(runs, metric: str = METRIC, count: int = 5):
 
 
 def build(results, writer) -> list[str]:
+    if not results.has("factorial"):
+        return ["factorial: no runs.csv; the summary and its analysis are skipped."]
     runs = results.runs("factorial")
     if METRIC not in runs.columns:
         return [f"factorial: runs.csv has no {METRIC} column; the summary is skipped."]
@@ -275,5 +280,73 @@ def build(results, writer) -> list[str]:
                 for f in factors_of(runs) if f in best)
             findings.append(f"{dataset_label(dataset)}: best configuration {config} "
                             f"(test accuracy {fmt_number(best[METRIC + '_mean'])}).")
+    findings += _analysis(results, writer, runs, setup)
     write_final_table(writer, runs, "factorial", of="of every configuration")
     return findings
+
+
+def _analysis(results, writer, runs, setup) -> list[str]:
+    """ANOVA, paired differences and the budget check (nnbench.analysis) as tables."""
+    from nnbench.analysis.anova import factorial_anova
+    from nnbench.analysis.convergence import budget_rank_check
+    from nnbench.analysis.paired import paired_differences
+    from nnbench.analysis.stats import bootstrap_text
+
+    findings = []
+    ok = runs[runs["status"] != "diverged"] if "status" in runs.columns else runs
+    anova = factorial_anova(ok)
+    writer.table(anova, "factorial_anova",
+                 "Factorial ANOVA of the final test accuracy per dataset (Type II sums of "
+                 "squares; main effects and all two-way interactions, higher-order "
+                 "interactions pooled into the residual; diverged runs left out): F, p and "
+                 "partial eta squared with its 95% interval from the noncentral F "
+                 f"distribution (Steiger 2004); n runs. {setup}.", "factorial")
+    effects = anova[(anova["term"] != "Residual") & anova["partial_eta_sq"].notna()]
+    for dataset, part in effects.groupby("dataset", sort=False):
+        top = part.sort_values("partial_eta_sq", ascending=False).head(3)
+        text = "; ".join(f"{_term_label(row['term'])} {fmt_number(row['partial_eta_sq'])} "
+                         f"[{fmt_number(row['low'])}, {fmt_number(row['high'])}]"
+                         for _, row in top.iterrows())
+        findings.append(f"{dataset_label(dataset)}: largest effects on the final test accuracy "
+                        f"(partial eta squared, 95% interval): {text} (n = "
+                        f"{int(top['n'].iloc[0])} runs).")
+    paired = paired_differences(ok)
+    writer.table(paired, "factorial_paired",
+                 "Seed-matched paired differences of the final test accuracy between two levels "
+                 "of each factor (level b minus level a; a pair: same dataset and seed, every "
+                 f"other factor equal); interval: {bootstrap_text()}; n pairs. {setup}.",
+                 "factorial")
+    if results.has("factorial_long"):
+        long_runs = results.runs("factorial_long")
+        long_ok = long_runs[long_runs["status"] != "diverged"] if "status" in long_runs.columns \
+            else long_runs
+        check = budget_rank_check(ok, long_ok)
+        writer.table(check, "factorial_budget_check",
+                     "Budget check: Spearman's rank correlation rho between the settings' mean "
+                     "final test accuracy (over seeds) at the factorial's budget and at a longer "
+                     "one (study factorial_long, a subsample of the settings), with a 95% "
+                     "interval (Fisher z, variance 1.06/(n−3)); n settings in both.",
+                     "factorial_long")
+        for _, row in check.iterrows():
+            if row["n"]:
+                findings.append(
+                    f"{dataset_label(row['dataset'])}: budget check over {int(row['n'])} "
+                    f"settings, ranks at {fmt_number(row['budget'])} vs "
+                    f"{fmt_number(row['long_budget'])} iterations: Spearman rho "
+                    f"{fmt_number(row['rho'])} [{fmt_number(row['low'])}, "
+                    f"{fmt_number(row['high'])}]" + (
+                        f": its lower bound is at least {SETTLED_RHO}, so a longer budget "
+                        "ranks the settings about the same."
+                        if row["low"] == row["low"] and row["low"] >= SETTLED_RHO else
+                        f": its lower bound is below {SETTLED_RHO}, so a longer budget may "
+                        "rank the settings differently; read the factorial's effects as "
+                        "effects at its budget."))
+    else:
+        findings.append("No budget check: study factorial_long (the settings at a longer "
+                        "budget) is not in the results.")
+    return findings
+
+
+def _term_label(term: str) -> str:
+    """'init:batchnorm' -> 'initializer × batch norm'."""
+    return " × ".join(FACTOR_LABELS.get(part, part) for part in term.split(":"))

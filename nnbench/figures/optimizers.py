@@ -6,7 +6,8 @@ from __future__ import annotations
 from nnbench.choice import TunedChoice, choice_path
 from nnbench.figures.captions import (BAND_TEXT, BOOK_LABEL, INTERVAL_TEXT, describe_setup,
                                       diverged_note, smoothing_text)
-from nnbench.figures.labels import OPTIMIZER_ORDER, canonical, optimizer_color, optimizer_label, ordered
+from nnbench.figures.labels import (OPTIMIZER_ORDER, canonical, dataset_label, datasets_of, optimizer_color,
+                                    optimizer_label, ordered)
 from nnbench.figures.plotting import (interval_yerr, learning_curve_figure, legend_outside,
                                       new_figure)
 from nnbench.figures.sections import (build_studies, curves_by_dataset, no_curves, per_dataset,
@@ -218,7 +219,7 @@ def _learning_curve_study(results, writer, study, label_with_lr):
             f"Test accuracy vs iteration, {view}. {part.setup}. {BAND_TEXT}; not smoothed."
             + diverged_note(part.runs), study)
         if book:
-            write_book_table(writer, part, study, "optimizer", book, optimizer_label, window=window)
+            findings += write_book_table(writer, part, study, "optimizer", book, optimizer_label)
         findings += _curve_findings(part.curves, part.label, view)
     write_final_table(writer, runs, study, caption=(
         f"Final metrics per configuration ({study}): mean with {INTERVAL_TEXT}, number of seeds, "
@@ -293,6 +294,74 @@ def _sweep(results, writer):
     return findings
 
 
+def time_to_target_figure(table):
+    """Iterations (left) and seconds (right) to the validation-accuracy target per optimizer,
+    one group of bars per dataset: mean over the runs that reached it, 95% interval bars;
+    each bar is labelled reached/n (a bar of 0 height with 0/n: no run reached it)."""
+    import numpy as np
+
+    datasets = datasets_of(table)
+    names = ordered(table["optimizer"], OPTIMIZER_ORDER)
+    fig, axes = new_figure(1, 2, width=7.0, height=4.8)
+    width = 0.8 / max(1, len(names))
+    for ax, (column, ylabel) in zip(axes.flat, (("iterations", "iterations to target"),
+                                                ("seconds", "training seconds to target"))):
+        for k, name in enumerate(names):
+            part = table[table["optimizer"].str.lower() == name].set_index("dataset") \
+                .reindex(datasets)
+            x = np.arange(len(datasets)) + (k - (len(names) - 1) / 2) * width
+            heights = part[column].fillna(0.0).to_numpy(dtype=float)
+            ax.bar(x, heights, width, yerr=interval_yerr(part.rename(columns={
+                       column: "mean", f"{column}_low": "low", f"{column}_high": "high"})),
+                   color=optimizer_color(name), label=optimizer_label(name), capsize=3)
+            for xi, height, reached, n in zip(x, heights, part["reached"], part["n"]):
+                if n == n:
+                    ax.text(xi, height, f"{int(reached)}/{int(n)}", ha="center", va="bottom",
+                            fontsize=8)
+        ax.set_xticks(range(len(datasets)))
+        ax.set_xticklabels([dataset_label(d) for d in datasets])
+        ax.set_ylabel(ylabel)
+    legend_outside(axes[0, -1], fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _time_to_target(results, writer):
+    from nnbench.analysis.time_to_target import time_to_target
+
+    runs, curves = results.runs("optimizers_tuned"), results.table("optimizers_tuned", "curves")
+    if curves is None:
+        return no_curves("optimizers_tuned")
+    table = time_to_target(runs, curves)
+    if table.empty:
+        return ["optimizers_tuned: no dataset with a time-to-target target; table skipped."]
+    targets = ", ".join(f"{dataset_label(d)} {fmt_number(t)}" for d, t in
+                        table.groupby("dataset", sort=False)["target"].first().items())
+    caption = (f"Time to target of the tuned optimizers: the first evaluation (every "
+               f"eval_every iterations, on the validation split) at which the validation "
+               f"accuracy reaches the target ({targets}); iterations and training seconds, mean "
+               f"over the runs that reached it with {INTERVAL_TEXT} (runs); reached / n counts "
+               f"the runs that did, not_reached those that never did within the budget, no_curve "
+               f"those without a validation curve. {describe_setup(runs)}.")
+    writer.table(table, "optimizers_tuned_time_to_target", caption, "optimizers_tuned")
+    writer.figure(time_to_target_figure(table), "optimizers_tuned_time_to_target",
+                  caption.replace("; iterations and", ": bars, iterations and"), "optimizers_tuned")
+    findings = []
+    for dataset, part in table.groupby("dataset", sort=False):
+        reached = part[part["reached"] > 0].sort_values("iterations")
+        text = f"{dataset_label(dataset)}, time to {fmt_number(part['target'].iloc[0])} validation accuracy: "
+        if len(reached):
+            best = reached.iloc[0]
+            text += (f"fastest {optimizer_label(best['optimizer'])} "
+                     f"({fmt_number(best['iterations'])} iterations, "
+                     f"{fmt_number(best['seconds'])} s; {int(best['reached'])}/{int(best['n'])} runs)")
+        else:
+            text += "no run reached it"
+        never = [optimizer_label(o) for o, r in zip(part["optimizer"], part["reached"]) if r == 0]
+        findings.append(text + (f"; never reached by {', '.join(never)}." if never else "."))
+    return findings
+
+
 def build(results, writer) -> list[str]:
     """All figures and tables of the section; returns the generated findings."""
     return build_studies(results, writer, (
@@ -300,4 +369,5 @@ def build(results, writer) -> list[str]:
         ("optimizers", lambda r, w: _learning_curve_study(r, w, "optimizers", label_with_lr=False)),
         ("optimizers_lr_sweep", _sweep),
         ("optimizers_tuned", lambda r, w: _learning_curve_study(r, w, "optimizers_tuned",
-                                                                label_with_lr=True))))
+                                                                label_with_lr=True)),
+        ("optimizers_tuned", _time_to_target)))

@@ -9,13 +9,14 @@ from typing import Any
 
 from nnbench.figures.captions import BOOK_LABEL, INTERVAL_TEXT, describe_setup, final_metrics_caption
 from nnbench.figures.labels import dataset_label, datasets_of
-from nnbench.formatting import slug
-from nnbench.statistics import curve_stats
+from nnbench.formatting import fmt_number, slug
+from nnbench.statistics import mean_interval
 from nnbench.tables import final_metrics_table
 from nnbench.vocabulary import CURVES_TABLE
 
 __all__ = ["DatasetPart", "per_dataset", "curves_by_dataset", "no_curves", "write_final_table",
-           "write_book_table", "book_table", "build_studies"]
+           "write_book_table", "book_table", "window_loss", "build_studies", "BOOK_WINDOW",
+           "LOSS_MEASUREMENTS", "LOSS_DIFFERENCE_TEXT"]
 
 
 @dataclass(frozen=True)
@@ -71,32 +72,70 @@ def no_curves(study: str) -> list[str]:
     return [f"{study}: no {CURVES_TABLE}, its figures are skipped."]
 
 
-def write_book_table(writer, part: DatasetPart, study: str, hue: str, book: dict, label, *,
-                     window: int) -> None:
+#: Iterations whose minibatch losses the book tables average: 1900-1999 (the book reads
+#: its smoothed curve at iteration 1900).
+BOOK_WINDOW = (1900, 2000)
+#: The two minibatch-loss measurements (docs/STUDY.md "Minibatch loss"): before the
+#: update made on the batch (what a training loop logs) and right after it (the book's).
+LOSS_MEASUREMENTS = (("before_update", "loss"), ("after_update", "loss_after_update"))
+LOSS_DIFFERENCE_TEXT = (
+    "The loss after the update is that of the very minibatch the optimizer has just "
+    "stepped on, so it is lower than the loss before the update (a batch the current "
+    "weights have not been fitted to), the more so the larger the step; the book's "
+    "numbers are logged after the update, so they compare with that column.")
+
+
+def write_book_table(writer, part: DatasetPart, study: str, hue: str, book: dict, label) -> list[str]:
     """Write ``<study>_<dataset>_book`` (:func:`book_table`) when any ``hue`` value of the
-    book's is in ``part``."""
-    table = book_table(part.curves, hue, book, label, window=window)
-    if len(table):
-        writer.table(table, f"{study}_{part.name}_book",
-                     f"Smoothed minibatch loss near iteration 1900 (ours: mean and "
-                     f"{INTERVAL_TEXT}) beside the book's ({BOOK_LABEL}). {part.setup}.", study)
+    book's is in ``part``; returns a finding comparing the two measurements (or none)."""
+    table = book_table(part.curves, hue, book, label)
+    if not len(table):
+        return []
+    first, last = BOOK_WINDOW[0], BOOK_WINDOW[1] - 1
+    writer.table(table, f"{study}_{part.name}_book",
+                 f"Minibatch loss, mean over iterations {first}-{last} of each run, measured "
+                 f"before and after the update made on that minibatch (mean over seeds with "
+                 f"{INTERVAL_TEXT}; n: seeds), beside the book's loss at iteration {first} "
+                 f"({BOOK_LABEL}, logged after the update). {part.setup}.", study)
+    if "after_update_mean" not in table.columns:
+        return []
+    pairs = ", ".join(f"{row[hue]} {fmt_number(row['before_update_mean'])} before vs "
+                      f"{fmt_number(row['after_update_mean'])} after"
+                      for _, row in table.iterrows() if row["after_update_mean"] == row["after_update_mean"])
+    return [f"{part.label}, {study}: mean minibatch loss over iterations {first}-{last}: "
+            f"{pairs}. {LOSS_DIFFERENCE_TEXT}"] if pairs else []
 
 
-def book_table(curves, hue: str, book: dict, label, *, window: int, at: int = 1900):
-    """Our smoothed minibatch loss near iteration ``at`` (mean, interval, seeds) per ``hue``
-    value beside the book's loss there (``book``: hue value -> loss)."""
+def window_loss(curves, hue: str, metric: str, window=BOOK_WINDOW):
+    """Per ``hue`` value: mean over seeds (95% interval, n) of each run's mean minibatch
+    ``metric`` over the iterations ``window[0] <= step < window[1]``."""
+    rows = curves[(curves["split"] == "minibatch") & (curves["metric"] == metric)
+                  & (curves["step"] >= window[0]) & (curves["step"] < window[1])]
+    per_run = rows.assign(value=rows["value"].astype(float)).groupby(
+        [hue, "run_id"], sort=False)["value"].mean().reset_index()
+    return mean_interval(per_run, hue, "value")
+
+
+def book_table(curves, hue: str, book: dict, label, *, window=BOOK_WINDOW):
+    """Our minibatch loss over ``window`` (both measurements, :data:`LOSS_MEASUREMENTS`;
+    mean, interval, seeds) per ``hue`` value beside the book's loss at ``window[0]``
+    (``book``: hue value -> loss). A measurement absent from ``curves`` is left out."""
     import pandas as pd
 
-    stats = curve_stats(curves, hue, split="minibatch", metric="loss", window=window)
+    stats = {name: window_loss(curves, hue, metric, window)
+             for name, metric in LOSS_MEASUREMENTS}
     rows = []
     for value, book_value in book.items():
-        part = stats[stats[hue].str.lower() == value]
-        if part.empty:
-            continue
-        near = part.iloc[(part["step"] - at).abs().argsort()[:1]].iloc[0]
-        rows.append({hue: label(value), "iteration": int(near["step"]),
-                     "loss_mean": near["mean"], "loss_low": near["low"], "loss_high": near["high"],
-                     "n_seeds": int(near["n"]), f"book_loss_{at} ({BOOK_LABEL})": book_value})
+        row = {hue: label(value)}
+        for name, frame in stats.items():
+            part = frame[frame[hue].astype(str).str.lower() == value]
+            if part.empty:
+                continue
+            row.update({f"{name}_mean": part["mean"].iloc[0], f"{name}_low": part["low"].iloc[0],
+                        f"{name}_high": part["high"].iloc[0], f"{name}_n": int(part["n"].iloc[0])})
+        if len(row) > 1:
+            row[f"book_{window[0]} ({BOOK_LABEL})"] = book_value
+            rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -71,7 +71,7 @@ def build(results, writer) -> list[str]:
             + (f" Stars: loss at iteration 1900, {BOOK_LABEL}." if book else "")
             + diverged_note(part.runs), "weight_init")
         if book:
-            write_book_table(writer, part, "weight_init", "init", book, init_label, window=window)
+            findings += write_book_table(writer, part, "weight_init", "init", book, init_label)
         stats = curve_stats(part.curves, "init", split="minibatch", metric="loss", window=window)
         if len(stats):
             last = stats.sort_values("step").groupby("init").tail(1).sort_values("mean")

@@ -4,7 +4,8 @@ Defaults follow STUDY.md: the book's network 784-100x4-10, ReLU, He, SGD at its 
 lr, batch 100; the budget defaults to 2000 iterations (studies 2 and 4) when neither
 ``epochs`` nor ``iterations`` is given.
 
-The record: ``curves.csv`` with the minibatch loss of every update, loss and accuracy
+The record: ``curves.csv`` with the minibatch loss of every update (and, with the
+``loss_after_update`` diagnostic, the same minibatch's loss after that update), loss and accuracy
 of every split at each evaluation and the per-layer diagnostics; ``summary.json`` with
 the final metrics on the full splits; ``minibatch_spread.csv`` with that diagnostic.
 """
@@ -31,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "init": "he",
     "init_value": None,  # only for init: constant
     "batchnorm": False,
+    "batchnorm_eps": 1e-5,  # the book's code uses 1e-6 (study batch_norm runs at it)
     "dropout": 0.0,
     "weight_decay": 0.0,
     "optimizer": {"name": "sgd"},
@@ -77,6 +79,7 @@ def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     out["init"] = values.init("init", merged["init"])
     out["init_value"] = values.init_value(merged, out["init"])
     out["batchnorm"] = values.boolean("batchnorm", merged["batchnorm"])
+    out["batchnorm_eps"] = values.number("batchnorm_eps", merged["batchnorm_eps"], values.POSITIVE)
     out["dropout"] = values.number("dropout", merged["dropout"], values.FRACTION)
     out["weight_decay"] = values.number("weight_decay", merged["weight_decay"], values.NON_NEGATIVE)
     out["optimizer"] = values.optimizer("optimizer", merged["optimizer"], DEFAULTS["optimizer"]["name"])
@@ -143,7 +146,8 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
     n_classes = len(data.classes) if getattr(data, "classes", None) else int(np.max(y_train)) + 1
 
     net = MLP(x_train.shape[1], spec["hidden_sizes"], n_classes, activation=spec["activation"], init=spec["init"],
-              init_value=spec["init_value"], batchnorm=spec["batchnorm"], dropout=spec["dropout"],
+              init_value=spec["init_value"], batchnorm=spec["batchnorm"],
+              batchnorm_eps=spec["batchnorm_eps"], dropout=spec["dropout"],
               weight_decay=spec["weight_decay"], dtype=spec["dtype"], seed=spec["seed"])
     optimizer = values.build_optimizer(spec["optimizer"])
 
@@ -197,7 +201,7 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
     with np.errstate(over="ignore", invalid="ignore"):
         result = train(net, optimizer, x_train, y_train, batch_size=batch_size, iterations=spec["iterations"],
                        epochs=spec["epochs"], eval_every=spec["eval_every"], on_eval=on_eval, seed=spec["seed"],
-                       progress=False)
+                       progress=False, loss_after_update="loss_after_update" in diagnostics)
     final_step = int(result.iterations)
     with np.errstate(all="ignore"):
         if final_step not in evaluations:  # diverged between two evaluations
@@ -210,6 +214,10 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
     losses = np.asarray(result.minibatch_losses, dtype=np.float64)
     for step, loss in enumerate(losses.tolist()):  # the loss of update i is computed after i updates
         rows.append(CurveRow(step, epoch_of(step), "minibatch", "loss", "", loss))
+    if result.losses_after_update is not None:
+        # the same minibatch's loss after its update (the book's logging): one row per update
+        for step, loss in enumerate(np.asarray(result.losses_after_update, dtype=np.float64).tolist()):
+            rows.append(CurveRow(step, epoch_of(step), "minibatch", "loss_after_update", "", loss))
     if result.status == "diverged" and result.diverged_loss is not None:
         # the non-finite loss that stopped the run (its update was not applied)
         rows.append(CurveRow(final_step, epoch_of(final_step), "minibatch", "loss", "", float(result.diverged_loss)))
@@ -230,6 +238,9 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
         "samples_per_second": final_step * batch_size / train_seconds if train_seconds > 0 else None,
         "final_minibatch_loss": _tail_mean(losses),
     }
+    if spec["batchnorm"]:
+        # a runs.csv column, so that the report states the eps the BN runs used
+        summary["batchnorm_eps"] = spec["batchnorm_eps"]
     for split in splits:
         summary[f"final_{split}_loss"] = final[(split, "loss")]
         summary[f"final_{split}_acc"] = final[(split, "accuracy")]

@@ -91,8 +91,10 @@ def _summary_from(loss, test_gap=0.02):
 
 
 def _training_study(study, rng, seeds, datasets, arms, *, speed_of, extra=None,
-                    diverge=lambda arm, seed: False):
-    """Runs with minibatch loss and test accuracy curves, one per arm and seed."""
+                    diverge=lambda arm, seed: False, after_update=False, validation=False):
+    """Runs with minibatch loss and test accuracy curves, one per arm and seed (with
+    ``after_update`` also the loss after each update, 20% lower; with ``validation`` a
+    validation accuracy curve)."""
     steps = np.arange(0, 2001, MINIBATCH_EVERY)
     eval_steps = np.arange(0, 2001, 200)
     for dataset, arm, seed in itertools.product(datasets, arms, seeds):
@@ -109,11 +111,15 @@ def _training_study(study, rng, seeds, datasets, arms, *, speed_of, extra=None,
         row = study.run(rng, dataset=dataset, seed=seed, status=status, summary=summary, **arm)
         for step, value in zip(steps, loss):
             study.curve(row, step, "minibatch", "loss", value)
+            if after_update:
+                study.curve(row, step, "minibatch", "loss_after_update", 0.8 * value)
         test_loss = np.interp(eval_steps, steps, loss) + 0.05
         for step, value in zip(eval_steps, test_loss):
             study.curve(row, step, "test", "loss", value)
             study.curve(row, step, "test", "accuracy", _acc(value))
             study.curve(row, step, "train", "loss", value - 0.05)
+            if validation:
+                study.curve(row, step, "validation", "accuracy", _acc(value))
         if extra:
             extra(study, row, rng, arm)
 
@@ -148,7 +154,7 @@ def write_synthetic_results(root, seeds=(0, 1, 2), datasets=DATASETS, studies=No
         study = out["optimizers"] = _Study("optimizers")
         arms = [dict(optimizer=o, lr=lr) for o, lr in OPTIMIZERS.items()]
         _training_study(study, rng, seeds, datasets, arms,
-                        speed_of=lambda a: SPEED[a["optimizer"]])
+                        speed_of=lambda a: SPEED[a["optimizer"]], after_update=True)
 
     if want("optimizers_lr_sweep"):
         study = out["optimizers_lr_sweep"] = _Study("optimizers_lr_sweep")
@@ -168,7 +174,7 @@ def write_synthetic_results(root, seeds=(0, 1, 2), datasets=DATASETS, studies=No
         study = out["optimizers_tuned"] = _Study("optimizers_tuned")
         arms = [dict(optimizer=o, lr=lr * 3) for o, lr in OPTIMIZERS.items()]
         _training_study(study, rng, seeds, datasets, arms,
-                        speed_of=lambda a: SPEED[a["optimizer"]] * 1.3 + 0.5)
+                        speed_of=lambda a: SPEED[a["optimizer"]] * 1.3 + 0.5, validation=True)
 
     if want("activation_histograms"):
         study = out["activation_histograms"] = _Study("activation_histograms")
@@ -207,7 +213,7 @@ def write_synthetic_results(root, seeds=(0, 1, 2), datasets=DATASETS, studies=No
                 value = 1 if arm["init"] == "constant" else 100
                 study.curve(row, step, "train", "distinct_units", value, layer=layer)
         _training_study(study, rng, seeds, datasets, [dict(init=i) for i in speeds],
-                        speed_of=lambda a: speeds[a["init"]], extra=distinct)
+                        speed_of=lambda a: speeds[a["init"]], extra=distinct, after_update=True)
 
     if want("vanishing_gradient"):
         study = out["vanishing_gradient"] = _Study("vanishing_gradient")
@@ -269,7 +275,8 @@ def write_synthetic_results(root, seeds=(0, 1, 2), datasets=DATASETS, studies=No
             row = study.run(rng, dataset=dataset, seed=seed, init=repr(float(std)),
                             batchnorm=flag, depth=5, batch_size=100, n_train=1000,
                             summary=dict(iterations=200, final_train_acc=acc[-1],
-                                         final_test_acc=acc[-1] - 0.1))
+                                         final_test_acc=acc[-1] - 0.1,
+                                         **({"batchnorm_eps": 1e-6} if flag else {})))
             for epoch, value in enumerate(acc):
                 study.curve(row, epoch * 10, "train", "accuracy", value)
 
@@ -297,22 +304,26 @@ def write_synthetic_results(root, seeds=(0, 1, 2), datasets=DATASETS, studies=No
                 study.curve(row, epoch * 3, "train", "accuracy", tr)
                 study.curve(row, epoch * 3, "test", "accuracy", te)
 
-    if want("factorial"):
-        study = out["factorial"] = _Study("factorial")
-        effect_init = {"0.01": -0.3, "xavier": 0.0, "he": 0.02}
-        effect_opt = {"sgd": -0.1, "momentum": 0.0, "adagrad": 0.01, "rmsprop": 0.0,
-                      "adadelta": -0.02, "adam": 0.02}
+    effect_init = {"0.01": -0.3, "xavier": 0.0, "he": 0.02}
+    effect_opt = {"sgd": -0.1, "momentum": 0.0, "adagrad": 0.01, "rmsprop": 0.0,
+                  "adadelta": -0.02, "adam": 0.02}
+    for name, optimizers, decays, iterations in (
+            ("factorial", effect_opt, (0.0, 1e-4, 1e-2), 500),
+            ("factorial_long", ("sgd", "adam"), (0.0,), 2000)):
+        if not want(name):
+            continue
+        study = out[name] = _Study(name)
         for dataset, init, opt, flag, dropout, decay, seed in itertools.product(
-                datasets, effect_init, effect_opt, (False, True), (0.0, 0.2),
-                (0.0, 1e-4, 1e-2), seeds[:2]):
+                datasets, effect_init, optimizers, (False, True), (0.0, 0.2), decays, seeds):
             acc = 0.9 + effect_init[init] * (0.2 if flag else 1.0) + effect_opt[opt] \
-                - 0.02 * dropout - 2 * decay + 0.005 * rng.standard_normal()
+                - 0.02 * dropout - 2 * decay + 0.005 * rng.standard_normal() \
+                + (0.01 if iterations > 500 else 0.0)
             diverged = opt == "adadelta" and init == "0.01" and not flag and seed == 0 \
                 and dropout == 0 and decay == 0
             study.run(rng, dataset=dataset, seed=seed, optimizer=opt, lr=OPTIMIZERS[opt],
                       init=init, batchnorm=flag, dropout=dropout, weight_decay=decay,
                       status="diverged" if diverged else "ok",
-                      summary=dict(iterations=500,
+                      summary=dict(iterations=iterations,
                                    final_test_acc=np.nan if diverged else acc,
                                    final_train_acc=np.nan if diverged else acc + 0.01,
                                    final_train_loss=np.nan if diverged else 1 - acc))

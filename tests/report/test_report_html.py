@@ -12,7 +12,7 @@ import pytest
 from report_synthetic import INJECTED_LABEL
 from nnbench.errors import NnbenchError
 
-EXPECTED_ORDER = ["overfitting", "optimizers", "vanishing_gradient", "minibatch",
+EXPECTED_ORDER = ["findings", "overfitting", "optimizers", "vanishing_gradient", "minibatch",
                   "weight_init", "batch_norm", "weight_decay", "factorial", "other",
                   "methods", "provenance"]
 

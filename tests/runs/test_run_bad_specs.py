@@ -32,6 +32,8 @@ BAD_SPECS = [
     ("momentum of 1", {**DIGITS, "optimizer": {"name": "momentum", "momentum": 1.0}}, ["'optimizer.momentum'", "1.0"]),
     ("negative weight decay", {**DIGITS, "weight_decay": -0.01}, ["'weight_decay'", "-0.01", ">= 0"]),
     ("dropout of 1", {**DIGITS, "dropout": 1.0}, ["'dropout'", "1.0", "[0, 1)"]),
+    ("zero batchnorm eps", {**DIGITS, "batchnorm": True, "batchnorm_eps": 0}, ["'batchnorm_eps'", "0", "> 0"]),
+    ("text batchnorm eps", {**DIGITS, "batchnorm_eps": "small"}, ["'batchnorm_eps'", "'small'", "number"]),
     ("negative dropout", {**DIGITS, "dropout": -0.1}, ["'dropout'", "-0.1"]),
     ("empty hidden sizes", {**DIGITS, "hidden_sizes": []}, ["'hidden_sizes'", "[]", "non-empty"]),
     ("zero layer size", {**DIGITS, "hidden_sizes": [100, 0]}, ["'hidden_sizes[1]'", "0", ">= 1"]),

@@ -266,3 +266,30 @@ def test_curve_rows_have_the_vocabulary_columns():
     from nnbench.records import CurveRow
 
     assert CurveRow._fields == CURVES_COLUMNS
+
+
+def test_loss_after_update_rows_one_per_iteration(tmp_path, tiny_spec):
+    run({**tiny_spec, "diagnostics": []}, out=tmp_path / "without")
+    run({**tiny_spec, "diagnostics": ["loss_after_update"]}, out=tmp_path / "with")
+    rows = _curves(tmp_path / "with")
+    after = [(int(r["step"]), float(r["value"])) for r in rows
+             if r["split"] == "minibatch" and r["metric"] == "loss_after_update"]
+    before = _values(rows, "minibatch", "loss")
+    assert [step for step, _ in after] == list(range(30))  # one row per iteration, same steps
+    assert before == _values(_curves(tmp_path / "without"), "minibatch", "loss")  # training unchanged
+    assert not any(r["metric"] == "loss_after_update" for r in _curves(tmp_path / "without"))
+    # SGD at lr 0.1 on the batch it just stepped on: the loss after the update is lower on average
+    assert sum(v for _, v in after) < sum(before)
+
+
+def test_batchnorm_eps_is_used_and_recorded(tmp_path, tiny_spec):
+    spec = {**tiny_spec, "batchnorm": True, "init": 1e-4, "iterations": 10}
+    small = run({**spec, "batchnorm_eps": 1e-6}, out=tmp_path / "small")
+    large = run({**spec, "batchnorm_eps": 1e-2}, out=tmp_path / "large")
+    default = run(spec, out=tmp_path / "default")
+    assert (small["batchnorm_eps"], large["batchnorm_eps"], default["batchnorm_eps"]) == (1e-6, 1e-2, 1e-5)
+    assert small["run_id"] != large["run_id"]
+    # at init std 1e-4 the pre-BN variance is tiny, so eps changes the training curve
+    assert (_values(_curves(tmp_path / "small"), "minibatch", "loss")
+            != _values(_curves(tmp_path / "large"), "minibatch", "loss"))
+    assert "batchnorm_eps" not in run({**tiny_spec, "iterations": 2}, out=tmp_path / "no_bn")

@@ -1,0 +1,55 @@
+"""Section "findings" (top of the report): a verdict for every claim of the lecture,
+computed by :func:`nnbench.analysis.findings.evaluate_claims` from the aggregated tables.
+
+The table is ``reports/tables/findings.{csv,md,tex}``; the verdict rule
+(:func:`nnbench.analysis.findings.methods_text`) goes to the report's methods section
+through :func:`methods`. This section owns no study: it reads every claim's study, and a
+claim whose study did not run is a row with the verdict "no data".
+"""
+
+from __future__ import annotations
+
+from nnbench.analysis.findings import (ALL_DATASETS, CLAIMS, VERDICTS, evaluate_claims, methods_text,
+                                       tables_from_results)
+from nnbench.figures.labels import dataset_label
+
+TITLE = "Findings: does each claim of the lecture hold?"
+STUDIES = ()  # reads the studies of every claim (nnbench.analysis.findings.CLAIMS)
+TABLE_NAME = "findings"
+#: The table's columns in display order (the CSV keeps them all).
+COLUMNS = ("claim", "dataset", "metric", "estimate", "low", "high", "n", "book", "verdict",
+           "study", "direction", "threshold", "note", "claim_id")
+
+
+def findings_table(results, datasets=None):
+    """The findings table of the results (one row per claim and dataset, then 'all')."""
+    table = evaluate_claims(tables_from_results(results), datasets=datasets)
+    return table[list(COLUMNS)]
+
+
+def methods() -> str:
+    """The methods paragraph of the findings (the verdict rule)."""
+    return methods_text()
+
+
+def build(results, writer) -> list[str]:
+    table = findings_table(results)
+    writer.table(table, TABLE_NAME,
+                 "A verdict for every claim of the lecture, per dataset and overall ('all'): "
+                 "the estimate (mean over seeds of one number per seed, as the metric column "
+                 "says) with its 95% Student-t interval and n seeds, the book's value where it "
+                 "has one (for comparison only), and the verdict from the rule in the methods "
+                 "section.", "findings")
+    overall = table[table["dataset"] == ALL_DATASETS]
+    counts = overall["verdict"].value_counts()
+    summary = ", ".join(f"{int(counts[v])} {v}" for v in VERDICTS if v in counts)
+    findings = [f"Of the {len(CLAIMS)} claims, across datasets: {summary}."]
+    for verdict in VERDICTS:
+        claims = overall.loc[overall["verdict"] == verdict, "claim"].tolist()
+        if claims:
+            findings.append(f"{verdict.capitalize()}: " + "; ".join(claims) + ".")
+    per_dataset = table[table["dataset"] != ALL_DATASETS]
+    datasets = sorted(set(per_dataset["dataset"]) - {""})
+    if datasets:
+        findings.append("Datasets: " + ", ".join(dataset_label(d) for d in datasets) + ".")
+    return findings
