@@ -84,12 +84,13 @@ def provenance_line(item: dict[str, Any]) -> str:
 
 def results_code(results) -> dict[str, Any]:
     """The code behind the results under a :class:`nnbench.results.Results`: ``{commit,
-    commit_date, dirty, commits, source}`` where ``commit`` is the one most runs recorded,
-    ``commits`` every recorded one, and ``source`` is "runs" or, when no run recorded a
-    commit, "checkout" (this process's code identity)."""
+    commit_date, dirty, commits, source}`` where ``commit`` is the one most runs recorded
+    (``dirty``: some of its runs ran from a tree with uncommitted changes), ``commits``
+    every recorded one, and ``source`` is "runs" or, when no run recorded a commit,
+    "checkout" (this process's code identity)."""
     commits: Counter = Counter()
     dates: dict[str, str] = {}
-    dirty = False
+    dirty: set[str] = set()  # commits some run of which ran from a dirty tree
     for study in results.studies():
         runs = results.runs(study)
         if runs is None or "commit" not in runs.columns:
@@ -102,10 +103,11 @@ def results_code(results) -> dict[str, Any]:
             date = _present([row.get("commit_date")])
             if date:
                 dates.setdefault(commit[0], date[0])
-            dirty = dirty or str(row.get("dirty")) == "True"
+            if str(row.get("dirty")) == "True":
+                dirty.add(commit[0])
     if commits:
         commit = commits.most_common(1)[0][0]
-        return {"commit": commit, "commit_date": dates.get(commit), "dirty": dirty,
+        return {"commit": commit, "commit_date": dates.get(commit), "dirty": commit in dirty,
                 "commits": [c for c, _ in commits.most_common()], "source": "runs"}
     from nnbench.provenance import code_identity
 

@@ -83,6 +83,10 @@ def test_results_code_is_the_commit_most_runs_recorded_else_this_checkout(tmp_pa
     code = results_code(Results(tmp_path / "with"))
     assert code == {"commit": "2" * 40, "commit_date": "2026-01-02T00:00:00Z", "dirty": True,
                     "commits": ["2" * 40, "1" * 40], "source": "runs"}
+    write_runs(tmp_path / "other" / "s", [dict(base, commit="1" * 40, commit_date="2026-01-01T00:00:00Z", dirty=True),
+                                          dict(base, commit="2" * 40, commit_date="2026-01-02T00:00:00Z", dirty=False),
+                                          dict(base, commit="2" * 40, commit_date="2026-01-02T00:00:00Z", dirty=False)])
+    assert results_code(Results(tmp_path / "other"))["dirty"] is False  # the cited commit's runs were clean
     write_runs(tmp_path / "without" / "s", [base])
     identity = provenance.code_identity()
     code = results_code(Results(tmp_path / "without"))
