@@ -98,6 +98,7 @@ def make_all(results_dir, out_dir, config=None) -> dict:
     """
     from nnbench.citation import study_provenance
     from nnbench import __version__
+    from nnbench.figures import findings as findings_section
     from nnbench.figures import generic
     from nnbench.figures.captions import INTERVAL_TEXT
     from nnbench.figures.plotting import setup_matplotlib
@@ -124,9 +125,19 @@ def make_all(results_dir, out_dir, config=None) -> dict:
               (config_dict.get("studies") or {}).items() if isinstance(spec, dict)}
     described: dict = {}
 
+    def runs_of(study):
+        if study in present:
+            return results.runs(study)
+        if study == findings_section.PSEUDO_STUDY:  # the findings read every claim's study
+            import pandas as pd
+
+            frames = [results.runs(name) for name in findings_section.source_studies() if name in present]
+            return pd.concat(frames, ignore_index=True) if frames else None
+        return None
+
     def describe(study):
         if study not in described:
-            described[study] = study_provenance(results.runs(study) if study in present else None, study,
+            described[study] = study_provenance(runs_of(study), study,
                                                 config_hash)
         return described[study]
 

@@ -16,6 +16,13 @@ from nnbench.figures.labels import dataset_label
 TITLE = "Findings: does each claim of the lecture hold?"
 STUDIES = ()  # reads the studies of every claim (nnbench.analysis.findings.CLAIMS)
 TABLE_NAME = "findings"
+#: The findings table's "study" in the manifest: it draws on every claim's study.
+PSEUDO_STUDY = "findings"
+
+
+def source_studies() -> list[str]:
+    """The studies the claims read (the findings table's provenance covers their runs)."""
+    return sorted({claim.study for claim in CLAIMS})
 #: The table's columns in display order (the CSV keeps them all).
 COLUMNS = ("claim", "dataset", "metric", "estimate", "low", "high", "n", "book", "verdict",
            "study", "direction", "threshold", "note", "claim_id")
@@ -39,7 +46,7 @@ def build(results, writer) -> list[str]:
                  "the estimate (mean over seeds of one number per seed, as the metric column "
                  "says) with its 95% Student-t interval and n seeds, the book's value where it "
                  "has one (for comparison only), and the verdict from the rule in the methods "
-                 "section.", "findings")
+                 "section.", PSEUDO_STUDY)
     overall = table[table["dataset"] == ALL_DATASETS]
     counts = overall["verdict"].value_counts()
     summary = ", ".join(f"{int(counts[v])} {v}" for v in VERDICTS if v in counts)
