@@ -1,8 +1,7 @@
 # Wiring shared by the rules: the prepared config, the grid and the input functions.
-# Package code does the work (nnbench.config, nnbench.grid, nnbench.runkinds,
+# Package code does the work (nnbench.config, nnbench.grid, nnbench.groups,
 # nnbench.aggregate, nnbench.choice); the rules stay thin.
 
-import json
 import os
 import sys
 from pathlib import Path
