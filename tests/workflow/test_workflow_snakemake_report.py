@@ -101,9 +101,8 @@ def test_run_groups_log_each_run_and_record_a_benchmark(quick_study):
 
 
 def test_lint_is_clean(workdir):
-    # Every rule names the conda environment (workflow/envs/nnbench.yaml); the rules of
-    # runs.smk are being rewritten in parallel (issue 10): until they add `conda: CONDA_ENV`,
-    # the missing environment is the one lint tolerated there, and only there.
+    # Every rule names the conda environment (workflow/envs/nnbench.yaml) and declares its
+    # log: snakemake --lint has nothing to say.
     result = snakemake(workdir, "--lint")
     output = result.stdout + result.stderr
     lints = {}
@@ -112,6 +111,5 @@ def test_lint_is_clean(workdir):
         if header:
             where = (header.group(2), Path(header.group(3)).name) if header.group(2) else (header.group(1), "")
             lints[where] = set(re.findall(r"^\s+\* (.+?):?$", block, re.MULTILINE))
-    pending_runs_rules = {"Specify a conda environment or container for each rule."}
-    assert all(where[1] == "runs.smk" and titles <= pending_runs_rules for where, titles in lints.items()), lints
+    assert not lints, lints
     assert "Lints for" not in output or lints, output[-2000:]  # the parsing saw what snakemake printed

@@ -24,5 +24,7 @@ rule run:
     resources:
         mem_mb=2000,
         runtime=group_runtime,
+    conda:
+        CONDA_ENV
     shell:
         "nnbench run-group {input.group} --results {params.results} --threads {threads} > {log} 2>&1 && touch {output}"
