@@ -321,6 +321,7 @@ def time_to_target_figure(table):
         ax.set_xticks(range(len(datasets)))
         ax.set_xticklabels([dataset_label(d) for d in datasets])
         ax.set_ylabel(ylabel)
+        ax.set_ylim(bottom=0)  # a time is >= 0, whatever a 2-seed t-interval says
     legend_outside(axes[0, -1], fontsize=10)
     fig.tight_layout()
     return fig

@@ -248,8 +248,8 @@ def test_default_config_uses_both_datasets_and_five_seeds_for_comparisons():
     assert {spec["batch_size"] for spec in optimizers} == {128} and {spec["iterations"] for spec in optimizers} == {2000}
     assert len({spec["optimizer"]["name"] for spec in optimizers}) == 7
     factorial = [row for row in rows if row.study == "factorial"]
-    # init x optimizer x BN x dropout x lambda x 3 seeds x 2 datasets (config/README.md "Budgets")
-    assert len(factorial) == 3 * 4 * 2 * 2 * 2 * 3 * 2
+    assert len(factorial) == 3 * 4 * 2 * 2 * 2 * 2 * 3  # 96 settings x 2 datasets x 3 seeds
+    assert {row.spec["iterations"] for row in rows if row.study == "factorial_long"} == {1200}
 
 
 def test_quick_config_uses_only_digits_and_two_seeds():
