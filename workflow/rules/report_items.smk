@@ -3,6 +3,9 @@
 # Called only while the report is made (never when the workflow runs), so nothing here
 # can make a job rerun. Functions only: the rules are in figures.smk.
 
+import json
+from pathlib import Path
+
 
 def manifest_entries():
     path = Path(f"{REPORTS}/manifest.json")
