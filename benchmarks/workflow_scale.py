@@ -259,8 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     datasets = ["digits"]
     if os.environ.get("NNBENCH_DATA") or (REPO / "resources" / "data" / "mnist").is_dir():
         datasets.append("mnist")
+    sys.path.insert(0, str(REPO))
+    from nnbench.provenance import processor_name
+
     report = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-                          "cpu_model": cpu_model()},
+                          "cpu_model": processor_name()},
               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     log("measuring the single-core float32 GEMM rate ...")
     report["gemm"] = gemm_rate()
@@ -302,16 +305,6 @@ def main(argv: list[str] | None = None) -> int:
                   f"({overhead[dataset]['in_process_outside_training_s']:.3f} s in process outside training)")
     print(f"saved {OUT.with_suffix('.json')} and {OUT.with_suffix('.md')}")
     return 0 if all(report.get(name, {}).get("workflow", {}).get("returncode", 0) == 0 for name, _ in configs) else 1
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 if __name__ == "__main__":

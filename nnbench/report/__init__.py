@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nnbench.errors import NnbenchError
+from nnbench.provenance import processor_name
 from nnbench.vocabulary import CODE_COLUMNS, CONFIG_COLUMNS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -90,18 +91,6 @@ def format_duration(seconds: float) -> str:
     return f"{seconds / 3600:.2f} h"
 
 
-def _processor_name() -> str:
-    """The CPU model (``platform.processor()`` is empty on most Linux systems)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown processor"
-
-
 def _environment_versions() -> dict:
     from importlib import metadata
 
@@ -167,7 +156,7 @@ def _provenance(results_dir: Path, config_path: Path | None, manifest: dict) -> 
         "recorded": {k: ", ".join(sorted(v)) for k, v in sorted(recorded.items())},
         "versions": _environment_versions(),
         "blas": _environment_blas(),
-        "machine": f"{platform.platform()}; {platform.machine()}; {_processor_name()}",
+        "machine": f"{platform.platform()}; {platform.machine()}; {processor_name()}",
         "python": sys.version.split()[0],
         "config_path": str(config_path) if config_path else "",
         "config_text": config_text,
