@@ -270,3 +270,14 @@ def test_cache_files_are_readable_by_others(tiny, tmp_path):
         assert os.stat(path).st_mode & 0o044 == 0o044
     warnings.simplefilter("error")  # and loading again warns about nothing
     load_dataset("mnist", cache_dir=tmp_path / "cache", download=False)
+
+
+def test_unit_float_pixels_are_the_correctly_rounded_quotients():
+    from nnbench.data.loader import to_unit_float
+
+    pixels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    values = to_unit_float(pixels, 255)
+    assert values.dtype == np.float32
+    expected = (pixels.astype(np.float64) / 255).astype(np.float32)  # float64 quotient, rounded once
+    np.testing.assert_array_equal(values, expected)
+    np.testing.assert_array_equal(to_unit_float(pixels[:, :1] % 17, 16), (pixels[:, :1] % 17).astype(np.float32) / 16)
