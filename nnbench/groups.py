@@ -193,8 +193,15 @@ def run_group(specs: Iterable[Mapping[str, Any]], results: str | os.PathLike, *,
     its finished runs. ``report`` gets one line per member: the run's result, or that its
     record already existed. Returns the summaries of the runs trained here.
     """
+    from nnbench.data import reusing_loaded_datasets
     from nnbench.runs import run
 
+    with reusing_loaded_datasets():  # the group's runs share one load of their dataset
+        return _run_members(specs, results, run, data_dir=data_dir, cache_dir=cache_dir, threads=threads,
+                            report=report)
+
+
+def _run_members(specs, results, run, *, data_dir, cache_dir, threads, report) -> list[dict]:
     summaries = []
     for spec in specs:
         rid = spec["run_id"]

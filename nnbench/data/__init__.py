@@ -8,7 +8,7 @@ See :mod:`nnbench.data.store` for where files are looked for and how the cache w
 """
 
 from nnbench.data.idx import DatasetFileError
-from nnbench.data.loader import Dataset, load_dataset
+from nnbench.data.loader import Dataset, load_dataset, reusing_loaded_datasets
 from nnbench.data.registry import DATASETS, REGISTRY, DatasetError, IdxFile, RemoteDataset
 from nnbench.data.store import cache_root, ensure_cached, verify_copies
 
@@ -23,5 +23,6 @@ __all__ = [
     "cache_root",
     "ensure_cached",
     "load_dataset",
+    "reusing_loaded_datasets",
     "verify_copies",
 ]

@@ -77,9 +77,6 @@ SLOW_RUNS = {"datasets": ["digits"], "seeds": [0, 1],
                                         "axes": {"optimizer.name": ["sgd", "adam"]}}}}
 
 
-@pytest.mark.skip(reason="known hang, not yet fixed: with one SLURM job per group of runs, snakemake's SLURM "
-                         "plugin 2.8.0 never reports a group job cancelled with scancel (sacct shows CANCELLED; "
-                         "the workflow waits forever); seen twice on 2026-12-02, see docs/CLUSTER.md")
 def test_cancelled_job_is_resubmitted_and_finished_runs_are_kept(slurm_cluster, tmp_path):
     folder = study_folder(tmp_path, SLOW_RUNS)
     profile = slurm_cluster.profile(tmp_path / "profile", **FAST_POLLING)

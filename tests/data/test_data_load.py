@@ -281,3 +281,27 @@ def test_unit_float_pixels_are_the_correctly_rounded_quotients():
     expected = (pixels.astype(np.float64) / 255).astype(np.float32)  # float64 quotient, rounded once
     np.testing.assert_array_equal(values, expected)
     np.testing.assert_array_equal(to_unit_float(pixels[:, :1] % 17, 16), (pixels[:, :1] % 17).astype(np.float32) / 16)
+
+
+def test_a_group_reuses_its_last_load_read_only_and_nothing_outside(tiny, tmp_path):
+    from nnbench.data import reusing_loaded_datasets
+
+    arguments = {"data_dir": tmp_path / "source", "cache_dir": tmp_path / "cache"}
+    assert load_dataset("mnist", **arguments) is not load_dataset("mnist", **arguments)
+    with reusing_loaded_datasets():
+        first = load_dataset("mnist", **arguments)
+        assert load_dataset("mnist", **arguments) is first
+        assert not first.x_train.flags.writeable and not first.y_test.flags.writeable
+        with pytest.raises(ValueError):
+            first.x_train[0, 0] = 1.0
+        # without a validation split the seed changes nothing, so the load is shared
+        assert load_dataset("mnist", seed=3, **arguments) is first
+        subset = load_dataset("mnist", n_train=N_TRAIN - 1, **arguments)
+        assert subset is not first and subset.x_train.shape[0] == N_TRAIN - 1
+        again = load_dataset("mnist", **arguments)  # only the last load is kept
+        assert again is not first
+        np.testing.assert_array_equal(again.x_train, first.x_train)
+        split = load_dataset("mnist", validation=2, seed=1, **arguments)
+        assert load_dataset("mnist", validation=2, seed=2, **arguments) is not split
+    fresh = load_dataset("mnist", **arguments)
+    assert fresh.x_train.flags.writeable and fresh is not again
