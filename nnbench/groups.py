@@ -33,7 +33,7 @@ from nnbench.errors import NnbenchError
 from nnbench.files import atomic_open
 from nnbench.records import record_is_complete, run_folder
 from nnbench.runkinds import estimate_minutes
-from nnbench.workload import run_workload
+from nnbench.workload import memory_request_mb, run_workload
 
 __all__ = ["RunGroup", "GroupError", "plan_groups", "describe_group", "group_id", "write_group_files", "read_group_file",
            "run_group", "TARGET_FLOP", "RUN_OVERHEAD_FLOP"]
@@ -52,13 +52,15 @@ class GroupError(NnbenchError):
 
 @dataclass(frozen=True)
 class RunGroup:
-    """Runs trained in one process: their ids (in training order), GEMM work, minutes."""
+    """Runs trained in one process: their ids (in training order), GEMM work, the wall
+    time (minutes) and memory (MB) a scheduler is asked for, the datasets they read."""
 
     group_id: str
     run_ids: tuple[str, ...]
     flop: float
     minutes: int
     datasets: tuple[str, ...]
+    memory_mb: int
 
 
 def group_id(run_ids: Iterable[str]) -> str:
@@ -138,7 +140,8 @@ def _group(run_ids: list[str], specs: Mapping[str, Mapping[str, Any]], costs: Ma
     return RunGroup(group_id=group_id(run_ids), run_ids=tuple(run_ids),
                     flop=sum(costs[rid] - RUN_OVERHEAD_FLOP for rid in run_ids),
                     minutes=sum(estimate_minutes(specs[rid]) for rid in run_ids),
-                    datasets=tuple(sorted({specs[rid]["dataset"] for rid in run_ids if specs[rid].get("dataset")})))
+                    datasets=tuple(sorted({specs[rid]["dataset"] for rid in run_ids if specs[rid].get("dataset")})),
+                    memory_mb=memory_request_mb(specs[rid] for rid in run_ids))
 
 
 # ---------------------------------------------------------------- group files

@@ -23,7 +23,8 @@ from typing import Any, Mapping
 
 from nnbench.vocabulary import INPUT_SIZES
 
-__all__ = ["Workload", "run_workload", "DATASET_SIZES", "N_CLASSES", "DIAGNOSTIC_SAMPLES"]
+__all__ = ["Workload", "run_workload", "peak_memory_mb", "memory_request_mb", "DATASET_SIZES", "N_CLASSES",
+           "DIAGNOSTIC_SAMPLES"]
 
 #: (training samples, test samples) of each dataset's full splits
 DATASET_SIZES = {"mnist": (60000, 10000), "fashion-mnist": (60000, 10000), "digits": (1437, 360)}
@@ -108,3 +109,73 @@ def run_workload(spec: Mapping[str, Any]) -> Workload:
     return Workload(train_flop=6.0 * weights * train_samples,
                     eval_flop=2.0 * weights * evaluated + diagnostic_flop,
                     train_samples=train_samples, evaluated_samples=evaluated)
+
+
+# --- memory ---------------------------------------------------------------------------
+
+#: resident memory of a process that has imported nnbench and numpy but loaded no data
+#: (a digits group peaks at about 80 MB, logs/benchmarks/groups/ of the default study)
+PROCESS_MB = 90.0
+#: arrays per weight a run keeps: the weights, their gradients, up to two optimizer
+#: moments (Adam) and the weight-decay scratch
+ARRAYS_PER_WEIGHT = 5
+#: activation-sized buffers per hidden unit and sample: each layer's output, its
+#: backward's input gradient and mask, BN's normalised copy, dropout's mask
+BUFFERS_PER_UNIT = 6
+#: rows of MLP.evaluate's chunks (nnbench.core.network.DEFAULT_EVAL_CHUNK; not imported
+#: here so that planning a workflow never imports the core)
+EVAL_CHUNK_ROWS = 1024
+
+
+def peak_memory_mb(spec: Mapping[str, Any]) -> float:
+    """An estimate, in MB (10^6 bytes), of the peak resident memory of a process training
+    the resolved ``spec`` (a group's process trains its runs one after another, so its
+    peak is its members' largest).
+
+    What it counts, for kind ``train``: :data:`PROCESS_MB`; the dataset's cached uint8
+    pixels (memory-mapped, resident once read), their float32 copy (the kept training
+    samples, twice while a validation split is carved out, and the test set) and, for a
+    float64 run, the trainer's float64 copy of the training samples; the network's
+    weight-sized arrays and its activation buffers for a minibatch, an evaluation chunk
+    and the diagnostics' largest batch. The other kinds hold no dataset. The workflow
+    asks a cluster for :func:`memory_request_mb`; ``benchmarks/group_memory.py`` checks
+    the estimate against the peaks a study's benchmark files measured.
+    """
+    kind = spec.get("kind", "train")
+    itemsize = 8 if spec.get("dtype") == "float64" or kind != "train" else 4
+    if kind == "optimizer_path":
+        return PROCESS_MB
+    if kind == "activation_histogram":
+        units = spec["input_size"] + sum(spec["hidden_sizes"])
+        weights = weight_count(spec["input_size"], spec["hidden_sizes"])
+        return PROCESS_MB + (ARRAYS_PER_WEIGHT * weights + BUFFERS_PER_UNIT * spec["n_samples"] * units) * 8 / 1e6
+    full_train, n_test = DATASET_SIZES[spec["dataset"]]
+    features = INPUT_SIZES[spec["dataset"]]
+    n_keep = min(spec.get("n_train") or full_train, full_train)
+    validation = spec.get("validation") or 0
+    data = (full_train + n_test) * features  # uint8 pixels
+    data += (n_keep * (2 if validation else 1) + n_test) * features * 4  # float32 pixels
+    if itemsize == 8:
+        data += n_keep * features * 8
+    data += (full_train + n_test) * 8 * 2  # labels, int64, and their sources
+    weights = weight_count(features, spec["hidden_sizes"])
+    units = features + sum(spec["hidden_sizes"]) + N_CLASSES
+    diagnostics = set(spec.get("diagnostics") or ())
+    largest_batch = max(int(spec["batch_size"]), EVAL_CHUNK_ROWS,
+                        DIAGNOSTIC_SAMPLES if diagnostics else 0,
+                        MINIBATCH_SPREAD_MAX_SIZE if "minibatch_spread" in diagnostics else 0)
+    network = (ARRAYS_PER_WEIGHT * weights + BUFFERS_PER_UNIT * largest_batch * units) * itemsize
+    return PROCESS_MB + (data + network) / 1e6
+
+
+#: how much more than the estimate a cluster job asks for, and the least it asks for
+MEMORY_MARGIN = 1.5
+MEMORY_MINIMUM_MB = 500
+
+
+def memory_request_mb(specs) -> int:
+    """The memory (MB, a multiple of 100) a job training ``specs`` one after another asks
+    a scheduler for: :data:`MEMORY_MARGIN` times the largest :func:`peak_memory_mb`,
+    at least :data:`MEMORY_MINIMUM_MB`."""
+    peak = max((peak_memory_mb(spec) for spec in specs), default=PROCESS_MB)
+    return max(MEMORY_MINIMUM_MB, int(-(-MEMORY_MARGIN * peak // 100) * 100))

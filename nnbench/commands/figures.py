@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from nnbench.commands import positive_int
+
 
 def register(subparsers) -> None:
     """Add the ``figures`` command."""
@@ -19,7 +21,10 @@ def register(subparsers) -> None:
                         help="output folder (default: reports)")
     parser.add_argument("--config", default=None, metavar="CONFIG",
                         help="the config the workflow ran, YAML or JSON (optional; study titles and the plots of your own studies)")
+    parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                        help="draw N sections at once, each in its own process (default 1)")
     parser.set_defaults(func=handle)
+
 
 
 def handle(args) -> int:
@@ -28,7 +33,7 @@ def handle(args) -> int:
 
     from nnbench.figures import make_all
 
-    manifest = make_all(args.results, args.out, config=args.config)
+    manifest = make_all(args.results, args.out, config=args.config, jobs=args.jobs)
     skipped = [s for section in manifest["sections"] for s in section["missing"]]
     print(f"wrote {len(manifest['figures'])} figures and {len(manifest['tables'])} tables "
           f"under {args.out}/ (manifest: {args.out}/manifest.json)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nnbench.commands import positive_int
+
 
 def register(subparsers) -> None:
     """Add the ``run`` command."""
@@ -25,24 +27,13 @@ def register(subparsers) -> None:
 
 def add_environment_options(parser) -> None:
     """--threads, --data-dir and --cache-dir: where and how runs run, never part of a spec."""
-    parser.add_argument("--threads", type=_positive_int, default=1, metavar="N",
+    parser.add_argument("--threads", type=positive_int, default=1, metavar="N",
                         help="BLAS threads for each run (default 1)")
     parser.add_argument("--data-dir", metavar="DIR", default=None,
                         help="folder holding mnist/ and fashion-mnist/ (not part of the spec)")
     parser.add_argument("--cache-dir", metavar="DIR", default=None, help="dataset cache folder (not part of the spec)")
 
 
-def _positive_int(text: str) -> int:
-    import numbers
-
-    from nnbench.errors import NnbenchError
-    from nnbench.validation import Interval
-
-    count = Interval(numbers.Integral, 1, None)
-    try:
-        return count.check("--threads", text)
-    except NnbenchError:  # argparse names the option itself
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; expected {count.describe()}") from None
 
 
 def handle(args: argparse.Namespace) -> int:

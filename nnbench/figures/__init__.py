@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import numbers
 import sys
 import time
 from datetime import datetime, timezone
@@ -86,7 +87,7 @@ def _progress_printer():
     return report
 
 
-def make_all(results_dir, out_dir, config=None) -> dict:
+def make_all(results_dir, out_dir, config=None, jobs: int = 1) -> dict:
     """Write every figure (``out_dir/figures``), table (``out_dir/tables``) and
     ``out_dir/manifest.json``; returns the manifest.
 
@@ -94,33 +95,75 @@ def make_all(results_dir, out_dir, config=None) -> dict:
     manifest (its section says so); studies no section knows (the user's own) get the
     generic section, last, drawn as their ``plot:`` in ``config`` says. Every entry has a
     stable id and its study's provenance (seeds, runs, commits, the config's SHA-256:
-    :func:`nnbench.citation.study_provenance`).
+    :func:`nnbench.citation.study_provenance`). ``jobs`` > 1 draws that many sections at
+    once, each in its own process (the files and the manifest are the same either way).
     """
-    from nnbench.citation import study_provenance
     from nnbench import __version__
-    from nnbench.figures import findings as findings_section
-    from nnbench.figures import generic
     from nnbench.figures.captions import INTERVAL_TEXT
-    from nnbench.figures.plotting import setup_matplotlib
-    from nnbench.figures.writer import Writer
     from nnbench.files import atomic_open
     from nnbench.results import Results, ResultsError
+    from nnbench.validation import Interval
 
+    jobs = Interval(numbers.Integral, 1, None).check("jobs", jobs)
     config_dict = _load_config(config)
     config_hash = _config_hash(config)
-    results = Results(results_dir)
-    present = set(results.studies())
+    present = set(Results(results_dir).studies())
     if not present:
         raise ResultsError(
             f"no results/<study>/runs.csv under {str(results_dir)!r}; run the workflow "
             "(snakemake) or `nnbench aggregate` first")
-    setup_matplotlib()
-    progress = _progress_printer()
     out_dir = Path(out_dir)
     manifest = {"nnbench_version": __version__,
                 "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 "results_dir": str(results_dir), "interval": INTERVAL_TEXT, "config_sha256": config_hash,
                 "sections": [], "figures": [], "tables": [], "methods": []}
+    sections = list(SECTIONS)
+    if sorted(present - set(known_studies())):
+        sections.append(("other", None))  # the user's own studies
+    tasks = [(results_dir, out_dir, section_id, module_name, config_dict, config_hash)
+             for section_id, module_name in sections]
+    if jobs == 1 or len(tasks) == 1:
+        progress = _progress_printer()
+        parts = [_draw_section(*task, progress=progress) for task in tasks]
+        if progress:
+            print(file=sys.stderr)
+    else:
+        import concurrent.futures
+        import multiprocessing
+
+        # the longest sections first, so that no worker is left with one at the end
+        order = sorted(range(len(tasks)), key=lambda index: tasks[index][2] not in _SLOW_SECTIONS)
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs,
+                                                    mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {index: pool.submit(_draw_section, *tasks[index]) for index in order}
+            parts = [futures[index].result() for index in range(len(tasks))]
+    for part in parts:
+        manifest["sections"].append(part["section"])
+        manifest["methods"] += part["methods"]
+        manifest["figures"] += part["figures"]
+        manifest["tables"] += part["tables"]
+    with atomic_open(out_dir / MANIFEST_NAME, newline="") as stream:
+        stream.write(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+#: sections that take longest to draw (started first when drawing in parallel)
+_SLOW_SECTIONS = ("factorial", "findings", "optimizers")
+
+
+def _draw_section(results_dir, out_dir, section_id, module_name, config_dict, config_hash, progress=None) -> dict:
+    """Draw one section (``module_name`` None: the generic section of the user's own
+    studies); returns its manifest parts: the section entry, methods, figures, tables."""
+    from nnbench.citation import study_provenance
+    from nnbench.figures import findings as findings_section
+    from nnbench.figures import generic
+    from nnbench.figures.plotting import setup_matplotlib
+    from nnbench.figures.writer import Writer
+    from nnbench.results import Results
+
+    setup_matplotlib()
+    results = Results(results_dir)
+    present = set(results.studies())
     titles = {name: (spec or {}).get("title") or (spec or {}).get("description") for name, spec in
               (config_dict.get("studies") or {}).items() if isinstance(spec, dict)}
     described: dict = {}
@@ -137,40 +180,25 @@ def make_all(results_dir, out_dir, config=None) -> dict:
 
     def describe(study):
         if study not in described:
-            described[study] = study_provenance(runs_of(study), study,
-                                                config_hash)
+            described[study] = study_provenance(runs_of(study), study, config_hash)
         return described[study]
 
-    for section_id, module_name in SECTIONS:
+    writer = Writer(out_dir, section_id, progress, describe)
+    methods = []
+    if module_name is None:
+        others = sorted(present - set(known_studies()))
+        plots = {name: spec.get("plot") for name, spec in (config_dict.get("studies") or {}).items()
+                 if isinstance(spec, dict)}
+        findings = generic.build(results, writer, others, plots)
+        section = {"id": "other", "title": generic.TITLE, "studies": others, "missing": [],
+                   "findings": findings, "study_titles": {s: titles[s] for s in others if titles.get(s)}}
+    else:
         module = section_module(module_name)
-        writer = Writer(out_dir, section_id, progress, describe)
         studies_here = [s for s in module.STUDIES if s in present]
         missing = [s for s in module.STUDIES if s not in present]
         findings = module.build(results, writer) if studies_here or not module.STUDIES else []
         if hasattr(module, "methods"):  # a paragraph for the report's methods section
-            manifest["methods"].append({"section": section_id, "title": module.TITLE,
-                                        "text": module.methods()})
-        manifest["sections"].append({
-            "id": section_id, "title": module.TITLE, "studies": studies_here,
-            "missing": missing, "findings": findings,
-            "study_titles": {s: titles[s] for s in studies_here if titles.get(s)},
-        })
-        manifest["figures"] += writer.figures
-        manifest["tables"] += writer.tables
-    others = sorted(present - set(known_studies()))
-    if others:
-        writer = Writer(out_dir, "other", progress, describe)
-        plots = {name: spec.get("plot") for name, spec in (config_dict.get("studies") or {}).items()
-                 if isinstance(spec, dict)}
-        findings = generic.build(results, writer, others, plots)
-        manifest["sections"].append({
-            "id": "other", "title": generic.TITLE, "studies": others, "missing": [],
-            "findings": findings,
-            "study_titles": {s: titles[s] for s in others if titles.get(s)}})
-        manifest["figures"] += writer.figures
-        manifest["tables"] += writer.tables
-    if progress:
-        print(file=sys.stderr)
-    with atomic_open(out_dir / MANIFEST_NAME, newline="") as stream:
-        stream.write(json.dumps(manifest, indent=2) + "\n")
-    return manifest
+            methods.append({"section": section_id, "title": module.TITLE, "text": module.methods()})
+        section = {"id": section_id, "title": module.TITLE, "studies": studies_here, "missing": missing,
+                   "findings": findings, "study_titles": {s: titles[s] for s in studies_here if titles.get(s)}}
+    return {"section": section, "methods": methods, "figures": writer.figures, "tables": writer.tables}

@@ -43,3 +43,58 @@ def test_no_second_final_pass_when_the_curve_already_covers_the_full_splits():
     full = resolve_spec({**covering, "eval_samples": None})
     assert run_workload(covering) == run_workload(full)
     assert run_workload(covering).evaluated_samples == 3 * (1437 + 360)
+
+
+def test_memory_estimate_counts_the_data_and_what_changes_it():
+    from nnbench.workload import PROCESS_MB, peak_memory_mb
+
+    book = resolve_spec(BOOK)
+    pixels = 70000 * 784
+    # the process, MNIST's uint8 pixels and their float32 copy are the bulk
+    assert peak_memory_mb(book) >= PROCESS_MB + pixels * (1 + 4) / 1e6
+    assert peak_memory_mb(book) < PROCESS_MB + pixels * (1 + 4) / 1e6 + 100
+    # a float64 run holds a float64 copy of its training samples; a validation split a
+    # second float32 copy while it is carved out; a wider network more buffers
+    assert peak_memory_mb(resolve_spec({**BOOK, "dtype": "float64"})) - peak_memory_mb(book) >= 0.999 * 60000 * 784 * 8 / 1e6
+    assert peak_memory_mb(resolve_spec({**BOOK, "validation": 10000})) - peak_memory_mb(book) >= 0.999 * 60000 * 784 * 4 / 1e6
+    assert peak_memory_mb(resolve_spec({**BOOK, "hidden_sizes": [2000] * 4})) > peak_memory_mb(book) + 100
+    assert peak_memory_mb(resolve_spec({**BOOK, "n_train": 1000})) < peak_memory_mb(book) - 150
+    digits = resolve_spec({**BOOK, "dataset": "digits"})
+    assert PROCESS_MB < peak_memory_mb(digits) < PROCESS_MB + 20
+    assert peak_memory_mb(resolve_spec({"kind": "optimizer_path"})) == PROCESS_MB
+
+
+def test_memory_request_is_the_largest_estimate_with_margin_in_steps_of_100():
+    from nnbench.workload import MEMORY_MARGIN, MEMORY_MINIMUM_MB, memory_request_mb, peak_memory_mb
+
+    small = resolve_spec({**BOOK, "dataset": "digits"})
+    wide = resolve_spec({**BOOK, "hidden_sizes": [4000] * 4})
+    assert memory_request_mb([small]) == MEMORY_MINIMUM_MB
+    request = memory_request_mb([small, wide, resolve_spec(BOOK)])
+    assert request % 100 == 0
+    assert MEMORY_MARGIN * peak_memory_mb(wide) <= request < MEMORY_MARGIN * peak_memory_mb(wide) + 100
+    assert memory_request_mb([]) == MEMORY_MINIMUM_MB
+
+
+def test_a_measured_run_stays_within_its_estimate(tmp_path):
+    """The estimate against a real process: a digits run, trained by ``nnbench run`` in a
+    fresh process, peaks (ru_maxrss) below the estimate (the process base dominates)."""
+    import json
+    import subprocess
+    import sys
+
+    from nnbench.records import spec_file_text
+    from nnbench.workload import peak_memory_mb
+
+    spec = resolve_spec({**BOOK, "dataset": "digits", "iterations": 20, "eval_every": 10, "eval_samples": None,
+                         "diagnostics": ["loss_after_update"]})
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(spec_file_text(spec))
+    script = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+              "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")  # KiB on Linux
+    result = subprocess.run([sys.executable, "-c", script, sys.executable, "-m", "nnbench", "run", str(spec_file),
+                             "--out", str(tmp_path / "run"), "--quiet"], capture_output=True, text=True, check=True)
+    peak_mb = int(result.stdout.split()[-1]) * 1024 / 1e6
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "ok"
+    print(f"digits run: peak {peak_mb:.0f} MB, estimate {peak_memory_mb(spec):.0f} MB")
+    assert 20 < peak_mb <= peak_memory_mb(spec), (peak_mb, peak_memory_mb(spec))

@@ -223,3 +223,26 @@ def test_lr_sensitivity_rings_the_lr_the_tuned_study_chose(tmp_path):
     assert (metric, chosen) == ("final_validation_acc", {"sgd": 0.01})
     fig = optimizers.lr_sensitivity_figure(runs, metric=metric, chosen=chosen)
     assert ringed(fig) == [(0.01, 0.91)]
+
+
+def test_sections_drawn_in_parallel_give_the_same_files_and_manifest(rendered, tmp_path):
+    parallel = make_all(rendered["results"], tmp_path / "parallel", config=rendered["config"], jobs=3)
+    serial = rendered["manifest"]
+    assert {**parallel, "generated": None} == {**serial, "generated": None}
+    assert [section["id"] for section in parallel["sections"]][-1] == "other"  # the user's study, last
+    for kind, extension in (("figures", "png"), ("tables", "csv"), ("tables", "tex")):
+        names = sorted(path.name for path in (rendered["reports"] / kind).glob(f"*.{extension}"))
+        assert names and names == sorted(path.name for path in (tmp_path / "parallel" / kind).glob(f"*.{extension}"))
+        for name in names:
+            assert (tmp_path / "parallel" / kind / name).read_bytes() == \
+                (rendered["reports"] / kind / name).read_bytes(), name
+
+
+def test_jobs_must_be_a_positive_count(tmp_path):
+    from nnbench.errors import NnbenchError
+
+    write_synthetic_results(tmp_path / "results", studies=["optimizer_paths"])
+    for jobs in (0, -1, 1.5, True):
+        with pytest.raises(NnbenchError, match=f"jobs: {jobs!r} is not allowed; expected a whole number >= 1"):
+            make_all(tmp_path / "results", tmp_path / "out", jobs=jobs)
+    assert not (tmp_path / "out").exists()

@@ -130,6 +130,21 @@ def planned_group(group_id):
     return PLANNED_GROUPS[group_id]
 
 
+# The runs a checkpoint waits for (the sources of the tuned studies' choices): their groups
+# start first, so the tuned runs are planned and trained while the other studies still
+# train instead of at the end, alone. Then the larger groups first (longest processing
+# time first), so the last minutes keep every core busy.
+CHECKPOINT_SOURCE_RUNS = {row.run_id for name in TUNED for row in ROWS_BY_STUDY.get(CONFIG["studies"][name]["tune"]["from"], ())}
+
+
+def group_priority(wildcards):
+    """Snakemake's priority of a group's job: 1000 plus for the runs a checkpoint waits
+    for, then the group's GEMM work in TFLOP (bigger first)."""
+    group = planned_group(wildcards.group_id)
+    gating = any(run_id in CHECKPOINT_SOURCE_RUNS for run_id in group.run_ids)
+    return (1000 if gating else 0) + group.flop / 1e12
+
+
 def group_data_input(wildcards):
     """The dataset markers a group's training runs need (none for the data-free kinds)."""
     return [f"resources/data/{dataset}.ready" for dataset in planned_group(wildcards.group_id).datasets]
@@ -138,6 +153,12 @@ def group_data_input(wildcards):
 def group_runtime(wildcards):
     """A generous wall-time estimate in minutes (for cluster schedulers): its runs' sum."""
     return planned_group(wildcards.group_id).minutes
+
+
+def group_memory(wildcards):
+    """The memory (MB) a group's job asks for: 1.5 x its largest run's estimated peak
+    (nnbench.workload.memory_request_mb; benchmarks/group_memory.py checks it)."""
+    return planned_group(wildcards.group_id).memory_mb
 
 
 def runs_inputs(run_ids):

@@ -41,7 +41,10 @@ rule figures:
         CONDA_ENV
     log:
         f"{LOGS}/figures.log",
+    # sections are drawn in parallel processes (Snakemake lowers this to --cores)
+    threads: 4
     resources:
         mem_mb=8000,
     shell:
-        "nnbench figures --results {params.results} --out {params.reports} --config {input.config} > {log} 2>&1"
+        "nnbench figures --results {params.results} --out {params.reports} --config {input.config} "
+        "--jobs {threads} > {log} 2>&1"

@@ -21,8 +21,9 @@ rule run:
     params:
         results=RESULTS,
     threads: THREADS
+    priority: group_priority
     resources:
-        mem_mb=2000,
+        mem_mb=group_memory,
         runtime=group_runtime,
     conda:
         CONDA_ENV
