@@ -9,10 +9,12 @@ For a config it prints, per study and in total: the GEMM work in TFLOP (from the
 resolved specs, :mod:`nnbench.workload`), the machine's single-core float32 GEMM rate
 measured in the same run, the floor (work / (rate x cores)), the measured time and the
 ratio floor / time (1.0 = every core multiplies matrices all the time). Per study the
-time is the sum of its runs' in-process wall seconds (one core each), so its ratio is
-the study's one-core floor over that; in total it is the workflow's wall time with
-``--cores`` (default 8, as the README runs it) on this machine's cores. It also reports
-the CPU seconds of Snakemake's own process (scheduling) against all CPU seconds.
+time is the CPU seconds its runs used (each run's line in its group's log), so the
+ratio is the study's one-core floor over that (summed in-process wall seconds
+would count the waits of ``--cores 8`` on 2 cores). In total the time is the workflow's
+wall time with ``--cores`` (default 8, as the README runs it) on this machine's cores,
+and the CPU of the whole workflow is split into the group jobs, Snakemake's own process
+(scheduling) and the other jobs (data, aggregation, figures, report).
 
 Each workflow runs from scratch in a fresh folder (``--workdir``, default a temporary
 one). Results are printed and saved to ``benchmarks/out/workflow_scale.{json,md}``.
@@ -146,6 +148,26 @@ def count_runs(config: Path) -> dict:
             "pending_tuned_runs": sum(pending_count(prepared, name) for name in tuned_studies(prepared))}
 
 
+def group_cpu_by_run(workdir: Path) -> tuple[dict[str, float], float]:
+    """Each run's CPU seconds and the group jobs' CPU seconds in total (start, imports
+    and data included), from the groups' logs (``logs/groups/*.log``, one line per run
+    and one per process; :data:`nnbench.groups.RUN_LOG_LINE`). Snakemake's benchmark
+    files also hold a ``cpu_time``, but it is sampled every 30 s and misses a job's last
+    interval."""
+    sys.path.insert(0, str(REPO))
+    from nnbench.groups import GROUP_LOG_LINE, RUN_LOG_LINE
+
+    cpu_by_run: dict[str, float] = {}
+    total = 0.0
+    for log_file in sorted((workdir / "logs" / "groups").glob("*.log")):
+        for line in log_file.read_text().splitlines():
+            if match := RUN_LOG_LINE.match(line):
+                cpu_by_run[match["run_id"]] = float(match["cpu_s"])
+            elif match := GROUP_LOG_LINE.match(line):
+                total += float(match["cpu_s"])
+    return cpu_by_run, total
+
+
 def run_workflow(config: Path, cores: int, workdir: Path) -> dict:
     """Run the whole workflow on ``config`` from scratch in ``workdir``; time it."""
     if workdir.exists():
@@ -185,13 +207,14 @@ def run_workflow(config: Path, cores: int, workdir: Path) -> dict:
     steps = re.findall(r"(\d+) of (\d+) steps", output)  # snakemake's jobs (runs are trained in groups)
     summaries = list((workdir / "results" / "runs").glob("*/summary.json"))
     run_seconds = [json.loads(path.read_text()).get("wall_seconds", 0.0) for path in summaries]
+    cpu_by_run, groups_cpu = group_cpu_by_run(workdir)
     report = {"config": str(config.relative_to(REPO) if config.is_relative_to(REPO) else config),
               "cores": cores, "wall_s": seconds, "returncode": result.returncode,
               "runs_done": len(summaries), "sum_of_run_wall_s": sum(run_seconds),
               "final_line": final[-1] if final else None, "jobs": int(steps[-1][1]) if steps else None, "load_average_before": load_before,
               "scheduler_cpu_s": scheduler_cpu, "all_cpu_s": all_cpu,
-              "run_wall_s_by_id": {path.parent.name: json.loads(path.read_text()).get("wall_seconds", 0.0)
-                                   for path in summaries},
+              "run_cpu_s_by_id": cpu_by_run, "group_jobs_cpu_s": groups_cpu,
+              "other_jobs_cpu_s": max(0.0, all_cpu - groups_cpu - scheduler_cpu),
               **count_runs(config)}
     if result.returncode != 0:
         report["error_tail"] = output[-2000:]
@@ -201,11 +224,11 @@ def run_workflow(config: Path, cores: int, workdir: Path) -> dict:
 def floor_table(work: dict, rate: dict, cores: int, run: dict | None) -> list[dict]:
     """Rows per study and a total: work, floor, measured time and their ratio."""
     gflops = rate["gflops_per_core"] * 1e9
-    wall_by_id = (run or {}).get("run_wall_s_by_id", {})
+    cpu_by_id = (run or {}).get("run_cpu_s_by_id", {})
     rows = []
     for study, item in work["studies"].items():
         one_core_floor = item["flop"] / gflops
-        measured = sum(wall_by_id.get(run_id, 0.0) for run_id in item.get("run_ids", ()))
+        measured = sum(cpu_by_id.get(run_id, 0.0) for run_id in item.get("run_ids", ()))
         rows.append({"study": study, "runs": item["runs"], "tflop": item["flop"] / 1e12,
                      "floor_s": one_core_floor, "time_s": measured or None,
                      "ratio": one_core_floor / measured if measured else None})
@@ -223,7 +246,7 @@ def markdown(rows: list[dict]) -> str:
     def cell(value, digits):
         return "-" if value is None else f"{value:.{digits}f}"
 
-    lines = ["| study | runs | GEMM work (TFLOP) | floor (s) | measured (s) | floor / measured |",
+    lines = ["| study | runs | GEMM work (TFLOP) | floor (s) | measured: study CPU s, TOTAL wall s | floor / measured |",
              "| --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         lines.append(f"| {row['study']} | {row['runs']} | {cell(row['tflop'], 3)} | {cell(row['floor_s'], 1)} | "
@@ -236,10 +259,15 @@ def config_report(config: Path, rate: dict, cores: int, workdir: Path, run: bool
     work = config_work(config, (workdir / "results") if run else None)
     report = {"config": str(config), "table": floor_table(work, rate, cores, result)}
     if result is not None:
-        result.pop("run_wall_s_by_id", None)
+        result.pop("run_cpu_s_by_id", None)
         report["workflow"] = result
         if result.get("all_cpu_s"):
             report["scheduler_cpu_share"] = result["scheduler_cpu_s"] / result["all_cpu_s"]
+        one_core_floor = sum(row["floor_s"] for row in report["table"] if row["study"] != "TOTAL")
+        if result.get("group_jobs_cpu_s"):  # how well the training processes use their CPU
+            report["group_jobs_floor_over_cpu"] = one_core_floor / result["group_jobs_cpu_s"]
+        if result.get("all_cpu_s"):
+            report["all_floor_over_cpu"] = one_core_floor / result["all_cpu_s"]
     return report
 
 
@@ -289,7 +317,9 @@ def main(argv: list[str] | None = None) -> int:
             text += (f"\nworkflow: exit {flow['returncode']}, {flow['runs_done']} run records in {flow.get('jobs')} "
                      f"snakemake jobs; load average before {flow['load_average_before'][0]:.1f}; {flow['final_line']}; "
                      f"Snakemake's own CPU {flow['scheduler_cpu_s']:.1f} s of {flow['all_cpu_s']:.1f} s "
-                     f"({100 * item.get('scheduler_cpu_share', 0):.1f}%)\n")
+                     f"({100 * item.get('scheduler_cpu_share', 0):.1f}%); group jobs {flow['group_jobs_cpu_s']:.1f} s, "
+                     f"other jobs {flow['other_jobs_cpu_s']:.1f} s; one-core floor / CPU: group jobs "
+                     f"{item.get('group_jobs_floor_over_cpu', 0):.2f}, all {item.get('all_floor_over_cpu', 0):.2f}\n")
     for suffix, content in ((".json", json.dumps(report, indent=2, default=str) + "\n"), (".md", text)):
         path = OUT.with_suffix(suffix)
         temporary = path.with_name(path.name + ".tmp")

@@ -24,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -187,6 +189,24 @@ def read_group_file(path: str | os.PathLike) -> list[dict]:
 
 # ---------------------------------------------------------------- training a group
 
+# A group's log: one line per run, then one for the process. CPU seconds beside wall:
+# with more jobs than cores a run's wall time includes its waits for a core.
+RUN_LOG_LINE = re.compile(r"run (?P<run_id>[0-9a-f]{12}) \((?P<kind>\w+)\): (?P<status>\w+), "
+                          r"(?P<wall_s>[0-9.]+) s wall, (?P<cpu_s>[0-9.]+) s CPU -> ")
+GROUP_LOG_LINE = re.compile(r"group: (?P<trained>\d+) of (?P<runs>\d+) runs trained; this process used "
+                            r"(?P<cpu_s>[0-9.]+) s CPU")
+
+
+def run_log_line(run_id: str, summary: Mapping[str, Any], cpu_seconds: float, out) -> str:
+    return (f"run {run_id} ({summary['kind']}): {summary['status']}, {summary['wall_seconds']:.2f} s wall, "
+            f"{cpu_seconds:.2f} s CPU -> {out}")
+
+
+def group_log_line(trained: int, runs: int, cpu_seconds: float) -> str:
+    return (f"group: {trained} of {runs} runs trained; this process used {cpu_seconds:.2f} s CPU "
+            "(start, imports, data and runs)")
+
+
 
 def run_group(specs: Iterable[Mapping[str, Any]], results: str | os.PathLike, *, data_dir=None, cache_dir=None,
               threads: int = 1, report: Callable[[str], None] = lambda line: None) -> list[dict]:
@@ -214,7 +234,8 @@ def _run_members(specs, results, run, *, data_dir, cache_dir, threads, report) -
             continue
         for stale in out.parent.glob(f"{rid}.tmp-*"):  # left by a killed process training this run
             shutil.rmtree(stale, ignore_errors=True)
+        cpu_before = time.process_time()
         summary = run(spec, out=out, data_dir=data_dir, cache_dir=cache_dir, threads=threads, progress=False)
         summaries.append(summary)
-        report(f"run {rid} ({summary['kind']}): {summary['status']}, {summary['wall_seconds']:.2f} s -> {out}")
+        report(run_log_line(rid, summary, time.process_time() - cpu_before, out))
     return summaries

@@ -28,6 +28,11 @@ def skip_reason() -> str | None:
     missing = [name for name in DAEMONS_AND_TOOLS if shutil.which(name, path=SBIN_PATH) is None]
     if missing:
         return f"SLURM packages missing ({', '.join(missing)} not found): apt-get install {PACKAGES}"
+    link = os.readlink("/etc/slurm/slurm.conf") if os.path.islink("/etc/slurm/slurm.conf") else ""
+    state = os.path.dirname(os.path.dirname(link))
+    if link.endswith("/etc/slurm.conf") and os.path.isdir(os.path.join(state, "spool")):  # slurm_up.sh's layout
+        return (f"/etc/slurm/slurm.conf links to {state}, a cluster slurm_up.sh started (an interrupted "
+                f"test run leaves it): tests/cluster/slurm_down.sh {state} removes it")
     if os.path.lexists("/etc/slurm/slurm.conf"):
         return "/etc/slurm/slurm.conf exists: this machine belongs to a cluster; the test cluster would replace it"
     try:

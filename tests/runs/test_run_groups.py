@@ -15,7 +15,8 @@ import pytest
 from nnbench.cli import main
 from nnbench.grid import expand, load_config, unique_runs
 from nnbench.groups import (RUN_OVERHEAD_FLOP, GroupError, describe_group, group_id, plan_groups,
-                            read_group_file, run_group, write_group_files)
+                            read_group_file, run_group, write_group_files, RUN_LOG_LINE,
+                            GROUP_LOG_LINE)
 from nnbench.records import record_is_complete
 from nnbench.runs import run
 from nnbench.spec import resolve_spec, run_id
@@ -121,8 +122,15 @@ def test_a_group_writes_each_record_as_one_run_alone_would(tmp_path, capsys):
     group_file = tmp_path / "group.json"
     group_file.write_text(json.dumps({"group_id": group_id(s["run_id"] for s in specs), "runs": specs}))
     assert main(["run-group", str(group_file), "--results", str(tmp_path / "results")]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[1] for line in lines] == [spec["run_id"] for spec in specs]  # one line per run
+    *lines, last = capsys.readouterr().out.splitlines()
+    matches = [RUN_LOG_LINE.match(line) for line in lines]
+    assert all(matches), lines
+    assert [match["run_id"] for match in matches] == [spec["run_id"] for spec in specs]  # one line per run
+    for match in matches:  # one core: a run's CPU seconds do not exceed its wall seconds by much
+        assert 0 < float(match["cpu_s"]) <= float(match["wall_s"]) + 0.05
+    group = GROUP_LOG_LINE.match(last)
+    assert group and (group["trained"], group["runs"]) == ("3", "3"), last
+    assert float(group["cpu_s"]) >= sum(float(match["cpu_s"]) for match in matches)
     for spec in specs:
         alone = tmp_path / "alone" / spec["run_id"]
         run(spec, out=alone)

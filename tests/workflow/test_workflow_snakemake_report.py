@@ -13,6 +13,7 @@ import pytest
 from workflow_testing import REPO, snakemake
 
 from nnbench.grid import expand, load_config
+from nnbench.groups import GROUP_LOG_LINE, RUN_LOG_LINE
 
 
 def report_results(archive) -> tuple[dict, dict]:
@@ -69,12 +70,13 @@ def test_run_groups_log_each_run_and_record_a_benchmark(quick_study):
     group_logs = sorted((workdir / "logs" / "groups").glob("*.log"))
     assert 0 < len(group_logs) <= len(run_ids) / 4  # many runs per job
     for log in group_logs:
-        lines = log.read_text().splitlines()
+        *lines, last = log.read_text().splitlines()
         assert lines, log
-        for line in lines:  # one line per run of the group
-            match = re.match(r"run ([0-9a-f]{12}) \(\w+\): (ok|diverged), ", line)
-            assert match, line
-            logged.add(match.group(1))
+        for line in lines:  # one line per run of the group, then the process's CPU seconds
+            match = RUN_LOG_LINE.match(line)
+            assert match and match["status"] in ("ok", "diverged"), line
+            logged.add(match["run_id"])
+        assert GROUP_LOG_LINE.match(last), last
         header, row = (workdir / "logs" / "benchmarks" / "groups" / f"{log.stem}.tsv").read_text().splitlines()[:2]
         values = dict(zip(header.split("\t"), row.split("\t")))
         assert float(values["s"]) > 0 and float(values["cpu_time"]) >= 0 and "max_rss" in values
