@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
+import signal
 import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 SLURM_PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.yaml"
 PACKAGES = "slurm-wlm slurmdbd munge mariadb-server"
+SNAKEFILE = REPO / "Snakefile"
+# squeue's reasons for a pending job that will never start on this cluster (a job asking more
+# CPUs or memory than the node has pends with PartitionConfig, not an error): fail at once
+NEVER_STARTS = ("PartitionConfig", "PartitionNodeLimit", "PartitionTimeLimit", "ReqNodeNotAvail",
+                "InvalidAccount", "InvalidQOS", "BadConstraints")
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,39 @@ class SlurmCluster:
         output = self.command("sacct", "-X", "-n", "-P", "--name", run_uuid, "-S", "now-1days",
                               "--format", ",".join(fields))
         return [dict(zip(fields, line.split("|"))) for line in output.splitlines() if line]
+
+    def never_starting(self) -> list[str]:
+        """Pending jobs (id, reason, comment, CPUs, memory) that this cluster can never start."""
+        lines = self.command("squeue", "-h", "-t", "PD", "-o", "%i %r %k cpus=%C mem=%m").splitlines()
+        return [line for line in lines if len(line.split()) > 1 and line.split()[1].startswith(NEVER_STARTS)]
+
+    def snakemake(self, workdir: Path, *args: str, timeout: float) -> subprocess.CompletedProcess:
+        """Run the workflow in ``workdir`` with this cluster as SLURM_CONF; fail at once, naming
+        the job and squeue's reason, when a job it submitted can never start."""
+        command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir), *args]
+        out, err = workdir.parent / "snakemake.stdout", workdir.parent / "snakemake.stderr"
+        with open(out, "w") as stdout, open(err, "w") as stderr:
+            process = subprocess.Popen(command, cwd=workdir, stdout=stdout, stderr=stderr,
+                                       env={**self.env(), "PYTHONHASHSEED": "0"}, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        try:
+            while process.poll() is None:
+                stuck = self.never_starting()
+                if stuck or time.monotonic() > deadline:
+                    problem = (f"jobs that can never start on this cluster: {stuck}" if stuck
+                               else f"snakemake still running after {timeout:.0f} s")
+                    pytest.fail(f"{problem}\n{err.read_text()[-3000:]}")
+                time.sleep(2)
+        finally:
+            if process.poll() is None:  # cancel its jobs first: snakemake waits for pending ones
+                subprocess.run(["scancel", "--user", getpass.getuser()], env=self.env(), timeout=60)
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=30)
+        return subprocess.CompletedProcess(command, process.returncode, out.read_text(), err.read_text())
 
     def profile(self, folder: Path, **settings) -> Path:
         """workflow/profiles/slurm as it is, plus this cluster's partition and account

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from cluster_testing import run_uuid
-from workflow_testing import QUICK_CONFIG, SNAKEFILE, snakemake
+from workflow_testing import QUICK_CONFIG, SNAKEFILE
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -34,15 +34,15 @@ def study_folder(tmp_path: Path, config: dict | None = None) -> Path:
     return folder
 
 
-def test_quick_study_on_slurm_equals_the_local_run(slurm_cluster, quick_study, tmp_path, monkeypatch):
+def test_quick_study_on_slurm_equals_the_local_run(slurm_cluster, quick_study, tmp_path):
     local, local_result = quick_study
     assert local_result.returncode == 0, (local_result.stdout + local_result.stderr)[-3000:]
     folder = study_folder(tmp_path)
     profile = slurm_cluster.profile(tmp_path / "profile", **FAST_POLLING)
-    monkeypatch.setenv("SLURM_CONF", str(slurm_cluster.conf))
 
     started = time.monotonic()
-    result = snakemake(folder, "--profile", str(profile), "--configfile", "config/quick.yaml", timeout=1500)
+    result = slurm_cluster.snakemake(folder, "--profile", str(profile), "--configfile", "config/quick.yaml",
+                                     timeout=900)
     seconds = time.monotonic() - started
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
@@ -98,6 +98,7 @@ def test_cancelled_job_is_resubmitted_and_finished_runs_are_kept(slurm_cluster, 
             running = [line.split() for line in slurm_cluster.command("squeue", "-h", "-t", "R", "-o",
                                                                       "%i %k").splitlines()]
             candidates = [job_id for job_id, comment in running if comment.startswith("rule_run")]
+            assert not slurm_cluster.never_starting(), slurm_cluster.never_starting()
             if finished and candidates:
                 cancelled = candidates[0]
                 slurm_cluster.command("scancel", cancelled)
@@ -124,14 +125,13 @@ def test_cancelled_job_is_resubmitted_and_finished_runs_are_kept(slurm_cluster, 
     assert states.count("COMPLETED") == len(groups) and len(states) == len(groups) + 1, states
 
 
-def test_job_over_its_memory_request_is_killed_naming_the_memory_limit(slurm_cluster, tmp_path, monkeypatch):
+def test_job_over_its_memory_request_is_killed_naming_the_memory_limit(slurm_cluster, tmp_path):
     config = {**SLOW_RUNS, "seeds": [0], "studies": {"optimizers": {**SLOW_RUNS["studies"]["optimizers"],
                                                                       "axes": {"optimizer.name": ["sgd"]}}}}
     folder = study_folder(tmp_path, config)
     profile = slurm_cluster.profile(tmp_path / "profile", **FAST_POLLING)
-    monkeypatch.setenv("SLURM_CONF", str(slurm_cluster.conf))
     # 100 MB: less than the job's own snakemake process needs; no retry
-    result = snakemake(folder, "results/optimizers/runs.csv", "--profile", str(profile), "--configfile",
+    result = slurm_cluster.snakemake(folder, "results/optimizers/runs.csv", "--profile", str(profile), "--configfile",
                        "config/study.yaml", "--set-resources", "run:mem_mb=100", "--retries", "0", timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
