@@ -40,9 +40,12 @@ from nnbench.workload import memory_request_mb, run_workload
 __all__ = ["RunGroup", "GroupError", "plan_groups", "describe_group", "group_id", "write_group_files", "read_group_file",
            "run_group", "TARGET_FLOP", "RUN_OVERHEAD_FLOP"]
 
-#: GEMM work a group aims at: about 25 s at 40 GFLOP/s, long enough that the per-process
-#: start (about 1 s) is small, short enough that a killed or failed group loses little.
-TARGET_FLOP = 1.0e12
+#: GEMM work a group aims at: about 25 s at 120 GFLOP/s, 75 s at 40. Long enough that
+#: the process start is small and snakemake has few jobs to schedule (its own CPU grew
+#: faster than the job count: 13 s for 52 groups, 236 s of the full study's 2102 CPU s
+#: for its 223 jobs of 1 TFLOP groups); short enough that the last groups end together
+#: and a killed group loses little (its finished runs are kept).
+TARGET_FLOP = 3.0e12
 #: What a run costs beyond its GEMM work (data load, conversions, bookkeeping), counted
 #: as GEMM work for packing: about 0.1 s at 40 GFLOP/s. Keeps data-free runs from piling up.
 RUN_OVERHEAD_FLOP = 4.0e9

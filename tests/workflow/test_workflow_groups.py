@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 
 import pytest
-from workflow_testing import QUICK_CONFIG, job_counts, snakemake
+from workflow_testing import QUICK_CONFIG, SNAKEFILE, job_counts, snakemake
 
 from nnbench.grid import expand, load_config
 
@@ -29,6 +31,27 @@ def test_dry_run_of_the_quick_config_plans_far_fewer_jobs_than_runs(workdir):
     runs = {row.run_id for row in expand(load_config(QUICK_CONFIG))}
     counts = job_counts(result.stdout)
     assert 0 < counts["run"] <= len(runs) / 4, (counts, len(runs))
+
+
+@pytest.mark.skipif(shutil.which("taskset") is None, reason="taskset (util-linux) not on PATH")
+@pytest.mark.parametrize(("cpus", "cores", "held"), [(1, 8, 8), (2, 8, 4), (2, 3, 2), (2, 2, 1), (2, 1, 1)])
+def test_run_jobs_never_outnumber_the_machines_cpus(workdir, cpus, cores, held):
+    # the machine's CPUs as the workflow sees them: the process's affinity, set by taskset
+    command = ["taskset", "-c", ",".join(str(cpu) for cpu in range(cpus)), sys.executable, "-m", "snakemake",
+               "-s", str(SNAKEFILE), "--directory", str(workdir), "-n", "-p", "--cores", str(cores),
+               "--configfile", "config/quick.yaml"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=workdir)
+    if result.returncode != 0 and "Invalid argument" in result.stderr[:500]:
+        pytest.skip(f"this machine has fewer than {cpus} CPUs for taskset")
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = [block for block in result.stdout.split("\n\n") if re.search(r"^rule run:", block, re.MULTILINE)]
+    assert jobs
+    for job in jobs:
+        # each run job holds `held` of snakemake's cores (threads: is printed when above 1) ...
+        threads = re.search(r"^\s+threads: (\d+)$", job, re.MULTILINE)
+        assert (int(threads.group(1)) if threads else 1) == held, job
+        # ... and its BLAS uses the config's threads, not those
+        assert re.search(r"nnbench run-group \S+ --results results --threads 1 ", job), job
 
 
 @pytest.mark.slow

@@ -100,6 +100,24 @@ def _cores():
 
 
 MIN_GROUPS = 2 * _cores()
+
+
+def _machine_cpus():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+# The cores a `run` job holds in snakemake's count. Locally, training jobs never outnumber
+# the machine's CPUs whatever --cores says: with `--cores 8` on 2 CPUs, 8 BLAS processes
+# time-sharing 2 cores took 17% longer than 2 (benchmarks/workflow_scale.py), so each
+# holds --cores / CPUs of them while its BLAS still uses THREADS. On a cluster a job's
+# `threads` are the CPUs it asks for: THREADS.
+def _run_job_cores():
+    if workflow.non_local_exec or _machine_cpus() >= _cores():
+        return THREADS
+    return max(THREADS, -(-_cores() * THREADS // _machine_cpus()))
+
+
+RUN_JOB_CORES = _run_job_cores()
 GROUP_OF = {}  # run_id of a run without record -> the group that trains it
 PLANNED_GROUPS = {}  # group_id -> nnbench.groups.RunGroup
 

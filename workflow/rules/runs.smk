@@ -20,7 +20,8 @@ rule run:
         f"{LOGS}/benchmarks/groups/{{group_id}}.tsv"
     params:
         results=RESULTS,
-    threads: THREADS
+        blas_threads=THREADS,
+    threads: RUN_JOB_CORES
     priority: group_priority
     resources:
         mem_mb=group_memory,
@@ -28,4 +29,4 @@ rule run:
     conda:
         CONDA_ENV
     shell:
-        "nnbench run-group {input.group} --results {params.results} --threads {threads} > {log} 2>&1 && touch {output}"
+        "nnbench run-group {input.group} --results {params.results} --threads {params.blas_threads} > {log} 2>&1 && touch {output}"
