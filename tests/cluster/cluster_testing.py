@@ -7,18 +7,17 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from workflow_testing import SNAKEMAKE_ENV, snakemake_command
 
 REPO = Path(__file__).resolve().parents[2]
 SLURM_PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.yaml"
 PACKAGES = "slurm-wlm slurmdbd munge mariadb-server"
-SNAKEFILE = REPO / "Snakefile"
 # squeue's reasons for a pending job that will never start on this cluster (a job asking more
 # CPUs or memory than the node has pends with PartitionConfig, not an error): fail at once
 NEVER_STARTS = ("PartitionConfig", "PartitionNodeLimit", "PartitionTimeLimit", "ReqNodeNotAvail",
@@ -59,11 +58,11 @@ class SlurmCluster:
     def snakemake(self, workdir: Path, *args: str, timeout: float) -> subprocess.CompletedProcess:
         """Run the workflow in ``workdir`` with this cluster as SLURM_CONF; fail at once, naming
         the job and squeue's reason, when a job it submitted can never start."""
-        command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir), *args]
+        command = snakemake_command(workdir, *args)
         out, err = workdir.parent / "snakemake.stdout", workdir.parent / "snakemake.stderr"
         with open(out, "w") as stdout, open(err, "w") as stderr:
             process = subprocess.Popen(command, cwd=workdir, stdout=stdout, stderr=stderr,
-                                       env={**self.env(), "PYTHONHASHSEED": "0"}, start_new_session=True)
+                                       env={**self.env(), **SNAKEMAKE_ENV}, start_new_session=True)
         deadline = time.monotonic() + timeout
         try:
             while process.poll() is None:

@@ -9,14 +9,13 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 from cluster_testing import run_uuid
-from workflow_testing import QUICK_CONFIG, SNAKEFILE
+from workflow_testing import QUICK_CONFIG, SNAKEMAKE_ENV, snakemake_command
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -81,12 +80,11 @@ def test_cancelled_job_is_resubmitted_and_finished_runs_are_kept(slurm_cluster, 
     folder = study_folder(tmp_path, SLOW_RUNS)
     profile = slurm_cluster.profile(tmp_path / "profile", **FAST_POLLING)
     target = "results/optimizers/runs.csv"
-    command = [sys.executable, "-m", "snakemake", target, "-s", str(SNAKEFILE), "--directory", str(folder),
-               "--profile", str(profile), "--configfile", "config/study.yaml"]
+    command = snakemake_command(folder, target, "--profile", str(profile), "--configfile", "config/study.yaml")
     log = tmp_path / "snakemake.log"
     with open(log, "w") as stream:
         process = subprocess.Popen(command, cwd=folder, stdout=stream, stderr=subprocess.STDOUT,
-                                   env={**slurm_cluster.env(), "PYTHONHASHSEED": "0"}, start_new_session=True)
+                                   env={**slurm_cluster.env(), **SNAKEMAKE_ENV}, start_new_session=True)
     try:
         # once one run has finished, cancel a run job that is running
         runs = folder / "results" / "runs"
@@ -98,7 +96,8 @@ def test_cancelled_job_is_resubmitted_and_finished_runs_are_kept(slurm_cluster, 
             running = [line.split() for line in slurm_cluster.command("squeue", "-h", "-t", "R", "-o",
                                                                       "%i %k").splitlines()]
             candidates = [job_id for job_id, comment in running if comment.startswith("rule_run")]
-            assert not slurm_cluster.never_starting(), slurm_cluster.never_starting()
+            stuck = slurm_cluster.never_starting()
+            assert not stuck, stuck
             if finished and candidates:
                 cancelled = candidates[0]
                 slurm_cluster.command("scancel", cancelled)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from workflow_testing import QUICK_CONFIG, SNAKEFILE, job_counts, snakemake
+from workflow_testing import QUICK_CONFIG, job_counts, snakemake, snakemake_command
 
 from nnbench.grid import expand, load_config
 
@@ -37,9 +37,8 @@ def test_dry_run_of_the_quick_config_plans_far_fewer_jobs_than_runs(workdir):
 @pytest.mark.parametrize(("cpus", "cores", "held"), [(1, 8, 8), (2, 8, 4), (2, 3, 2), (2, 2, 1), (2, 1, 1)])
 def test_run_jobs_never_outnumber_the_machines_cpus(workdir, cpus, cores, held):
     # the machine's CPUs as the workflow sees them: the process's affinity, set by taskset
-    command = ["taskset", "-c", ",".join(str(cpu) for cpu in range(cpus)), sys.executable, "-m", "snakemake",
-               "-s", str(SNAKEFILE), "--directory", str(workdir), "-n", "-p", "--cores", str(cores),
-               "--configfile", "config/quick.yaml"]
+    command = ["taskset", "-c", ",".join(str(cpu) for cpu in range(cpus)),
+               *snakemake_command(workdir, "-n", "-p", "--cores", str(cores), "--configfile", "config/quick.yaml")]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=workdir)
     if result.returncode != 0 and "Invalid argument" in result.stderr[:500]:
         pytest.skip(f"this machine has fewer than {cpus} CPUs for taskset")

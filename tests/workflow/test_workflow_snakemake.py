@@ -8,12 +8,11 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 import yaml
-from workflow_testing import QUICK_CONFIG, REPO, SNAKEFILE, job_counts, snakemake
+from workflow_testing import QUICK_CONFIG, REPO, job_counts, snakemake, snakemake_command
 
 from nnbench.config import load_config
 from nnbench.grid import expand
@@ -119,8 +118,7 @@ def test_killed_workflow_completes_on_rerun_without_corrupt_records(workdir):
                                          "axes": {"optimizer.name": ["sgd", "adam"]}}}}
     (workdir / "small.yaml").write_text(yaml.safe_dump(config))
     target = "results/optimizers/runs.csv"
-    command = [sys.executable, "-m", "snakemake", target, "-s", str(SNAKEFILE), "--directory", str(workdir),
-               "--cores", "1", "--configfile", "small.yaml"]
+    command = snakemake_command(workdir, target, "--cores", "1", "--configfile", "small.yaml")
     process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     deadline = time.monotonic() + 120

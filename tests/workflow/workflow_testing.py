@@ -14,11 +14,20 @@ DEFAULT_CONFIG = REPO / "config" / "config.yaml"
 QUICK_CONFIG = REPO / "config" / "quick.yaml"
 
 
+# Python's string hashing fixed, so snakemake's own ordering repeats from run to run
+SNAKEMAKE_ENV = {"PYTHONHASHSEED": "0"}
+
+
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    """The command line of snakemake on the repository's Snakefile in ``workdir``."""
+    return [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir), *args]
+
+
 def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run snakemake on the repository's Snakefile with ``workdir`` as working directory."""
-    command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(workdir), *args]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=workdir)
+    env = {**os.environ, **SNAKEMAKE_ENV}
+    return subprocess.run(snakemake_command(workdir, *args), capture_output=True, text=True, timeout=timeout,
+                          env=env, cwd=workdir)
 
 
 def job_counts(output: str) -> dict[str, int]:

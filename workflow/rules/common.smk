@@ -108,8 +108,8 @@ def _machine_cpus():
 
 # The cores a `run` job holds in snakemake's count. Locally, training jobs never outnumber
 # the machine's CPUs whatever --cores says: with `--cores 8` on 2 CPUs, 8 BLAS processes
-# time-sharing 2 cores took 17% longer than 2 (benchmarks/workflow_scale.py), so each
-# holds --cores / CPUs of them while its BLAS still uses THREADS. On a cluster a job's
+# time-sharing 2 cores took 17% longer than 2 (README, "Threads"), so each holds
+# --cores / CPUs of them while its BLAS still uses THREADS. On a cluster a job's
 # `threads` are the CPUs it asks for: THREADS.
 def _run_job_cores():
     if workflow.non_local_exec or _machine_cpus() >= _cores():
