@@ -133,11 +133,11 @@ def peak_memory_mb(spec: Mapping[str, Any]) -> float:
     peak is its members' largest).
 
     What it counts, for kind ``train``: :data:`PROCESS_MB`; the dataset's cached uint8
-    pixels (memory-mapped, resident once read), their float32 copy (the kept training
-    samples, twice while a validation split is carved out, and the test set) and, for a
-    float64 run, the trainer's float64 copy of the training samples; the network's
-    weight-sized arrays and its activation buffers for a minibatch, an evaluation chunk
-    and the diagnostics' largest batch. The other kinds hold no dataset. The workflow
+    pixels (memory-mapped, resident once read) and, when a validation split is carved
+    out, the copies of the kept rows it makes; no float copy of a split (the run reads
+    its splits as ``PixelRows``, converting a minibatch or an evaluation chunk at a
+    time); the network's weight-sized arrays and its activation buffers for a minibatch,
+    an evaluation chunk and the diagnostics' largest batch (which hold the converted rows). The other kinds hold no dataset. The workflow
     asks a cluster for :func:`memory_request_mb`; ``benchmarks/group_memory.py`` checks
     the estimate against the peaks a study's benchmark files measured.
     """
@@ -154,9 +154,8 @@ def peak_memory_mb(spec: Mapping[str, Any]) -> float:
     n_keep = min(spec.get("n_train") or full_train, full_train)
     validation = spec.get("validation") or 0
     data = (full_train + n_test) * features  # uint8 pixels
-    data += (n_keep * (2 if validation else 1) + n_test) * features * 4  # float32 pixels
-    if itemsize == 8:
-        data += n_keep * features * 8
+    if validation:
+        data += n_keep * features  # the training and validation rows, copied apart
     data += (full_train + n_test) * 8 * 2  # labels, int64, and their sources
     weights = weight_count(features, spec["hidden_sizes"])
     units = features + sum(spec["hidden_sizes"]) + N_CLASSES

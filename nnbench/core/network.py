@@ -20,6 +20,7 @@ from nnbench.core.layers import (
     SoftmaxCrossEntropy,
     Tanh,
 )
+from nnbench.core.rows import is_row_source, rows_into
 from nnbench.errors import NnbenchError
 from nnbench.validation import Interval, not_allowed, unknown_name_error
 
@@ -257,11 +258,13 @@ class MLP:
         training buffers are left alone, and the per-sample losses are summed in float64.
         Equal to ``loss``/``accuracy`` up to that summation order (bit-identical from call
         to call for the same ``chunk_size``). BN running averages and the dropout
-        Generator are not touched.
+        Generator are not touched. ``x`` may be a row source (:mod:`nnbench.core.rows`):
+        its chunks are converted one at a time.
         """
-        x = np.asarray(x)
-        if x.ndim != 2 or x.shape[1] != self.input_size:
-            raise NnbenchError(f"x must have shape (N, {self.input_size}), got {x.shape}")
+        if not is_row_source(x):
+            x = np.asarray(x)
+        if len(x.shape) != 2 or x.shape[1] != self.input_size:
+            raise NnbenchError(f"x must have shape (N, {self.input_size}), got {tuple(x.shape)}")
         n = x.shape[0]
         if n == 0:
             raise not_allowed("x", "0 samples", "at least one row")
@@ -278,12 +281,12 @@ class MLP:
         for start in range(0, n, chunk_size):
             stop = min(start + chunk_size, n)
             rows = stop - start
-            h = x[start:stop]
-            if h.dtype != self.dtype:  # converted chunk by chunk, never the whole split
+            if not is_row_source(x) and x.dtype == self.dtype:
+                h = x[start:stop]
+            else:  # converted chunk by chunk, never the whole split
                 if buffers["input"] is None:
                     buffers["input"] = np.empty((chunk_size, self.input_size), self.dtype)
-                h = buffers["input"][:rows]
-                np.copyto(h, x[start:stop])
+                h = rows_into(x, slice(start, stop), buffers["input"][:rows])
             affine_index = 0
             for layer, std in zip(self.layers, stds, strict=True):
                 if isinstance(layer, Affine):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnbench import seeding
+from nnbench.core.rows import is_row_source, rows_into
 from nnbench.errors import NnbenchError
 from nnbench.validation import Interval, not_allowed
 
@@ -95,7 +96,9 @@ def train(
     is not counted in ``train_seconds``. If a minibatch loss is not finite, training
     stops before that update with status "diverged" (``on_eval`` is still called at the end).
 
-    x is converted once to the network's dtype; t holds integer labels or one-hot rows.
+    x is an array, converted once to the network's dtype, or a row source
+    (:mod:`nnbench.core.rows`) whose minibatches are converted as they are drawn, with
+    the same values; t holds integer labels or one-hot rows.
     ``progress``: print a progress line to stderr every few seconds (default: only when
     stderr is a terminal).
 
@@ -111,15 +114,16 @@ def train(
             f"give exactly one training budget, iterations or epochs (got iterations={iterations!r}, epochs={epochs!r})"
         )
     eval_every = _whole("eval_every", eval_every, _COUNT)
-    x = np.asarray(x)
+    if not is_row_source(x):
+        x = np.asarray(x)
     t = np.asarray(t)
-    n = x.shape[0] if x.ndim == 2 else 0
-    if x.ndim != 2 or t.shape[:1] != (n,):
+    n = x.shape[0] if len(x.shape) == 2 else 0
+    if len(x.shape) != 2 or t.shape[:1] != (n,):
         raise NnbenchError(f"x must be (N, features) and t must have N rows, got x {x.shape} and t {t.shape}")
     batch_size = _whole("batch_size", batch_size, _COUNT)
     if batch_size > n:
         raise not_allowed("batch_size", batch_size, f"at most the training set's size ({n} samples)")
-    if x.dtype != net.dtype:
+    if not is_row_source(x) and x.dtype != net.dtype:
         x = x.astype(net.dtype)  # once, so the loop gathers batches without conversion
     per_epoch = n // batch_size
     if iterations is not None:
@@ -132,7 +136,7 @@ def train(
         progress = sys.stderr.isatty()
 
     rng = seeding.rng(_whole("seed", seed, _SEED), "batch_order")
-    x_batch = np.empty((batch_size,) + x.shape[1:], dtype=x.dtype)
+    x_batch = np.empty((batch_size,) + tuple(x.shape[1:]), dtype=net.dtype)
     t_batch = np.empty((batch_size,) + t.shape[1:], dtype=t.dtype)
     losses = np.empty(total, dtype=np.float64)
     losses_after = np.empty(total, dtype=np.float64) if loss_after_update else None
@@ -157,7 +161,7 @@ def train(
         if position == 0:
             order = rng.permutation(n)
         indices = order[position * batch_size:(position + 1) * batch_size]
-        np.take(x, indices, axis=0, out=x_batch)
+        rows_into(x, indices, x_batch)
         np.take(t, indices, axis=0, out=t_batch)
         grads = net.gradient(x_batch, t_batch)
         loss = net.last_loss

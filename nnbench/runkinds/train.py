@@ -136,11 +136,12 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
 
     data = load_dataset(spec["dataset"], data_dir=data_dir, cache_dir=cache_dir, n_train=spec["n_train"],
                         validation=spec["validation"], seed=spec["seed"])
-    dtype = np.dtype(spec["dtype"])
-    splits = {"train": (data.x_train.astype(dtype, copy=False), data.y_train)}
-    if data.x_val is not None and len(data.x_val):
-        splits["validation"] = (data.x_val.astype(dtype, copy=False), data.y_val)
-    splits["test"] = (data.x_test.astype(dtype, copy=False), data.y_test)
+    # The splits are row sources: the trainer and the evaluations convert the rows they
+    # read (no float copy of a split); values as if converted first (PixelRows).
+    splits = {"train": (data.train_rows, data.y_train)}
+    if data.validation_rows is not None and len(data.validation_rows):
+        splits["validation"] = (data.validation_rows, data.y_val)
+    splits["test"] = (data.test_rows, data.y_test)
     x_train, y_train = splits["train"]
     n_train = len(x_train)
     n_classes = len(data.classes) if getattr(data, "classes", None) else int(np.max(y_train)) + 1
@@ -153,7 +154,9 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
 
     batch_size = spec["batch_size"]
     diagnostics = set(spec["diagnostics"])
-    x_diag, y_diag = x_train[:DIAGNOSTIC_SAMPLES], y_train[:DIAGNOSTIC_SAMPLES]
+    dtype = np.dtype(spec["dtype"])
+    x_diag = np.asarray(x_train[:DIAGNOSTIC_SAMPLES], dtype=dtype)  # converted once, for every evaluation
+    y_diag = y_train[:DIAGNOSTIC_SAMPLES]
     spread_rng = rng(spec["seed"], "minibatch_spread")
     spread_rows: list[tuple] = []
     # step -> rows of that evaluation; the last evaluation is redone on the full splits.

@@ -50,15 +50,17 @@ def test_memory_estimate_counts_the_data_and_what_changes_it():
 
     book = resolve_spec(BOOK)
     pixels = 70000 * 784
-    # the process, MNIST's uint8 pixels and their float32 copy are the bulk
-    assert peak_memory_mb(book) >= PROCESS_MB + pixels * (1 + 4) / 1e6
-    assert peak_memory_mb(book) < PROCESS_MB + pixels * (1 + 4) / 1e6 + 100
-    # a float64 run holds a float64 copy of its training samples; a validation split a
-    # second float32 copy while it is carved out; a wider network more buffers
-    assert peak_memory_mb(resolve_spec({**BOOK, "dtype": "float64"})) - peak_memory_mb(book) >= 0.999 * 60000 * 784 * 8 / 1e6
-    assert peak_memory_mb(resolve_spec({**BOOK, "validation": 10000})) - peak_memory_mb(book) >= 0.999 * 60000 * 784 * 4 / 1e6
+    # the process and MNIST's uint8 pixels are the bulk: no float copy of a split (the
+    # run reads them as PixelRows), so a float64 run holds no more data than a float32 one
+    assert peak_memory_mb(book) >= PROCESS_MB + pixels / 1e6
+    assert peak_memory_mb(book) < PROCESS_MB + pixels / 1e6 + 100
+    float64 = peak_memory_mb(resolve_spec({**BOOK, "dtype": "float64"})) - peak_memory_mb(book)
+    assert 0 < float64 < 50  # its buffers only
+    # carving out a validation split copies the kept rows' pixels apart
+    assert peak_memory_mb(resolve_spec({**BOOK, "validation": 10000})) - peak_memory_mb(book) >= 0.999 * 60000 * 784 / 1e6
     assert peak_memory_mb(resolve_spec({**BOOK, "hidden_sizes": [2000] * 4})) > peak_memory_mb(book) + 100
-    assert peak_memory_mb(resolve_spec({**BOOK, "n_train": 1000})) < peak_memory_mb(book) - 150
+    # the whole pixel file counts, whatever n_train (a load that cannot map the cache decodes it whole)
+    assert peak_memory_mb(resolve_spec({**BOOK, "n_train": 1000})) == peak_memory_mb(book)
     digits = resolve_spec({**BOOK, "dataset": "digits"})
     assert PROCESS_MB < peak_memory_mb(digits) < PROCESS_MB + 20
     assert peak_memory_mb(resolve_spec({"kind": "optimizer_path"})) == PROCESS_MB

@@ -49,6 +49,19 @@ def test_activation_derivative_matches_backward():
         np.testing.assert_allclose(layer.derivative(out), layer.backward(ones), rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(128, 100), (3, 7), (5,)])
+def test_relu_forward_is_max_with_zero_bit_for_bit(dtype, shape):
+    # ReLU compares with a row of zeros for speed: the same bits as np.maximum(x, 0),
+    # NaN payloads, infinities and signed zeros included
+    specials = np.array([-0.0, 0.0, np.nan, -np.nan, np.inf, -np.inf, 1e-45, -1e-45, 3.0, -2.0], dtype)
+    x = np.random.default_rng(0).choice(specials, size=shape)
+    expected = np.maximum(x, 0).view(np.uint32 if dtype == np.float32 else np.uint64)
+    layer = ReLU()
+    assert np.array_equal(layer.forward(x, True).view(expected.dtype), expected)
+    assert np.array_equal(layer.forward_inplace(x.copy()).view(expected.dtype), expected)
+
+
 def test_affine_gradients():
     rng = np.random.default_rng(3)
     params = {"W": rng.standard_normal((5, 4)), "b": rng.standard_normal(4)}

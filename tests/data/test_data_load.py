@@ -305,3 +305,44 @@ def test_a_group_reuses_its_last_load_read_only_and_nothing_outside(tiny, tmp_pa
         assert load_dataset("mnist", validation=2, seed=2, **arguments) is not split
     fresh = load_dataset("mnist", **arguments)
     assert fresh.x_train.flags.writeable and fresh is not again
+
+
+@pytest.mark.parametrize("name", ["mnist", "digits"])
+def test_pixel_rows_give_the_features_a_batch_at_a_time(tiny, tmp_path, name):
+    from nnbench.data.loader import PixelRows
+
+    data = load_dataset(name, data_dir=tmp_path / "source", cache_dir=tmp_path / "cache", n_train=20,
+                        validation=4, seed=1)
+    for rows, features in ((data.train_rows, data.x_train), (data.validation_rows, data.x_val),
+                           (data.test_rows, data.x_test)):
+        assert isinstance(rows, PixelRows) and rows.pixels.dtype == np.uint8
+        assert rows.shape == features.shape and len(rows) == len(features) and rows.dtype == np.float32
+        np.testing.assert_array_equal(np.asarray(rows), features)
+        for index in (slice(1, 4), np.array([3, 0, 3, 2])):
+            out32 = rows.rows_into(index, np.full((3 if isinstance(index, slice) else 4, rows.shape[1]), 9, np.float32))
+            assert np.array_equal(out32, features[index])  # the same bits as converting first
+            out64 = rows.rows_into(index, np.empty(out32.shape, np.float64))
+            assert np.array_equal(out64, features[index].astype(np.float64))  # the float32 values, widened
+        for selection in (slice(2, None), np.array([1, 1, 0]), np.arange(len(rows)) % 3 == 0):
+            assert isinstance(rows[selection], PixelRows)
+            np.testing.assert_array_equal(rows[selection].features(), features[selection])
+    assert data.x_train is data.x_train  # made once, kept
+
+
+def test_pixel_rows_select_whole_rows_only(tiny, tmp_path):
+    rows = load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "cache").train_rows
+    for index in (3, (slice(None), 0)):
+        with pytest.raises(TypeError, match="PixelRows selects whole rows"):
+            rows[index]
+    with pytest.raises(ValueError, match="without converting"):
+        np.asarray(rows, copy=False)
+    assert rows._features is None  # nothing above converted the whole split
+
+
+def test_a_shared_loads_features_are_read_only_too(tiny, tmp_path):
+    from nnbench.data import reusing_loaded_datasets
+
+    with reusing_loaded_datasets():
+        data = load_dataset("mnist", data_dir=tmp_path / "source", cache_dir=tmp_path / "cache")
+        for features in (data.x_train, data.train_rows[:5].features(), np.asarray(data.test_rows)):
+            assert not features.flags.writeable

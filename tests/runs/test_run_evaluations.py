@@ -33,3 +33,19 @@ def test_evaluated_samples_are_those_the_workload_counts(tmp_path, monkeypatch, 
     last = float(rows[-1]["value"])
     if eval_samples is None or eval_samples >= 1337:  # the curve point is the full evaluation
         assert summary["final_test_acc"] == last
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_run_never_converts_a_whole_split(tmp_path, dtype):
+    # the splits are PixelRows: minibatches and evaluation chunks are converted as they
+    # are read, so no process holds a float copy of MNIST's training images
+    from nnbench.data import load_dataset, reusing_loaded_datasets
+
+    spec = resolve_spec({"dataset": "digits", "hidden_sizes": [16], "batch_size": 20, "iterations": 40,
+                         "eval_every": 20, "validation": 100, "dtype": dtype,
+                         "diagnostics": ["minibatch_spread", "grad_norms", "activations", "loss_after_update"]})
+    with reusing_loaded_datasets():
+        summary = run(spec, out=tmp_path / "run")
+        data = load_dataset("digits", n_train=spec["n_train"], validation=100, seed=spec["seed"])  # the run's load
+        assert [rows._features for rows in (data.train_rows, data.validation_rows, data.test_rows)] == [None] * 3
+    assert summary["status"] == "ok"
