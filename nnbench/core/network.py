@@ -278,10 +278,11 @@ class MLP:
         classes = self.output_size
         loss_sum = 0.0
         correct = 0
+        converting = is_row_source(x) or x.dtype != self.dtype
         for start in range(0, n, chunk_size):
             stop = min(start + chunk_size, n)
             rows = stop - start
-            if not is_row_source(x) and x.dtype == self.dtype:
+            if not converting:
                 h = x[start:stop]
             else:  # converted chunk by chunk, never the whole split
                 if buffers["input"] is None:

@@ -44,10 +44,6 @@ class PixelRows:
     def shape(self) -> tuple[int, int]:
         return self.pixels.shape
 
-    @property
-    def ndim(self) -> int:
-        return 2
-
     def __len__(self) -> int:
         return len(self.pixels)
 
@@ -75,10 +71,8 @@ class PixelRows:
                 self._gathered = np.empty(shape, self.pixels.dtype)
             pixels = np.take(self.pixels, index, axis=0, out=self._gathered)
         if out.dtype == np.float32:
-            np.copyto(out, pixels)
-            out /= np.float32(self.max_value)  # as to_unit_float: the same bits
-        else:
-            np.copyto(out, to_unit_float(pixels, self.max_value))
+            return to_unit_float(pixels, self.max_value, out=out)
+        np.copyto(out, to_unit_float(pixels, self.max_value))
         return out
 
     def features(self) -> np.ndarray:
@@ -159,14 +153,19 @@ def _check_count(value, what: str, minimum: int, maximum: int | None) -> int:
     return number
 
 
-def to_unit_float(pixels: np.ndarray, max_value: int) -> np.ndarray:
-    """Pixels / max_value as float32 (correctly rounded; no float64 temporary).
+def to_unit_float(pixels: np.ndarray, max_value: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Pixels / max_value as float32 (correctly rounded; no float64 temporary), in a new
+    array or written into the float32 array ``out``.
 
     Converting first and dividing in place gives the same bits as
     ``np.divide(pixels, float32(max_value), dtype=float32)`` about 10x faster (that
     mixed-type ufunc casts through a small buffer): 0.05 s instead of 0.6 s for MNIST's
     training images, a fifth of a short run's wall time."""
-    values = pixels.astype(np.float32)
+    if out is None:
+        values = pixels.astype(np.float32)
+    else:
+        values = out
+        np.copyto(values, pixels)
     values /= np.float32(max_value)
     return values
 
