@@ -163,10 +163,8 @@ def validate_config(config: Mapping[str, Any]) -> None:
     if error.validator in ("pattern", "enum") and error.parent is not None and error.parent.validator == "anyOf" \
             and any(sub.validator == "pattern" for sub in error.parent.context):
         error = error.parent
-    # best_match may stop at a oneOf/anyOf; its context holds the alternatives' errors.
-    where_error = error
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    raise ConfigError(f"config error in {_location(where_error.absolute_path)}: {_describe(error)}{more}")
+    raise ConfigError(f"config error in {_location(error.absolute_path)}: {_describe(error)}{more}")
 
 
 def _logspace(start: float, stop: float, num: int) -> list[float]:
