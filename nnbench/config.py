@@ -32,7 +32,8 @@ from typing import Any, Iterable, Mapping
 from nnbench.errors import NnbenchError
 from nnbench.files import atomic_open
 from nnbench.validation import coerce_number, unknown_name_error
-from nnbench.vocabulary import CONFIG_COLUMNS, CURVE_METRICS, CURVE_SPLITS, KEY_ALIASES, STUDIES, USER_STUDY_PATTERN
+from nnbench.vocabulary import (CONFIG_COLUMNS, CURVE_METRICS, CURVE_SPLITS, DEFAULT_TUNE_METRIC, KEY_ALIASES, STUDIES,
+                                USER_STUDY_PATTERN)
 
 __all__ = ["ConfigError", "SCHEMA_PATH", "load_config", "load_schema", "prepare_config",
            "validate_config", "coerce_numbers", "tuned_studies", "write_effective_config", "job_environment"]
@@ -212,7 +213,7 @@ def prepare_config(raw: Any) -> dict:
         study.setdefault("seeds", list(config["seeds"]))
         study.setdefault("datasets", list(config["datasets"]))
         if "tune" in study:
-            study["tune"] = {"metric": "final_validation_acc", "goal": "max", **study["tune"]}
+            study["tune"] = {"metric": DEFAULT_TUNE_METRIC, "goal": "max", **study["tune"]}
         _check_study(name, study, config)
         studies[name] = study
     config["studies"] = studies

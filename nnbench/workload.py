@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from nnbench.vocabulary import INPUT_SIZES
+from nnbench.vocabulary import DEFAULT_KIND, INPUT_SIZES
 
 __all__ = ["Workload", "run_workload", "peak_memory_mb", "memory_request_mb", "DATASET_SIZES", "N_CLASSES",
            "DIAGNOSTIC_SAMPLES"]
@@ -72,7 +72,7 @@ def evaluation_count(spec: Mapping[str, Any], iterations: int, n_train: int) -> 
 
 def run_workload(spec: Mapping[str, Any]) -> Workload:
     """The GEMM work of one resolved spec (see the module docstring for what counts)."""
-    kind = spec.get("kind", "train")
+    kind = spec.get("kind", DEFAULT_KIND)
     if kind == "optimizer_path":
         return Workload(0.0, 0.0, 0, 0)
     if kind == "activation_histogram":
@@ -141,7 +141,7 @@ def peak_memory_mb(spec: Mapping[str, Any]) -> float:
     asks a cluster for :func:`memory_request_mb`; ``benchmarks/group_memory.py`` checks
     the estimate against the peaks a study's benchmark files measured.
     """
-    kind = spec.get("kind", "train")
+    kind = spec.get("kind", DEFAULT_KIND)
     itemsize = 8 if spec.get("dtype") == "float64" or kind != "train" else 4
     if kind == "optimizer_path":
         return PROCESS_MB

@@ -252,6 +252,10 @@ class Tanh(_Layer):
         return 1 - out * out
 
 
+#: BatchNorm's default eps (PyTorch's; the book's code uses 1e-6, study batch_norm runs at it).
+DEFAULT_BATCHNORM_EPS = 1e-5
+
+
 class BatchNorm(_Layer):
     """Batch normalisation (Ioffe & Szegedy 2015) over the batch axis.
 
@@ -265,7 +269,7 @@ class BatchNorm(_Layer):
 
     _transient = ("_n", "centered", "normalized", "_out", "_tmp", "_dx", "_mean", "_var", "inv_std")
 
-    def __init__(self, params, gamma_key, beta_key, grads=None, momentum=0.9, eps=1e-5):
+    def __init__(self, params, gamma_key, beta_key, grads=None, momentum=0.9, eps=DEFAULT_BATCHNORM_EPS):
         if not eps > 0:
             raise ValueError(f"BatchNorm eps must be > 0, got {eps!r}")
         self.params = params

@@ -11,6 +11,7 @@ import numpy as np
 from nnbench import seeding, vocabulary
 from nnbench.core.initializers import initialize_weights, parse_init
 from nnbench.core.layers import (
+    DEFAULT_BATCHNORM_EPS,
     Affine,
     BatchNorm,
     Dropout,
@@ -28,8 +29,6 @@ ACTIVATIONS = vocabulary.ACTIVATIONS
 DTYPES = vocabulary.DTYPES
 #: slope of leaky ReLU for negative inputs
 LEAKY_RELU_SLOPE = 0.01
-#: BatchNorm's default eps (PyTorch's; the book's code uses 1e-6)
-DEFAULT_BATCHNORM_EPS = 1e-5
 #: rows per chunk of :meth:`MLP.evaluate`: large enough for full-rate GEMMs, small
 #: enough that the work buffers stay in cache-friendly megabytes
 DEFAULT_EVAL_CHUNK = 1024
