@@ -34,9 +34,8 @@ from typing import Any, Callable, Iterable, Mapping
 from nnbench.errors import NnbenchError
 from nnbench.files import atomic_open
 from nnbench.records import record_is_complete, run_folder
-from nnbench.runkinds import estimate_minutes
 from nnbench.vocabulary import DEFAULT_KIND, SUMMARY_FILE
-from nnbench.workload import memory_request_mb, run_workload
+from nnbench.workload import estimate_minutes, memory_request_mb, run_workload
 
 __all__ = ["RunGroup", "GroupError", "GroupPlanner", "plan_groups", "describe_group", "group_id", "write_group_files",
            "read_group_file", "run_group", "run_job_cores", "machine_cpus", "TARGET_FLOP", "RUN_OVERHEAD_FLOP",

@@ -23,8 +23,8 @@ from typing import Any, Mapping
 
 from nnbench.vocabulary import DEFAULT_KIND, INPUT_SIZES
 
-__all__ = ["Workload", "run_workload", "peak_memory_mb", "memory_request_mb", "DATASET_SIZES", "N_CLASSES",
-           "DIAGNOSTIC_SAMPLES"]
+__all__ = ["Workload", "run_workload", "estimate_minutes", "peak_memory_mb", "memory_request_mb", "DATASET_SIZES",
+           "N_CLASSES", "DIAGNOSTIC_SAMPLES"]
 
 #: (training samples, test samples) of each dataset's full splits
 DATASET_SIZES = {"mnist": (60000, 10000), "fashion-mnist": (60000, 10000), "digits": (1437, 360)}
@@ -109,6 +109,21 @@ def run_workload(spec: Mapping[str, Any]) -> Workload:
     return Workload(train_flop=6.0 * weights * train_samples,
                     eval_flop=2.0 * weights * evaluated + diagnostic_flop,
                     train_samples=train_samples, evaluated_samples=evaluated)
+
+
+# --- wall time --------------------------------------------------------------------------
+
+#: The GEMM rate a wall-time request assumes: a slow core under full load (16 concurrent
+#: processes reached 43 GFLOP/s each in the study, issue 22; one core alone 100-140).
+SLOW_GEMM_FLOPS = 5e9
+#: Minutes every run is given beyond its GEMM work: the start, data load, bookkeeping.
+RUN_START_MINUTES = 5
+
+
+def estimate_minutes(spec: Mapping[str, Any]) -> int:
+    """A generous wall time (minutes) of a resolved spec, what a cluster job asks for:
+    :data:`RUN_START_MINUTES` plus its GEMM work (:func:`run_workload`) at :data:`SLOW_GEMM_FLOPS`."""
+    return int(RUN_START_MINUTES + run_workload(spec).flop / SLOW_GEMM_FLOPS / 60)
 
 
 # --- memory ---------------------------------------------------------------------------

@@ -43,10 +43,6 @@ def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def estimate_minutes(spec: Mapping[str, Any]) -> int:
-    return 5  # one forward and one backward pass
-
-
 def execute(spec: Mapping[str, Any], **_context) -> Record:
     """Forward N(0, 1) inputs through bias-free layers; histogram each layer's output.
 

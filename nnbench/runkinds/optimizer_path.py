@@ -36,10 +36,6 @@ def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def estimate_minutes(spec: Mapping[str, Any]) -> int:
-    return 5  # a few hundred scalar updates: the scheduler's smallest slot
-
-
 def execute(spec: Mapping[str, Any], **_context) -> Record:
     """The optimizer's path from ``start``: one row per coordinate per point."""
     import numpy as np

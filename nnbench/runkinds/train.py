@@ -105,20 +105,6 @@ def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def estimate_minutes(spec: Mapping[str, Any]) -> int:
-    """A generous wall-time estimate of a resolved spec, in minutes (for cluster schedulers).
-
-    ~20k samples/s for the book's network on a slow core, scaled by layer width; a run
-    of ``epochs`` over all samples counts 60 000 of them (MNIST's training set).
-    """
-    if spec["epochs"] is not None:
-        samples = spec["epochs"] * (spec["n_train"] or 60000)
-    else:
-        samples = spec["iterations"] * spec["batch_size"]
-    width = max(spec["hidden_sizes"])
-    return int(10 + samples * max(1.0, width / 100) / 20000 / 60)
-
-
 # ---------------------------------------------------------------- execution
 
 
