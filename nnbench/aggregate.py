@@ -92,7 +92,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _read_table(path: Path):
+def _read_record_table(path: Path):
     import pandas as pd
 
     # round_trip keeps every float exactly as written; layer stays an integer column with gaps
@@ -186,7 +186,7 @@ def aggregate_study(study: str, runs: Sequence[str | os.PathLike], out_dir: str 
             if not sources:
                 stream.write(",".join(RUN_COLUMNS + CURVES_COLUMNS) + "\n")
             for index, record in enumerate(sources):
-                frame = _with_run_columns(_read_table(record.path / name), run_columns(study, record))
+                frame = _with_run_columns(_read_record_table(record.path / name), run_columns(study, record))
                 frame.to_csv(stream, index=False, header=index == 0)
                 if name == CURVES_FILE:
                     _progress(index + 1, len(sources), study)

@@ -36,7 +36,8 @@ from nnbench.vocabulary import (CONFIG_COLUMNS, CURVE_METRICS, CURVE_SPLITS, DEF
                                 USER_STUDY_PATTERN)
 
 __all__ = ["ConfigError", "SCHEMA_PATH", "load_config", "load_schema", "prepare_config",
-           "validate_config", "coerce_numbers", "tuned_studies", "write_effective_config", "job_environment"]
+           "validate_config", "coerce_numbers", "tuned_studies", "write_effective_config", "job_environment",
+           "read_config_file"]
 
 
 class ConfigError(NnbenchError):
@@ -76,16 +77,22 @@ def coerce_numbers(value: Any) -> Any:
 
 def load_config(path: str | os.PathLike) -> dict:
     """Read, validate and complete the config file at ``path`` (see :func:`prepare_config`)."""
+    return prepare_config(read_config_file(path))
+
+
+def read_config_file(path: str | os.PathLike, error: type[NnbenchError] = ConfigError) -> Any:
+    """The YAML (or JSON) document of a config file as written, not yet prepared; ``error``
+    (naming the file) when it is missing or not YAML."""
     import yaml
 
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} does not exist; give the path of a YAML file such as config/config.yaml")
+        raise error(f"config file {str(path)!r} does not exist; give the path of a YAML file such as "
+                    "config/config.yaml (or the resources/config.json the workflow wrote)")
     try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise ConfigError(f"config file {str(path)!r} is not valid YAML: {error}".replace("\n", " ")) from None
-    return prepare_config(raw)
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as problem:
+        raise error(f"config file {str(path)!r} is not valid YAML: {problem}".replace("\n", " ")) from None
 
 
 def load_schema() -> dict:

@@ -25,7 +25,7 @@ class RunKind:
 
     ``defaults``: every key the kind accepts with its default; ``resolve(merged)``: the
     canonical values of the defaults updated by a spec (raises SpecError);
-    ``execute(spec, *, data_dir, cache_dir, progress)``: a :class:`nnbench.records.Record`.
+    ``execute(spec, *, data_dir, cache_dir, progress)``: a :class:`nnbench.records.RunOutput`.
     """
 
     name: str

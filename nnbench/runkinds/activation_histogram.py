@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from nnbench.records import CurveRow, Record
+from nnbench.records import CurveRow, RunOutput
 from nnbench.runkinds import spec_values as values
 from nnbench.seeding import rng
 from nnbench.vocabulary import HISTOGRAM_COLUMNS, HISTOGRAMS_FILE
@@ -43,7 +43,7 @@ def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def execute(spec: Mapping[str, Any], **_context) -> Record:
+def execute(spec: Mapping[str, Any], **_context) -> RunOutput:
     """Forward N(0, 1) inputs through bias-free layers; histogram each layer's output.
 
     The network is the core's MLP (biases start at zero, so its hidden layers are the
@@ -76,7 +76,7 @@ def execute(spec: Mapping[str, Any], **_context) -> Record:
     finite = all(math.isfinite(row.value) for row in rows)
     summary = {"status": "ok" if finite else "diverged", "iterations": 0, "layers": len(activations),
                "bin_low": low, "bin_high": high}
-    return Record(summary=summary, rows=rows, tables={HISTOGRAMS_FILE: (HISTOGRAM_COLUMNS, histogram_rows)})
+    return RunOutput(summary=summary, rows=rows, tables={HISTOGRAMS_FILE: (HISTOGRAM_COLUMNS, histogram_rows)})
 
 
 def _histogram_range(activation: str, activations) -> tuple[float, float]:

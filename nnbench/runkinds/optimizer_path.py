@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from nnbench.core.objective import PATH_ITERATIONS, PATH_LEARNING_RATES, PATH_START, path_gradient, path_objective
 from nnbench.errors import SpecError
-from nnbench.records import CurveRow, Record
+from nnbench.records import CurveRow, RunOutput
 from nnbench.runkinds import spec_values as values
 from nnbench.validation import not_allowed
 
@@ -36,7 +36,7 @@ def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def execute(spec: Mapping[str, Any], **_context) -> Record:
+def execute(spec: Mapping[str, Any], **_context) -> RunOutput:
     """The optimizer's path from ``start``: one row per coordinate per point."""
     import numpy as np
 
@@ -62,4 +62,4 @@ def execute(spec: Mapping[str, Any], **_context) -> Record:
                 break
     x, y = float(params["x"][0]), float(params["y"][0])
     summary = {"status": status, "iterations": steps, "final_x": x, "final_y": y, "final_f": path_objective(x, y)}
-    return Record(summary=summary, rows=rows)
+    return RunOutput(summary=summary, rows=rows)

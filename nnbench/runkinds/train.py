@@ -16,7 +16,7 @@ import math
 from typing import Any, Mapping
 
 from nnbench.errors import SpecError
-from nnbench.records import CurveRow, Record
+from nnbench.records import CurveRow, RunOutput
 from nnbench.runkinds import spec_values as values
 from nnbench.seeding import rng
 from nnbench.validation import Options, not_allowed
@@ -115,7 +115,7 @@ def evaluate(net, x, t) -> tuple[float, float]:
     return float(loss), float(accuracy)
 
 
-def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=None) -> Record:
+def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=None) -> RunOutput:
     """Train the spec's network; ``progress.update(done, budget, unit, rows)`` at each evaluation."""
     import numpy as np
 
@@ -145,7 +145,7 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
     tables = {}
     if "minibatch_spread" in evaluations.diagnostics:
         tables[MINIBATCH_SPREAD_FILE] = (MINIBATCH_SPREAD_COLUMNS, evaluations.spread_rows)
-    return Record(summary=_summary(spec, result, splits, final_rows, rows), rows=rows, tables=tables)
+    return RunOutput(summary=_summary(spec, result, splits, final_rows, rows), rows=rows, tables=tables)
 
 
 def _splits(spec: Mapping[str, Any], data_dir, cache_dir) -> tuple[dict, int]:
