@@ -23,7 +23,7 @@ from nnbench.core.layers import (
 )
 from nnbench.core.rows import is_row_source, rows_into
 from nnbench.errors import NnbenchError
-from nnbench.validation import Interval, not_allowed, unknown_name_error
+from nnbench.validation import COUNT, COUNT_OR_ZERO, FRACTION, NON_NEGATIVE, POSITIVE, not_allowed, unknown_name_error
 
 ACTIVATIONS = vocabulary.ACTIVATIONS
 DTYPES = vocabulary.DTYPES
@@ -34,14 +34,8 @@ LEAKY_RELU_SLOPE = 0.01
 DEFAULT_EVAL_CHUNK = 1024
 
 #: allowed values of the constructor's numeric arguments
-CONSTRAINTS = {
-    "size": Interval(numbers.Integral, 1, None),
-    "dropout": Interval(numbers.Real, 0.0, 1.0, closed="left"),
-    "weight_decay": Interval(numbers.Real, 0.0, None),
-    "batchnorm_eps": Interval(numbers.Real, 0.0, None, closed="neither"),
-    "seed": Interval(numbers.Integral, 0, None),
-    "chunk_size": Interval(numbers.Integral, 1, None),
-}
+CONSTRAINTS = {"size": COUNT, "dropout": FRACTION, "weight_decay": NON_NEGATIVE, "batchnorm_eps": POSITIVE,
+               "seed": COUNT_OR_ZERO, "chunk_size": COUNT}
 
 
 def _make_activation(name):

@@ -14,10 +14,9 @@ import numpy as np
 from nnbench import seeding
 from nnbench.core.rows import is_row_source, rows_into
 from nnbench.errors import NnbenchError
-from nnbench.validation import Interval, not_allowed
-
-_COUNT = Interval(numbers.Integral, 1, None)
-_SEED = Interval(numbers.Integral, 0, None)
+from nnbench.validation import COUNT as _COUNT
+from nnbench.validation import COUNT_OR_ZERO as _SEED
+from nnbench.validation import not_allowed
 
 
 @dataclass

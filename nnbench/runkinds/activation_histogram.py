@@ -30,16 +30,16 @@ DEFAULTS: dict[str, Any] = {
 N_CLASSES = 10
 
 
+#: The plain parameters and the values they allow (spec_values.parameters checks them).
+PARAMETERS = {"activation": values.ACTIVATION, "input_size": values.COUNT, "n_samples": values.COUNT,
+              "bins": values.COUNT, "seed": values.COUNT_OR_ZERO}
+
+
 def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    out["activation"] = values.option("activation", merged["activation"], values.ACTIVATION)
+    out = values.parameters(PARAMETERS, merged)
     out["init"] = values.init("init", merged["init"])
     out["init_value"] = values.init_value(merged, out["init"])
-    out["input_size"] = values.number("input_size", merged["input_size"], values.COUNT)
-    out["n_samples"] = values.number("n_samples", merged["n_samples"], values.COUNT)
     out["hidden_sizes"] = values.layer_sizes("hidden_sizes", merged["hidden_sizes"])
-    out["bins"] = values.number("bins", merged["bins"], values.COUNT)
-    out["seed"] = values.number("seed", merged["seed"], values.COUNT_OR_ZERO)
     return out
 
 

@@ -28,7 +28,7 @@ def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["optimizer"] = values.optimizer("optimizer", merged["optimizer"], DEFAULTS["optimizer"]["name"],
                                         PATH_LEARNING_RATES)
-    out["iterations"] = values.number("iterations", merged["iterations"], values.COUNT)
+    out.update(values.parameters({"iterations": values.COUNT}, merged))
     start = merged["start"]
     if isinstance(start, (str, bytes)) or not isinstance(start, (list, tuple)) or len(start) != 2:
         raise not_allowed(values.where("start"), start, "a point [x, y], e.g. [-7, 2]", SpecError)

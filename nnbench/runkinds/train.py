@@ -57,8 +57,17 @@ DIAGNOSTIC_SAMPLES = 1000
 MINIBATCH_SPREAD_DRAWS = 100
 MINIBATCH_SPREAD_MAX_SIZE = 1024
 
-_DATASET = Options(DATASETS, what="dataset")
-_DTYPE = Options(DTYPES, what="dtype")
+#: The plain parameters and the values they allow, checked once, at resolve time
+#: (spec_values.parameters); None is allowed for those of OPTIONAL. The network's own
+#: parameters use the intervals of nnbench.core.network.CONSTRAINTS (tested the same
+#: objects: nnbench.validation declares each once).
+PARAMETERS = {
+    "dataset": Options(DATASETS, what="dataset"), "n_train": values.COUNT, "activation": values.ACTIVATION,
+    "batchnorm_eps": values.POSITIVE, "dropout": values.FRACTION, "weight_decay": values.NON_NEGATIVE,
+    "batch_size": values.COUNT, "eval_samples": values.COUNT, "seed": values.COUNT_OR_ZERO,
+    "dtype": Options(DTYPES, what="dtype"),
+}
+OPTIONAL = ("n_train", "eval_samples")
 
 
 # ---------------------------------------------------------------- resolution
@@ -66,26 +75,19 @@ _DTYPE = Options(DTYPES, what="dtype")
 
 def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     """The canonical values of a train spec (``merged``: the defaults updated by the spec)."""
-    out: dict[str, Any] = {}
     if merged["dataset"] is None:
         raise SpecError(f"{values.where('dataset')} is required for kind train; allowed: {', '.join(DATASETS)}")
-    out["dataset"] = values.option("dataset", merged["dataset"], _DATASET)
-    out["n_train"] = values.optional_number("n_train", merged["n_train"], values.COUNT)
+    out = values.parameters(PARAMETERS, merged, OPTIONAL)
     out["validation"] = values.number("validation", 0 if merged["validation"] is None else merged["validation"],
                                       values.COUNT_OR_ZERO)
     if out["n_train"] is not None and out["validation"] >= out["n_train"]:
         raise not_allowed(values.where("validation"), merged["validation"],
                           f"a validation split smaller than n_train ({out['n_train']})", SpecError)
     out["hidden_sizes"] = values.layer_sizes("hidden_sizes", merged["hidden_sizes"])
-    out["activation"] = values.option("activation", merged["activation"], values.ACTIVATION)
     out["init"] = values.init("init", merged["init"])
     out["init_value"] = values.init_value(merged, out["init"])
     out["batchnorm"] = values.boolean("batchnorm", merged["batchnorm"])
-    out["batchnorm_eps"] = values.number("batchnorm_eps", merged["batchnorm_eps"], values.POSITIVE)
-    out["dropout"] = values.number("dropout", merged["dropout"], values.FRACTION)
-    out["weight_decay"] = values.number("weight_decay", merged["weight_decay"], values.NON_NEGATIVE)
     out["optimizer"] = values.optimizer("optimizer", merged["optimizer"], DEFAULTS["optimizer"]["name"])
-    out["batch_size"] = values.number("batch_size", merged["batch_size"], values.COUNT)
     epochs, iterations = merged["epochs"], merged["iterations"]
     if epochs is not None and iterations is not None:
         raise SpecError(f"spec keys 'epochs' ({epochs!r}) and 'iterations' ({iterations!r}) both given; "
@@ -98,9 +100,6 @@ def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     eval_every = merged["eval_every"]
     out["eval_every"] = DEFAULT_EVAL_EVERY[unit] if eval_every is None else values.number(
         "eval_every", eval_every, values.COUNT)
-    out["eval_samples"] = values.optional_number("eval_samples", merged["eval_samples"], values.COUNT)
-    out["seed"] = values.number("seed", merged["seed"], values.COUNT_OR_ZERO)
-    out["dtype"] = values.option("dtype", merged["dtype"], _DTYPE)
     out["diagnostics"] = values.diagnostics("diagnostics", merged["diagnostics"])
     return out
 

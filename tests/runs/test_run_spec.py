@@ -143,3 +143,23 @@ def test_optimizer_ranges_are_checked_from_the_classes_intervals():
     assert all(isinstance(interval, Interval) for cls in OPTIMIZERS.values() for interval in cls.ranges.values())
     with pytest.raises(SpecError, match=r"spec key 'optimizer.beta2': 1.0 is not allowed; expected a finite number in \[0, 1\)"):
         resolve_spec({"dataset": "digits", "optimizer": {"name": "adam", "beta2": 1.0}})
+
+
+def test_the_train_kinds_parameter_table_and_the_networks_constructor_check_the_same_intervals():
+    """One declaration per allowed range (nnbench.validation): the kind checks a spec once
+    at resolve time, the network's constructor (which users call directly) from the same objects."""
+    from nnbench.core.layers import BatchNorm, Dropout
+    from nnbench.core.network import CONSTRAINTS
+    from nnbench.runkinds import train
+
+    for key in ("dropout", "weight_decay", "batchnorm_eps", "seed"):
+        assert train.PARAMETERS[key] is CONSTRAINTS[key], key
+    assert train.PARAMETERS["batch_size"] is CONSTRAINTS["size"]
+    assert set(train.PARAMETERS) | {"validation", "hidden_sizes", "init", "init_value", "batchnorm", "optimizer",
+                                    "epochs", "iterations", "eval_every", "diagnostics"} == set(train.DEFAULTS) - {"kind"}
+    with pytest.raises(SpecError, match=r"spec key 'dropout': 1 is not allowed; expected a finite number in \[0, 1\)"):
+        resolve_spec({"dataset": "digits", "dropout": 1})
+    with pytest.raises(ValueError, match=r"dropout rate: 1.0 is not allowed; expected a finite number in \[0, 1\)"):
+        Dropout(1.0, None)
+    with pytest.raises(ValueError, match=r"BatchNorm eps: 0 is not allowed; expected a finite number > 0"):
+        BatchNorm({}, "g", "b", eps=0)
