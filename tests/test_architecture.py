@@ -37,7 +37,7 @@ def test_every_module_of_the_package_has_a_layer():
     contracts = configparser.ConfigParser()
     contracts.read(CONTRACTS)
     layers = contracts["importlinter:contract:stages"]["layers"]
-    named = set(re.findall(r"nnbench\.([a-z_]+)", layers))
+    named = set(re.findall(r"nnbench\.([a-z0-9_]+)", layers))
     package = REPO / "nnbench"
     modules = {path.stem for path in package.glob("*.py") if path.stem not in ("__init__", "__main__")}
     modules |= {path.parent.name for path in package.glob("*/__init__.py")}
