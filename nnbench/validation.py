@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 from nnbench.errors import NnbenchError, closest
 
-__all__ = ["Interval", "Options", "coerce_number", "unknown_name_error", "not_allowed", "check_params",
+__all__ = ["Interval", "Options", "coerce_number", "unknown_name_error", "not_allowed", "check_params", "whole_number",
            "COUNT", "COUNT_OR_ZERO", "POSITIVE", "NON_NEGATIVE", "FRACTION", "REAL"]
 
 _CLOSED = ("left", "right", "both", "neither")
@@ -155,6 +155,14 @@ class Options:
         if value not in self:
             raise unknown_name_error(self.what, value, self.values, where=where, error=error)
         return value
+
+
+def whole_number(where: str, value: Any, interval: Interval, error: type[NnbenchError] = NnbenchError) -> int:
+    """``value`` as an ``int`` in ``interval``, where an int is required (for callers in
+    code: 2.0, "2" or True is a mistake upstream, not a spelling to accept)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise not_allowed(where, value, interval.describe(), error)
+    return int(interval.check(where, value, error))
 
 
 def check_params(values: dict, constraints: dict, *, where: str = "", what: str = "parameter",
