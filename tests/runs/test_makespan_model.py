@@ -46,3 +46,19 @@ def test_the_quick_configs_graph_has_every_run_once_and_ends_with_the_report(mak
         row = makespan.model(REPO / "config" / "quick.yaml", [cores], costs, 100.0)[0]
         assert row["lower_bound_s"] <= row["makespan_s"] <= row["work_s"]
         assert row["lower_bound_s"] == max(row["work_s"] / cores, row["critical_path_s"])
+
+
+def test_many_core_script_calls_the_benchmarks_with_options_they_have():
+    """benchmarks/many_core.sh runs once on a borrowed machine: its calls must not drift from the scripts."""
+    import re
+    import subprocess
+
+    script = (REPO / "benchmarks" / "many_core.sh").read_text()
+    assert subprocess.run(["bash", "-n", str(REPO / "benchmarks" / "many_core.sh")]).returncode == 0
+    for name in ("workflow_scale.py", "makespan.py"):
+        calls = [line for line in script.replace("\\\n", " ").splitlines() if f"benchmarks/{name} " in line]
+        assert calls, name
+        source = (REPO / "benchmarks" / name).read_text()
+        for option in {option for line in calls for option in re.findall(r"\s(--[a-z-]+)", line)}:
+            assert f'"{option}"' in source, (name, option)
+    assert "pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl" in script
