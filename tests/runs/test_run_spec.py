@@ -163,3 +163,35 @@ def test_the_train_kinds_parameter_table_and_the_networks_constructor_check_the_
         Dropout(1.0, None)
     with pytest.raises(ValueError, match=r"BatchNorm eps: 0 is not allowed; expected a finite number > 0"):
         BatchNorm({}, "g", "b", eps=0)
+
+
+def test_the_config_schema_allows_what_the_train_kinds_parameter_table_allows():
+    """The schema (a YAML file, so a copy) checks a config's spec values before any spec is
+    resolved; its bounds and choices are tied here to the kind's table."""
+    import numbers
+
+    from nnbench.config import load_schema
+    from nnbench.runkinds import train
+    from nnbench.validation import Interval, Options
+
+    schema = load_schema()
+    fixed = schema["$defs"]["fixed"]["properties"]
+
+    def definition(key):
+        node = fixed[key]
+        return schema["$defs"]["value"][node["$ref"].rsplit("/", 1)[1]] if "$ref" in node else node
+
+    for key, allowed in train.PARAMETERS.items():
+        node = definition(key)
+        if isinstance(allowed, Options):
+            assert set(node["enum"]) == set(allowed.values), key
+            continue
+        assert isinstance(allowed, Interval)
+        types = node["type"] if isinstance(node["type"], list) else [node["type"]]
+        assert ("integer" in types) == (allowed.kind is numbers.Integral), key
+        assert ("null" in types) == (key in train.OPTIONAL), key
+        low = node.get("minimum", node.get("exclusiveMinimum"))
+        high = node.get("maximum", node.get("exclusiveMaximum"))
+        assert (low, high) == (allowed.low, allowed.high), key
+        assert ("exclusiveMinimum" not in node) == allowed.low_inclusive or low is None, key
+        assert ("exclusiveMaximum" not in node) == allowed.high_inclusive or high is None, key
