@@ -206,6 +206,36 @@ def fit_costs(workdir: Path, costs: Costs) -> Costs:
                     "gflops": 1.0 / max(float(per_gflop), 1e-9)})
 
 
+def measured_timeline(workdir: Path) -> dict:
+    """When a finished run's group jobs ran: each ends when its log was last written and
+    lasted its benchmark's wall seconds. The span from the first start to the last end,
+    the job-seconds, and until when as many jobs ran as at the busiest moment."""
+    spans = []
+    for tsv in sorted((workdir / "logs" / "benchmarks" / "groups").glob("*.tsv")):
+        log_file = workdir / "logs" / "groups" / f"{tsv.stem}.log"
+        if log_file.is_file():
+            with tsv.open() as stream:
+                seconds = float(next(csv.DictReader(stream, delimiter="\t"))["s"])
+            end = log_file.stat().st_mtime
+            spans.append((end - seconds, end))
+    if not spans:
+        return {}
+    origin = min(start for start, _ in spans)
+    events = sorted([(start - origin, 1) for start, _ in spans] + [(end - origin, -1) for _, end in spans])
+    running, busiest, full_until = 0, 0, 0.0
+    for moment, change in events:
+        running += change
+        busiest = max(busiest, running)
+    running = 0
+    for moment, change in events:
+        if change < 0 and running == busiest:
+            full_until = moment
+        running += change
+    return {"groups": len(spans), "span_s": max(end for _, end in spans) - origin,
+            "job_seconds": sum(end - start for start, end in spans), "most_at_once": busiest,
+            "last_moment_at_most_s": full_until}
+
+
 def model(config_path: Path, cores_list: list[int], costs: Costs, gemm_gflops: float,
           cpus: int | None = None) -> list[dict]:
     """Per ``--cores`` N (on ``cpus`` CPUs, default N): the bounds, the schedule and the floor."""
@@ -274,10 +304,17 @@ def main(argv: list[str] | None = None) -> int:
         costs = Costs(gflops=args.gflops or 0.55 * gemm)
         if args.from_run:
             costs = fit_costs(args.from_run, costs)
+            report["measured_groups"] = measured_timeline(args.from_run)
         report.update(costs=costs.__dict__, gemm_gflops=gemm, table=model(args.config, args.cores, costs, gemm))
         text = markdown(report["table"], f"Makespan model of {args.config.name}: a busy run process at "
                                          f"{costs.gflops:.1f} GFLOP/s, group start {costs.start:.2f} s, "
                                          f"{costs.per_run:.2f} s per run; GEMM {gemm:.1f} GFLOP/s per process")
+        if report.get("measured_groups"):
+            measured = report["measured_groups"]
+            text += (f"\nMeasured in {args.from_run}: {measured['groups']} group jobs from the first start to the last "
+                     f"end {measured['span_s']:.1f} s, {measured['job_seconds']:.0f} job-seconds; "
+                     f"{measured['most_at_once']} at once at the most, the last time at "
+                     f"{measured['last_moment_at_most_s']:.1f} s\n")
     print(text)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(report, indent=2) + "\n")
