@@ -202,8 +202,41 @@ def fit_costs(workdir: Path, costs: Costs) -> Costs:
         raise SystemExit(f"makespan: {workdir} holds fewer than 3 group benchmark files; give a finished workflow's "
                          "folder (logs/benchmarks/groups/*.tsv beside resources/groups/*.json)")
     (start, per_run, per_gflop), *_ = np.linalg.lstsq(np.array(rows), np.array(seconds), rcond=None)
-    return Costs(**{**costs.__dict__, "start": max(0.0, float(start)), "per_run": max(0.0, float(per_run)),
-                    "gflops": 1.0 / max(float(per_gflop), 1e-9)})
+    fitted = {"start": max(0.0, float(start)), "per_run": max(0.0, float(per_run)),
+              "gflops": 1.0 / max(float(per_gflop), 1e-9)}
+    logs = sorted((workdir / ".snakemake" / "log").glob("*.snakemake.log"))
+    if logs:  # the other rules' seconds from the latest Snakemake log (a median where several ran)
+        for rule, durations in rule_seconds(logs[-1]).items():
+            if rule in ("choose", "aggregate", "figures", "report"):
+                fitted[rule] = float(np.median(durations))
+    return Costs(**{**costs.__dict__, **fitted})
+
+
+def rule_seconds(snakemake_log: Path) -> dict[str, list[float]]:
+    """Each rule's job durations in a Snakemake log (its time stamps are whole seconds):
+    ``[time]`` then ``(local)rule NAME:`` ... ``jobid: N`` starts a job, ``[time]`` then
+    ``Finished jobid: N`` ends it."""
+    import re
+    from datetime import datetime
+
+    started: dict[str, tuple[str, datetime]] = {}
+    seconds: dict[str, list[float]] = {}
+    stamp, rule = None, None
+    for line in snakemake_log.read_text(errors="replace").splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            try:
+                stamp = datetime.strptime(line.strip("[]"), "%a %b %d %H:%M:%S %Y")
+            except ValueError:
+                pass
+        elif match := re.match(r"^(?:local)?(?:rule|checkpoint) (\w+):$", line):
+            rule = match[1]
+        elif (match := re.match(r"^\s+jobid: (\d+)$", line)) and rule and stamp:
+            started[match[1]] = (rule, stamp)
+            rule = None
+        elif (match := re.match(r"^Finished jobid: (\d+)", line)) and match[1] in started and stamp:
+            name, began = started.pop(match[1])
+            seconds.setdefault(name, []).append((stamp - began).total_seconds())
+    return seconds
 
 
 def measured_timeline(workdir: Path) -> dict:
@@ -308,7 +341,9 @@ def main(argv: list[str] | None = None) -> int:
         report.update(costs=costs.__dict__, gemm_gflops=gemm, table=model(args.config, args.cores, costs, gemm))
         text = markdown(report["table"], f"Makespan model of {args.config.name}: a busy run process at "
                                          f"{costs.gflops:.1f} GFLOP/s, group start {costs.start:.2f} s, "
-                                         f"{costs.per_run:.2f} s per run; GEMM {gemm:.1f} GFLOP/s per process")
+                                         f"{costs.per_run:.2f} s per run, aggregate {costs.aggregate:.1f} s, figures "
+                                         f"{costs.figures:.1f} s, report {costs.report:.1f} s; GEMM {gemm:.1f} GFLOP/s "
+                                         "per process")
         if report.get("measured_groups"):
             measured = report["measured_groups"]
             text += (f"\nMeasured in {args.from_run}: {measured['groups']} group jobs from the first start to the last "
