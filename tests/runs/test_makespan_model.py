@@ -62,3 +62,12 @@ def test_many_core_script_calls_the_benchmarks_with_options_they_have():
         for option in {option for line in calls for option in re.findall(r"\s(--[a-z-]+)", line)}:
             assert f'"{option}"' in source, (name, option)
     assert "pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl" in script
+
+
+def test_rule_seconds_reads_each_jobs_start_and_finish_from_a_snakemake_log(makespan, tmp_path):
+    log = tmp_path / "x.snakemake.log"
+    log.write_text("[Fri Dec  4 19:27:00 2026]\nlocalrule run:\n    input: a\n    jobid: 3\n"
+                   "[Fri Dec  4 19:27:01 2026]\nrule figures:\n    jobid: 7\n"
+                   "[Fri Dec  4 19:27:05 2026]\nFinished jobid: 3 (Rule: run)\n"
+                   "[Fri Dec  4 19:27:16 2026]\nFinished jobid: 7 (Rule: figures)\n")
+    assert makespan.rule_seconds(log) == {"run": [5.0], "figures": [15.0]}
