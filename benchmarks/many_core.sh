@@ -30,7 +30,7 @@ mkdir -p "$OUT"
 started=$(date +%s)
 
 python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
-export PYTHONPATH="$PYTHONPATH:$PWD"
+export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD"
 # The workflow's jobs call `nnbench`; without `pip install -e .` it is this launcher.
 mkdir -p /tmp/nnbench-bin
 printf '#!/bin/sh\nexec python3 -m nnbench "$@"\n' > /tmp/nnbench-bin/nnbench
