@@ -12,6 +12,11 @@
 #
 #   OUT=/path/for/tables NNBENCH_DATA=/path/to/datasets bash benchmarks/many_core.sh [CORES]
 #
+# The wheels (about 52 MB) and the datasets (42 MB) may not travel together (a borrowed
+# machine takes 64 MiB per call): then call it twice, the first time carrying .whl only,
+#   bash benchmarks/many_core.sh --install      # installs into /tmp/site and keeps a copy in .site/
+# and then carrying the datasets only (the wheels are found in .site/).
+#
 # CORES defaults to the machine's CPUs. Wheels of snakemake and of whatever else nnbench
 # needs that the machine lacks lie in .whl/ (built elsewhere, e.g. with `pip download
 # --only-binary=:all: --python-version 3.12 -d .whl snakemake==<the lock's> jinja2 jsonschema
@@ -22,6 +27,7 @@
 # makespan.{md,json}, the full run's job benchmarks and snakemake log, and summary.md.
 set -uo pipefail
 
+if [ "${1:-}" = "--install" ]; then INSTALL_ONLY=1; shift; else INSTALL_ONLY=0; fi
 CORES="${1:-$(nproc)}"
 OUT="${OUT:-benchmarks/out/many_core}"
 export NNBENCH_DATA="${NNBENCH_DATA:-$PWD/.datasets}"
@@ -29,7 +35,13 @@ WORK=/tmp/nnbench-many-core
 mkdir -p "$OUT"
 started=$(date +%s)
 
-python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
+if compgen -G ".whl/*.whl" > /dev/null; then
+  python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
+  rm -rf .site && cp -r /tmp/site .site  # kept (ignored) for a later call that carries only the datasets
+elif [ -d .site ]; then
+  export PYTHONPATH="$PWD/.site"  # installed by an earlier call on this machine (`--install`)
+fi
+[ "$INSTALL_ONLY" = 1 ] && { echo "many_core: wheels installed into /tmp/site and .site"; exit 0; }
 export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD"
 # The workflow's jobs call `nnbench`; without `pip install -e .` it is this launcher.
 mkdir -p /tmp/nnbench-bin
@@ -52,19 +64,21 @@ python3 -c "import snakemake, nnbench, jinja2, jsonschema, yaml" || { echo "many
 
 # 1 + 2: capacity, quick config and full study, from scratch (the folders are kept for 3).
 rm -rf "$WORK"
-timeout 480 python3 benchmarks/workflow_scale.py --full --capacity --cores "$CORES" --repeats 2 \
+# FULL=0: the quick config only (a smoke test of this script, about a minute).
+if [ "${FULL:-1}" = 1 ]; then RUN=full; CONFIG=config/config.yaml; SCALE=(--full); else RUN=quick; CONFIG=config/quick.yaml; SCALE=(); fi
+timeout 480 python3 benchmarks/workflow_scale.py "${SCALE[@]}" --capacity --cores "$CORES" --repeats 2 \
   --workdir "$WORK" --keep 2>&1 | tee "$OUT/workflow_scale.log"
 cp benchmarks/out/workflow_scale.md benchmarks/out/workflow_scale.json "$OUT/" 2>/dev/null
 
 # 3: the makespan model fitted to the full run's group jobs.
-python3 benchmarks/makespan.py --from-run "$WORK/full" --cores 2 8 16 64 2>&1 | tee "$OUT/makespan.log"
+python3 benchmarks/makespan.py --from-run "$WORK/$RUN" --config "$CONFIG" --cores 2 8 16 64 2>&1 | tee "$OUT/makespan.log"
 cp benchmarks/out/makespan.md benchmarks/out/makespan.json "$OUT/" 2>/dev/null
 python3 benchmarks/makespan.py --validate > "$OUT/makespan_validate.md" 2>&1
 
 # The full run's timeline: each job's benchmark (wall, CPU, memory) and snakemake's log.
-mkdir -p "$OUT/full_run"
-cp -r "$WORK/full/logs/benchmarks" "$OUT/full_run/" 2>/dev/null
-cp "$WORK"/full/.snakemake/log/*.snakemake.log "$OUT/full_run/" 2>/dev/null
+mkdir -p "$OUT/${RUN}_run"
+cp -r "$WORK/$RUN/logs/benchmarks" "$OUT/${RUN}_run/" 2>/dev/null
+cp "$WORK/$RUN"/.snakemake/log/*.snakemake.log "$OUT/${RUN}_run/" 2>/dev/null
 
 {
   echo "# many_core.sh on $(python3 -c 'import os; print(os.cpu_count())') CPUs, --cores $CORES"
