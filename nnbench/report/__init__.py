@@ -74,7 +74,7 @@ def _read_manifest(reports_dir: Path) -> dict:
     path = reports_dir / MANIFEST_NAME
     if not path.is_file():
         raise ReportError(f"no manifest {str(path)!r}; run `nnbench figures --results RESULTS "
-                          f"--out {reports_dir}` first")
+                          f"--out-dir {reports_dir}` first")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
