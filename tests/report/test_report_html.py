@@ -149,6 +149,8 @@ def test_cli_figures_and_report(tmp_path, capsys):
                  str(tmp_path / "reports"), "--config", str(tmp_path / "config.yaml"),
                  "--out", str(out)]) == 0
     assert out.is_file() and "optimizer_paths_contour" in out.read_text()
+    # a part of the study says which studies it holds
+    assert "Studies in this report (1): optimizer_paths." in out.read_text()
     assert main(["report", "--results", str(tmp_path / "results"), "--reports",
                  str(tmp_path / "reports"), "--config", str(tmp_path / "nope.yaml")]) == 2
     assert "nope.yaml" in capsys.readouterr().err
