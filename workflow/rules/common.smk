@@ -11,7 +11,7 @@ from snakemake.utils import min_version
 from nnbench.config import ConfigError, job_environment, prepare_config, select_studies, write_effective_config
 from nnbench.plan import GROUPS_DIR, WorkflowPlan
 
-min_version("8.0")
+min_version("9.27.1")  # the snakemake of requirements.lock (a test keeps them equal)
 
 # Without --configfile, the full default study next to this Snakefile (with any
 # --config KEY=VALUE on top). A `configfile:` directive would instead deep-merge it
