@@ -31,12 +31,13 @@ LICENSE = "MIT"
 REFERENCES = (
     ("book", "saitoh2016deep", (
         ("author", "Saitoh, Koki"),
-        ("title", "ゼロから作るDeep Learning: Pythonで学ぶディープラーニングの理論と実装"),
+        ("title", "Deep Learning from Scratch"),
         ("publisher", "O'Reilly Japan"),
         ("year", "2016"),
         ("isbn", "978-4-87311-758-4"),
-        ("note", "Deep Learning from Scratch; Korean edition: 밑바닥부터 시작하는 딥러닝, Hanbit Media, "
-                 "2017. The lecture nnbench reruns follows its chapter 6"),
+        ("note", "Japanese original: Zero kara tsukuru Deep Learning; Korean edition: "
+                 "밑바닥부터 시작하는 딥러닝, Hanbit Media, 2017. The lecture nnbench reruns follows "
+                 "its chapter 6"),
     )),
     ("article", "lecun1998gradient", (
         ("author", "LeCun, Yann and Bottou, L{\\'e}on and Bengio, Yoshua and Haffner, Patrick"),

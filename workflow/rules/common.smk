@@ -41,7 +41,7 @@ wildcard_constraints:
     dataset="[a-z0-9-]+",
 
 
-# The software of every rule under --sdm conda (relative to workflow/rules/; README, "Conda").
+# The software of every rule under --sdm conda (relative to workflow/rules/; docs/CONFIG.md, "Conda").
 CONDA_ENV = "../envs/nnbench.yaml"
 
 RESULTS, REPORTS = PLAN.results, PLAN.reports
