@@ -1,4 +1,4 @@
-"""Studies of the user's own (config/README.md "Your own study"), after the lecture's sections.
+"""Studies of the user's own (docs/CONFIG.md "A study"), after the lecture's sections.
 
 A user study declares ``plot: {metric, x, hue, facet}`` in the config (checked by
 :mod:`nnbench.config` and :mod:`nnbench.grid` before any run). Per dataset this section

@@ -74,7 +74,7 @@ def _read_manifest(reports_dir: Path) -> dict:
     path = reports_dir / MANIFEST_NAME
     if not path.is_file():
         raise ReportError(f"no manifest {str(path)!r}; run `nnbench figures --results RESULTS "
-                          f"--out {reports_dir}` first")
+                          f"--out-dir {reports_dir}` first")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -219,7 +219,10 @@ def build_context(results_dir, reports_dir, config_path) -> dict:
     for section in manifest.get("sections", []):
         sections.append(dict(section, figures=figures_by_section.get(section["id"], []),
                              tables=tables_by_section.get(section["id"], [])))
-    return {"sections": sections, "manifest": manifest,
+    # the studies with results, in report order: a part of the study (`studies=[...]`)
+    # says so at the top
+    held = list(dict.fromkeys(study for section in sections for study in section.get("studies", [])))
+    return {"sections": sections, "manifest": manifest, "studies_held": held,
             "provenance": _provenance(results_dir, config, manifest),
             "citation": _citation(results_dir, manifest),
             "interval": manifest.get("interval", ""),

@@ -142,13 +142,15 @@ def test_cli_figures_and_report(tmp_path, capsys):
     write_synthetic_results(tmp_path / "results", studies=["optimizer_paths"])
     (tmp_path / "config.yaml").write_text(CONFIG_TEXT)
     assert main(["figures", "--results", str(tmp_path / "results"),
-                 "--out", str(tmp_path / "reports")]) == 0
+                 "--out-dir", str(tmp_path / "reports")]) == 0
     assert (tmp_path / "reports" / "figures" / "optimizer_paths_contour.png").is_file()
     out = tmp_path / "reports" / "report.html"
     assert main(["report", "--results", str(tmp_path / "results"), "--reports",
                  str(tmp_path / "reports"), "--config", str(tmp_path / "config.yaml"),
                  "--out", str(out)]) == 0
     assert out.is_file() and "optimizer_paths_contour" in out.read_text()
+    # a part of the study says which studies it holds
+    assert "Studies in this report (1): optimizer_paths." in out.read_text()
     assert main(["report", "--results", str(tmp_path / "results"), "--reports",
                  str(tmp_path / "reports"), "--config", str(tmp_path / "nope.yaml")]) == 2
     assert "nope.yaml" in capsys.readouterr().err

@@ -96,7 +96,7 @@ def test_divergence_is_a_result_not_a_crash(tmp_path, tiny_spec, capsys):
     # the stable softmax cross-entropy survives lr 1e6 on this net; 1e10 overflows in two steps
     spec_path.write_text(json.dumps({**tiny_spec, "optimizer": {"name": "sgd", "lr": 1e10}}))
     out = tmp_path / "diverged"
-    assert main(["run", str(spec_path), "--out", str(out), "--quiet"]) == 0
+    assert main(["run", str(spec_path), "--out-dir", str(out), "--quiet"]) == 0
     assert capsys.readouterr().err == ""  # no overflow warnings: divergence is a result
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "diverged"
@@ -213,7 +213,7 @@ def test_activation_histogram_xavier_spreads_sigmoid(tmp_path):
 def test_spec_from_stdin_and_summary_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("kind: optimizer_path\noptimizer: adam\n"))
     out = tmp_path / "stdin"
-    assert main(["run", "-", "--out", str(out)]) == 0
+    assert main(["run", "-", "--out-dir", str(out)]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("run ") and "ok" in line and str(out) in line
     assert json.loads((out / "spec.json").read_text())["optimizer"]["lr"] == 0.3
@@ -242,7 +242,7 @@ def test_progress_only_when_asked_or_on_a_terminal(tmp_path, tiny_spec, capsys):
 def test_quiet_command_prints_nothing(tmp_path, tiny_spec, capsys):
     spec_path = tmp_path / "spec.json"
     spec_path.write_text(json.dumps(tiny_spec))
-    assert main(["run", str(spec_path), "--out", str(tmp_path / "q"), "--quiet", "--threads", "2"]) == 0
+    assert main(["run", str(spec_path), "--out-dir", str(tmp_path / "q"), "--quiet", "--threads", "2"]) == 0
     captured = capsys.readouterr()
     assert captured.out == captured.err == ""
     assert json.loads((tmp_path / "q" / "summary.json").read_text())["threads"] == 2

@@ -46,5 +46,5 @@ rule figures:
     resources:
         mem_mb=8000,
     shell:
-        "nnbench figures --results {params.results} --out {params.reports} --config {input.config} "
+        "nnbench figures --results {params.results} --out-dir {params.reports} --config {input.config} "
         "--jobs {threads} > {log} 2>&1"
