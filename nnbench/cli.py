@@ -15,7 +15,8 @@ from nnbench import __version__
 from nnbench.errors import NnbenchError
 
 # In the order of the data flow: config -> grid -> runs -> aggregate -> figures -> report -> bundle.
-COMMANDS = ("data", "run", "run_group", "grid", "aggregate", "figures", "report", "bundle")
+COMMANDS = ("data", "run", "run_group", "grid", "aggregate", "figures", "report", "bundle",
+            "findings_diff")
 
 
 def build_parser() -> argparse.ArgumentParser:
