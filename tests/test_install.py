@@ -19,7 +19,7 @@ def test_non_editable_install_validates_the_default_config(tmp_path):
     # A copy of what a source distribution holds, so the build writes nothing into the checkout.
     source = tmp_path / "source"
     shutil.copytree(REPO / "nnbench", source / "nnbench", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
+    for name in ("pyproject.toml", "setup.py", "README.md", "LICENSE"):
         shutil.copy2(REPO / name, source / name)
     target = tmp_path / "site"
     # pip builds the wheel in an isolated environment (setuptools from the package index, as
@@ -40,3 +40,10 @@ def test_non_editable_install_validates_the_default_config(tmp_path):
     assert grid.returncode == 0, grid.stdout + grid.stderr
     assert "optimizers" in grid.stdout
     assert not list(elsewhere.iterdir())  # checking a config writes nothing
+    # the build compiled the message catalogs into the package, and they are what is read
+    compiled = target / "nnbench" / "locale" / "ko" / "LC_MESSAGES" / "nnbench.mo"
+    assert compiled.is_file() and (compiled.with_suffix(".po")).is_file()
+    korean = subprocess.run([sys.executable, "-c", "from nnbench.i18n import translator; "
+                             "print(translator('ko').info()['language'])"],
+                            capture_output=True, text=True, cwd=elsewhere, env=env, timeout=60)
+    assert korean.stdout.strip() == "ko", korean.stdout + korean.stderr
