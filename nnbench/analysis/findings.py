@@ -28,12 +28,15 @@ from typing import Callable
 import numpy as np
 
 from nnbench.analysis.stats import CONFIDENCE, AnalysisError, level_text, t_interval
+from nnbench.i18n import N_, translator
 from nnbench.vocabulary import ACTIVATION_MARGIN
 
-HOLDS = "holds"
-DOES_NOT_HOLD = "does not hold"
-INCONCLUSIVE = "inconclusive"
-NO_DATA = "no data"
+# The verdict words are the English msgids of the catalog: the table is computed in English
+# and translated at the end (evaluate_claims(lang=...)).
+HOLDS = N_("holds")
+DOES_NOT_HOLD = N_("does not hold")
+INCONCLUSIVE = N_("inconclusive")
+NO_DATA = N_("no data")
 VERDICTS = (HOLDS, DOES_NOT_HOLD, INCONCLUSIVE, NO_DATA)
 # EQUAL only for a SeedShare claim (a count of seeds equal to the threshold), never tested.
 ABOVE, BELOW, EQUAL = ">", "<", "="
@@ -386,121 +389,135 @@ def bn_early_accuracy_gain(curves):
 
 
 # --------------------------------------------------------------------------- the claims
+# Every text is one literal message of the catalog (nnbench.i18n): the numbers in the
+# metrics are written out, and tests/analysis/test_analysis_findings.py checks them against
+# the constants (MINIBATCH, EARLY_FRACTION, ACTIVATION_MARGIN, CHANCE_LOSS).
 
-_BOOK_1900 = ("book: smoothed minibatch loss at iteration 1900, one unseeded run, logged "
-              "after the update (ours: before it, mean of the last 10% of iterations)")
-_NO_RUN = "the book argues this without a run; "
-_HISTOGRAMS = ("the book shows one unseeded draw as histograms; ours counts the activations "
-               "of every seed's draw (1000 x 100 inputs from N(0, 1), five layers of 100)")
-_MARGIN = f"{ACTIVATION_MARGIN:g}"
+_NO_RUN_BATCH = N_("the book argues this without a run; ours: 5 epochs on 10000 samples, one "
+                   "update per epoch with the full batch against 78 with batch 128, SGD lr 0.01 "
+                   "for both")
+_HISTOGRAMS = N_("the book shows one unseeded draw as histograms; ours counts the activations "
+                 "of every seed's draw (1000 x 100 inputs from N(0, 1), five layers of 100)")
 
 CLAIMS = (
-    Claim("dropout_narrows_gap", "1.1", "Dropout narrows the train-test gap",
+    Claim("dropout_narrows_gap", "1.1", N_("Dropout narrows the train-test gap"),
           "overfitting_dropout", "runs",
-          "final train-test accuracy gap, dropout 0 minus dropout 0.2",
+          N_("final train-test accuracy gap, dropout 0 minus dropout 0.2"),
           _gap_difference("dropout", 0, 0.2), ABOVE,
-          book_note="book, dropout 0.2 at epoch 301: train 0.67, test 0.548 (no baseline "
-                    "number to difference)"),
-    Claim("overfitting_grows_with_capacity", "1.1", "Overfitting grows with capacity",
+          book_note=N_("book, dropout 0.2 at epoch 301: train 0.67, test 0.548 (no baseline "
+                       "number to difference)")),
+    Claim("overfitting_grows_with_capacity", "1.1", N_("Overfitting grows with capacity"),
           "overfitting_capacity", "runs",
-          "slope of the final train-test accuracy gap per doubling of the hidden width",
+          N_("slope of the final train-test accuracy gap per doubling of the hidden width"),
           gap_slope_per_log2_width, ABOVE),
-    Claim("full_batch_too_slow", "1.2", "Plain gradient descent is too slow", "batch_size",
-          "runs", f"final training loss after the same epochs, full-batch gradient descent "
-          f"minus batch {MINIBATCH}", full_batch_minus_minibatch("final_train_loss"), ABOVE,
-          note=_NO_RUN + "ours: 5 epochs on 10000 samples, one update per epoch with the "
-                         "full batch against 78 with batch 128, SGD lr 0.01 for both"),
-    Claim("sgd_slowest", "1.2", "SGD is the slowest of the optimizers", "optimizers", "runs",
-          "final minibatch loss of SGD minus that of the slowest other optimizer",
-          sgd_minus_slowest_other, ABOVE,
-          book=0.150 - 0.050, book_note=_BOOK_1900 + "; SGD 0.150, Momentum 0.050"),
-    Claim("adaptive_lowest_loss", "1.2", "The adaptive optimizers reach the lowest training "
-          "loss", "optimizers", "runs",
-          "final training loss, best of SGD/Momentum/Nesterov minus best of "
-          "AdaGrad/RMSprop/Adadelta/Adam", best_non_adaptive_minus_best_adaptive, ABOVE,
+    Claim("full_batch_too_slow", "1.2", N_("Plain gradient descent is too slow"), "batch_size",
+          "runs", N_("final training loss after the same epochs, full-batch gradient descent "
+                     "minus batch 128"), full_batch_minus_minibatch("final_train_loss"), ABOVE,
+          note=_NO_RUN_BATCH),
+    Claim("sgd_slowest", "1.2", N_("SGD is the slowest of the optimizers"), "optimizers", "runs",
+          N_("final minibatch loss of SGD minus that of the slowest other optimizer"),
+          sgd_minus_slowest_other, ABOVE, book=0.150 - 0.050,
+          book_note=N_("book: smoothed minibatch loss at iteration 1900, one unseeded run, "
+                       "logged after the update (ours: before it, mean of the last tenth of "
+                       "iterations); SGD 0.150, Momentum 0.050")),
+    Claim("adaptive_lowest_loss", "1.2", N_("The adaptive optimizers reach the lowest training "
+                                           "loss"), "optimizers", "runs",
+          N_("final training loss, best of SGD/Momentum/Nesterov minus best of "
+             "AdaGrad/RMSprop/Adadelta/Adam"), best_non_adaptive_minus_best_adaptive, ABOVE,
           book=0.050 - 0.016,
-          book_note=_BOOK_1900 + "; Momentum 0.050, AdaGrad 0.016"),
-    Claim("sigmoid_gradients_vanish", "1.3", "A deep sigmoid network's gradients vanish where "
-          "ReLU's do not", "vanishing_gradient", "curves",
-          "log10(first-layer / last-layer gradient norm) at the start, ReLU minus sigmoid",
-          gradient_ratio_relu_minus_sigmoid, ABOVE),
-    Claim("sigmoid_learns_slowly", "1.3", "With sigmoid, learning is slow",
+          book_note=N_("book: smoothed minibatch loss at iteration 1900, one unseeded run, "
+                       "logged after the update (ours: before it, mean of the last tenth of "
+                       "iterations); Momentum 0.050, AdaGrad 0.016")),
+    Claim("sigmoid_gradients_vanish", "1.3", N_("A deep sigmoid network's gradients vanish "
+                                               "where ReLU's do not"), "vanishing_gradient",
+          "curves", N_("log10(first-layer / last-layer gradient norm) at the start, ReLU minus "
+                       "sigmoid"), gradient_ratio_relu_minus_sigmoid, ABOVE),
+    Claim("sigmoid_learns_slowly", "1.3", N_("With sigmoid, learning is slow"),
           "vanishing_gradient", "runs",
-          "final training loss after the same iterations, sigmoid minus ReLU",
+          N_("final training loss after the same iterations, sigmoid minus ReLU"),
           _arm_difference("activation", "final_train_loss", "relu", "sigmoid"), ABOVE,
-          note=_NO_RUN + "ours: 10 hidden layers of 100, 1000 Momentum iterations, each "
-                         "activation at its matching init (sigmoid Xavier, ReLU He)"),
-    Claim("dead_relu_units", "1.3", "ReLU: negative inputs give zero derivative, so those "
-          "units stop learning", "vanishing_gradient", "curves",
-          "fraction of dead hidden units of the ReLU network after training",
+          note=N_("the book argues this without a run; ours: 10 hidden layers of 100, 1000 "
+                  "Momentum iterations, each activation at its matching init (sigmoid Xavier, "
+                  "ReLU He)")),
+    Claim("dead_relu_units", "1.3", N_("ReLU: negative inputs give zero derivative, so those "
+                                      "units stop learning"), "vanishing_gradient", "curves",
+          N_("fraction of dead hidden units of the ReLU network after training"),
           dead_relu_fraction, ABOVE, share=CLEAR_MAJORITY,
-          note=_NO_RUN + "dead: a unit whose output is 0 for every one of the first 1000 "
-                         "training samples (inference mode) at the end of training"),
-    Claim("minibatch_variance", "2.1", "Larger minibatches estimate the loss with less "
-          "variance", "minibatch_noise", "minibatch_spread",
-          "slope of log std(minibatch loss) vs log N at the final weights (1/sqrt(N): -0.5)",
-          spread_slope, BELOW),
-    Claim("minibatches_save_time", "2.1", "Mini-batches cut training time while reflecting "
-          "most of the data", "batch_size", "runs",
-          f"final test accuracy after the same epochs, batch {MINIBATCH} minus full batch",
+          note=N_("the book argues this without a run; dead: a unit whose output is 0 for "
+                  "every one of the first 1000 training samples (inference mode) at the end of "
+                  "training")),
+    Claim("minibatch_variance", "2.1", N_("Larger minibatches estimate the loss with less "
+                                         "variance"), "minibatch_noise", "minibatch_spread",
+          N_("slope of log std(minibatch loss) vs log N at the final weights (1/sqrt(N): "
+             "-0.5)"), spread_slope, BELOW),
+    Claim("minibatches_save_time", "2.1", N_("Mini-batches cut training time while reflecting "
+                                            "most of the data"), "batch_size", "runs",
+          N_("final test accuracy after the same epochs, batch 128 minus full batch"),
           full_batch_minus_minibatch("final_test_acc", sign=-1.0), ABOVE,
-          note=_NO_RUN + "time counted in epochs (the same examples and matrix work), not "
-                         "seconds, which depend on the machine's BLAS"),
-    Claim("equal_init_symmetric", "2.2.1", "Equal initial weights: every unit of a layer "
-          "computes the same value, whatever their number", "weight_init", "curves",
-          "largest number of distinct units in a hidden layer after training, equal "
-          "initial weights", constant_init_distinct_units, EQUAL, threshold=1.0,
+          note=N_("the book argues this without a run; time counted in epochs (the same "
+                  "examples and matrix work), not seconds, which depend on the machine's "
+                  "BLAS")),
+    Claim("equal_init_symmetric", "2.2.1", N_("Equal initial weights: every unit of a layer "
+                                             "computes the same value, whatever their number"),
+          "weight_init", "curves",
+          N_("largest number of distinct units in a hidden layer after training, equal "
+             "initial weights"), constant_init_distinct_units, EQUAL, threshold=1.0,
           share=EVERY_SEED,
-          note=_NO_RUN + "distinct: units whose incoming weights differ (exact equality), "
-                         "after 2000 SGD iterations"),
-    Claim("std1_saturates", "2.2.2", "Std 1 (sigmoid): activations pile up at 0 and 1",
+          note=N_("the book argues this without a run; distinct: units whose incoming "
+                  "weights differ (exact equality), after 2000 SGD iterations")),
+    Claim("std1_saturates", "2.2.2", N_("Std 1 (sigmoid): activations pile up at 0 and 1"),
           "activation_histograms", "curves",
-          f"fraction of sigmoid activations within {_MARGIN} of 0 or 1 (mean over layers), "
-          f"std 1 minus Xavier", _setting_difference("saturated_fraction", "sigmoid/1",
-                                                     "sigmoid/xavier"), ABOVE,
+          N_("fraction of sigmoid activations within 0.05 of 0 or 1 (mean over layers), std 1 "
+             "minus Xavier"), _setting_difference("saturated_fraction", "sigmoid/1",
+                                                  "sigmoid/xavier"), ABOVE,
           note=_HISTOGRAMS, data_free=True),
-    Claim("std001_concentrates", "2.2.2", "Std 0.01 (sigmoid): activations concentrate near "
-          "0.5, limiting expressiveness", "activation_histograms", "curves",
-          f"fraction of sigmoid activations within {_MARGIN} of 0.5 (mean over layers), "
-          f"std 0.01 minus Xavier", _setting_difference("central_fraction", "sigmoid/0.01",
-                                                        "sigmoid/xavier"), ABOVE,
-          note=_HISTOGRAMS, data_free=True),
-    Claim("small_init_no_learning", "2.2.2", "Std 0.01 initialisation does not learn in 2000 "
-          "SGD iterations", "weight_init", "runs",
-          f"final minibatch loss of std 0.01 init (chance: ln 10 = {CHANCE_LOSS:.3f})",
-          small_init_loss, ABOVE, threshold=CHANCE_LOSS - NOT_LEARNING_MARGIN,
-          book=2.305, book_note=_BOOK_1900),
-    Claim("xavier_suits_sigmoid_tanh", "2.2.3", "Xavier suits sigmoid and tanh",
+    Claim("std001_concentrates", "2.2.2", N_("Std 0.01 (sigmoid): activations concentrate "
+                                            "near 0.5, limiting expressiveness"),
           "activation_histograms", "curves",
-          f"fraction of activations in the working range (more than {_MARGIN} from the "
-          f"bounds and the centre; mean over layers), Xavier minus the better of std 1 and "
-          f"std 0.01, the smaller of sigmoid's and tanh's", xavier_working_range_margin,
+          N_("fraction of sigmoid activations within 0.05 of 0.5 (mean over layers), std 0.01 "
+             "minus Xavier"), _setting_difference("central_fraction", "sigmoid/0.01",
+                                                  "sigmoid/xavier"), ABOVE,
+          note=_HISTOGRAMS, data_free=True),
+    Claim("small_init_no_learning", "2.2.2", N_("Std 0.01 initialisation does not learn in "
+                                               "2000 SGD iterations"), "weight_init", "runs",
+          N_("final minibatch loss of std 0.01 init (chance: ln 10 = 2.303)"),
+          small_init_loss, ABOVE, threshold=CHANCE_LOSS - NOT_LEARNING_MARGIN, book=2.305,
+          book_note=N_("book: smoothed minibatch loss at iteration 1900, one unseeded run, "
+                       "logged after the update (ours: before it, mean of the last tenth of "
+                       "iterations)")),
+    Claim("xavier_suits_sigmoid_tanh", "2.2.3", N_("Xavier suits sigmoid and tanh"),
+          "activation_histograms", "curves",
+          N_("fraction of activations in the working range (more than 0.05 from the bounds "
+             "and the centre; mean over layers), Xavier minus the better of std 1 and std "
+             "0.01, the smaller of sigmoid's and tanh's"), xavier_working_range_margin,
           ABOVE, note=_HISTOGRAMS, data_free=True),
-    Claim("he_beats_xavier", "2.2.4", "He initialisation beats Xavier for ReLU",
-          "weight_init", "runs", "final minibatch loss, Xavier minus He", _arm_difference(
-              "init", "final_minibatch_loss", "he", "xavier"), ABOVE,
-          book=0.377 - 0.286, book_note=_BOOK_1900 + "; Xavier 0.377, He 0.286"),
-    Claim("bn_learns_faster", "2.3", "Batch norm makes learning faster", "batch_norm",
-          "curves", f"training accuracy at {EARLY_FRACTION:.0%} of the epochs, with BN minus "
-          f"without, mean over the init scales", bn_early_accuracy_gain, ABOVE,
-          note="the book shows one unseeded run per init scale; ours pairs the two arms by "
-               "seed and init scale (the 16 scales of the book)"),
-    Claim("bn_robust_to_init", "2.3", "Batch norm makes training robust to the initial "
-          "weight scale", "batch_norm", "runs",
-          "std across init scales of the final training accuracy, without BN minus with BN",
-          bn_spread_reduction, ABOVE),
-    Claim("bn_suppresses_overfitting", "2.3", "Batch norm suppresses overfitting",
+    Claim("he_beats_xavier", "2.2.4", N_("He initialisation beats Xavier for ReLU"),
+          "weight_init", "runs", N_("final minibatch loss, Xavier minus He"), _arm_difference(
+              "init", "final_minibatch_loss", "he", "xavier"), ABOVE, book=0.377 - 0.286,
+          book_note=N_("book: smoothed minibatch loss at iteration 1900, one unseeded run, "
+                       "logged after the update (ours: before it, mean of the last tenth of "
+                       "iterations); Xavier 0.377, He 0.286")),
+    Claim("bn_learns_faster", "2.3", N_("Batch norm makes learning faster"), "batch_norm",
+          "curves", N_("training accuracy at a quarter of the epochs, with BN minus without, mean "
+                       "over the init scales"), bn_early_accuracy_gain, ABOVE,
+          note=N_("the book shows one unseeded run per init scale; ours pairs the two arms by "
+                  "seed and init scale (the 16 scales of the book)")),
+    Claim("bn_robust_to_init", "2.3", N_("Batch norm makes training robust to the initial "
+                                        "weight scale"), "batch_norm", "runs",
+          N_("std across init scales of the final training accuracy, without BN minus with "
+             "BN"), bn_spread_reduction, ABOVE),
+    Claim("bn_suppresses_overfitting", "2.3", N_("Batch norm suppresses overfitting"),
           "overfitting_batchnorm", "runs",
-          "final train-test accuracy gap, without BN minus with BN",
+          N_("final train-test accuracy gap, without BN minus with BN"),
           _gap_difference("batchnorm", False, True), ABOVE,
-          note=_NO_RUN + "ours: the overfitting set-up (300 samples, 201 epochs) with and "
-                         "without BN"),
-    Claim("weight_decay_narrows_gap", "2.4", "Weight decay narrows the train-test gap",
+          note=N_("the book argues this without a run; ours: the overfitting set-up (300 "
+                  "samples, 201 epochs) with and without BN")),
+    Claim("weight_decay_narrows_gap", "2.4", N_("Weight decay narrows the train-test gap"),
           "overfitting_weight_decay", "runs",
-          "final train-test accuracy gap, lambda 0 minus lambda 0.1",
+          N_("final train-test accuracy gap, lambda 0 minus lambda 0.1"),
           _gap_difference("weight_decay", 0, 0.1), ABOVE,
-          book_note="book, lambda 0.1 at epoch 200: train 0.927, test 0.721 (no baseline "
-                    "number to difference)"),
+          book_note=N_("book, lambda 0.1 at epoch 200: train 0.927, test 0.721 (no baseline "
+                       "number to difference)")),
 )
 
 
@@ -607,66 +624,100 @@ def near_threshold(table):
     return rows[rows["near_threshold"].astype(bool)]
 
 
-def methods_text(confidence: float = CONFIDENCE, table=None) -> str:
-    """The methods paragraph of the findings table, written from the rules' constants; with
-    the findings ``table``, also the family's size and the verdicts near their threshold."""
-    level = f"{confidence:.0%}"
+# The methods paragraph, one catalog message per sentence (placeholders filled in the
+# reader's language; the verdict words are translated before they are filled in).
+_METHODS = (
+    N_("Each claim is measured by one number per seed on each dataset (a difference between "
+       "two arms run with the same seed, a slope, a spread or a fraction, as the metric column "
+       "says), and n is the number of seeds that contribute (a seed is left out when one of its "
+       "runs diverged or an arm is missing)."),
+    N_("A claim measured on the activation histograms, which use no dataset, has one row "
+       "'{gaussian}' (inputs drawn from N(0, 1))."),
+    N_("Most claims are tested: a two-sided one-sample Student-t test of the per-seed numbers "
+       "against the claim's threshold (0 for a difference) gives the raw p."),
+    N_("The family is every tested claim and dataset row with at least {min_seeds} seeds; its "
+       "p-values are adjusted with Holm's method (statsmodels.stats.multitest.multipletests, "
+       "method '{method}'), which keeps the chance of any wrong '{holds}' or '{does_not_hold}' "
+       "in the family at most {alpha}."),
+    N_("The interval shown is the Student-t interval of the mean at the level Holm's method "
+       "applies to that row, 1 - {alpha} x p / adjusted p (the level column), so that it "
+       "excludes the threshold exactly when the adjusted p is below {alpha}."),
+    N_("The verdict compares the interval with the claim's threshold in the direction the "
+       "claim predicts: '{holds}' when the whole interval lies on the predicted side, "
+       "'{does_not_hold}' when it lies wholly on the other side, '{inconclusive}' when it "
+       "contains the threshold or fewer than {min_seeds} seeds contribute, and '{no_data}' "
+       "when the study, its table or the rows needed are missing."),
+    N_("Two claims are counts, not tests, and stay outside the family (no p): a claim about "
+       "every run '{holds}' when every seed satisfies it and '{does_not_hold}' when one does "
+       "not; a claim about a clear majority of seeds '{holds}' when at least {majority} of the "
+       "seeds satisfy it and '{does_not_hold}' when more than {against} do not; their interval "
+       "is the {level} Student-t interval, for description only."),
+    N_("The row '{all}' gives a claim's verdict across datasets: the datasets' verdict when "
+       "they all agree, '{inconclusive}' when they differ."),
+    N_("The book's value, where it has one, is the same estimate computed from the book's one "
+       "unseeded run and is shown for comparison only; it does not enter the verdict."),
+    N_("A verdict sits near its threshold when its adjusted p lies within a factor {factor} of "
+       "{alpha} (for a count: when the seeds disagree and one seed more or less would change "
+       "it); such a verdict may differ between machines whose BLAS kernels round differently "
+       "(nnbench findings-diff compares two findings tables)."),
+)
+_FAMILY_SIZE = N_("In this report the family has {count} rows.")
+_NONE_NEAR = N_("No verdict of this report sits near its threshold.")
+_NEAR = N_("Near their threshold in this report: {rows}.")
+_NEAR_ROW = N_("{claim} on {dataset} ({verdict}, adjusted p {p})")
+_NEAR_COUNT = N_("{claim} on {dataset} ({verdict}, a count)")
+
+
+def methods_text(confidence: float = CONFIDENCE, table=None, lang: str = "en") -> str:
+    """The methods paragraph of the findings table in ``lang``, written from the rules'
+    constants; with the findings ``table`` (in English, as evaluate_claims writes it by
+    default), also the family's size and the verdicts near their threshold."""
+    _ = translator(lang).gettext
     alpha = f"{1 - confidence:.2g}"
-    family = ""
+    fields = {"gaussian": GAUSSIAN_INPUTS, "min_seeds": MIN_SEEDS, "method": FAMILY_METHOD,
+              "alpha": alpha, "level": f"{confidence:.0%}", "all": ALL_DATASETS,
+              "majority": f"{CLEAR_MAJORITY.holds_from:.0%}",
+              "against": f"{CLEAR_MAJORITY.fails_above:.0%}", "factor": f"{NEAR_FACTOR:g}",
+              "holds": _(HOLDS), "does_not_hold": _(DOES_NOT_HOLD),
+              "inconclusive": _(INCONCLUSIVE), "no_data": _(NO_DATA)}
+    sentences = [_(message).format(**fields) for message in _METHODS]
     if table is not None:
         tested = table[(table["dataset"] != ALL_DATASETS) & table["p_adjusted"].notna()]
-        family = f" (here {len(tested)} rows)"
-    text = (
-        f"Each claim is measured by one number per seed on each dataset (a difference "
-        f"between two arms run with the same seed, a slope, a spread or a fraction, as the "
-        f"metric column says), and n is the number of seeds that contribute (a seed is left "
-        f"out when one of its runs diverged or an arm is missing). A claim measured on the "
-        f"activation histograms, which use no dataset, has one row '{GAUSSIAN_INPUTS}' "
-        f"(inputs drawn from N(0, 1)). "
-        f"Most claims are tested: a two-sided one-sample Student-t test of the per-seed "
-        f"numbers against the claim's threshold (0 for a difference) gives the raw p. The "
-        f"family is every tested claim and dataset row with at least {MIN_SEEDS} seeds"
-        f"{family}; its p-values are adjusted with Holm's method "
-        f"(statsmodels.stats.multitest.multipletests, method '{FAMILY_METHOD}'), which keeps "
-        f"the chance of any wrong '{HOLDS}' or '{DOES_NOT_HOLD}' in the family at most "
-        f"{alpha}. The interval shown is the Student-t interval of the mean at the level "
-        f"Holm's method applies to that row, 1 - {alpha} x p / adjusted p (the level "
-        f"column), so that it excludes the threshold exactly when the adjusted p is below "
-        f"{alpha}. The verdict compares the interval with the claim's threshold in the "
-        f"direction the claim predicts: '{HOLDS}' when the whole interval lies on the "
-        f"predicted side, '{DOES_NOT_HOLD}' when it lies wholly on the other side, "
-        f"'{INCONCLUSIVE}' when it contains the threshold or fewer than {MIN_SEEDS} seeds "
-        f"contribute, and '{NO_DATA}' when the study, its table or the rows needed are "
-        f"missing. "
-        f"Two claims are counts, not tests, and stay outside the family (no p): a claim "
-        f"about every run '{HOLDS}' when every seed satisfies it and '{DOES_NOT_HOLD}' when "
-        f"one does not; a claim about a clear majority of seeds '{HOLDS}' when at least "
-        f"{CLEAR_MAJORITY.holds_from:.0%} of the seeds satisfy it and '{DOES_NOT_HOLD}' "
-        f"when more than {CLEAR_MAJORITY.fails_above:.0%} do not; their interval is the "
-        f"{level} Student-t interval, for description only. "
-        f"The row '{ALL_DATASETS}' gives a claim's verdict across datasets: the datasets' "
-        f"verdict when they all agree, '{INCONCLUSIVE}' when they differ. The book's value, "
-        f"where it has one, is the same estimate computed from the book's one unseeded run "
-        f"and is shown for comparison only; it does not enter the verdict. "
-        f"A verdict sits near its threshold when its adjusted p lies within a factor "
-        f"{NEAR_FACTOR:g} of {alpha} (for a count: when the seeds disagree and one seed more "
-        f"or less would change it); such a verdict may differ between machines whose BLAS kernels round "
-        f"differently (nnbench findings-diff compares two findings tables).")
-    if table is not None:
+        sentences.append(_(_FAMILY_SIZE).format(count=len(tested)))
         near = near_threshold(table)
         if near.empty:
-            text += " No verdict of this report sits near its threshold."
+            sentences.append(_(_NONE_NEAR))
         else:
-            listed = "; ".join(
-                f"{row.claim_id} on {row.dataset} ({row.verdict}"
-                + (f", adjusted p {row.p_adjusted:.3g})" if math.isfinite(row.p_adjusted)
-                   else ")")
-                for row in near.itertuples())
-            text += f" Near their threshold in this report: {listed}."
-    return text
+            rows = [_(_NEAR_ROW if math.isfinite(row.p_adjusted) else _NEAR_COUNT).format(
+                        claim=row.claim_id, dataset=row.dataset, verdict=_(row.verdict),
+                        p=f"{row.p_adjusted:.3g}") for row in near.itertuples()]
+            sentences.append(_(_NEAR).format(rows="; ".join(rows)))
+    return " ".join(sentences)
 
 
 # --------------------------------------------------------------------------- evaluation
+# A note is a list of parts (message, fields): each message is one sentence of the catalog
+# with {placeholders}, translated and filled when the table is rendered in its language.
+
+_NO_TABLE = N_("no {study}/{table}.csv")
+_NO_ROWS = N_("no {study} rows for {dataset}")
+_LEFT_OUT = N_("{left} of {seeds} seeds left out (an arm missing or diverged)")
+_DIVERGED = N_("{count} diverged run(s)")
+_ROWS_MISSING = N_("the rows needed are missing")
+_TOO_FEW = N_("only {n} seed(s); a verdict needs {min_seeds}")
+_COUNTED = {ABOVE: N_("{satisfied} of {n} seeds above {threshold}"),
+            BELOW: N_("{satisfied} of {n} seeds below {threshold}"),
+            EQUAL: N_("{satisfied} of {n} seeds equal to {threshold}")}
+_ON_DATASET = N_("{verdict} on {dataset}")
+_NO_DATASET = N_("no dataset")
+
+
+def _note(parts, gettext) -> str:
+    """The parts of a note, each translated with ``gettext`` then filled, joined by '; '."""
+    return "; ".join(gettext(message).format(**{key: gettext(value) if key == "verdict" else value
+                                                  for key, value in fields.items()})
+                     for message, fields in parts if message)
+
 
 def _datasets(tables, claims) -> list[str]:
     found = set()
@@ -680,7 +731,8 @@ def _datasets(tables, claims) -> list[str]:
 def _measure(claim: Claim, frame, dataset: str) -> dict:
     """The per-seed numbers, n and a note for one claim on one dataset."""
     if frame is None:
-        return {"values": None, "n": 0, "note": f"no {claim.study}/{claim.table}.csv"}
+        return {"values": None, "n": 0,
+                "note": [(_NO_TABLE, {"study": claim.study, "table": claim.table})]}
     if claim.data_free:
         part = frame
     elif "dataset" in frame.columns:
@@ -693,41 +745,43 @@ def _measure(claim: Claim, frame, dataset: str) -> dict:
     else:
         diverged = 0
     if part.empty:
-        return {"values": None, "n": 0, "note": f"no {claim.study} rows for {dataset}"}
+        return {"values": None, "n": 0,
+                "note": [(_NO_ROWS, {"study": claim.study, "dataset": dataset})]}
     values = np.asarray(claim.per_seed(part), dtype=float)
     values = values[np.isfinite(values)]
     n = int(values.size)
     seeds = part["seed"].nunique() if "seed" in part.columns else n
     notes = []
     if n < seeds:
-        notes.append(f"{seeds - n} of {seeds} seeds left out (an arm missing or diverged)")
+        notes.append((_LEFT_OUT, {"left": seeds - n, "seeds": seeds}))
     if diverged:
-        notes.append(f"{diverged} diverged run(s)")
+        notes.append((_DIVERGED, {"count": diverged}))
     if n == 0:
-        notes.insert(0, "the rows needed are missing")
+        notes.insert(0, (_ROWS_MISSING, {}))
     elif n < MIN_SEEDS:
-        notes.insert(0, f"only {n} seed(s); a verdict needs {MIN_SEEDS}")
-    return {"values": values, "n": n, "note": "; ".join(notes)}
+        notes.insert(0, (_TOO_FEW, {"n": n, "min_seeds": MIN_SEEDS}))
+    return {"values": values, "n": n, "note": notes}
 
 
 def _share_row(claim: Claim, values, n: int, confidence: float) -> dict:
     """Estimate, descriptive interval, verdict and near-threshold flag of a count claim."""
     if not n:
-        return {"verdict": NO_DATA, "near_threshold": False, "count_note": ""}
-    estimate, low, high, _ = t_interval(values, confidence)
+        return {"verdict": NO_DATA, "near_threshold": False, "count_note": ("", {})}
+    estimate, low, high, _n = t_interval(values, confidence)
     satisfied = int(_satisfied(values, claim.direction, claim.threshold).sum())
     result = share_verdict(satisfied, n, claim.share)
     flips = {share_verdict(k, n, claim.share) for k in (satisfied - 1, satisfied + 1)
              if 0 <= k <= n}
-    side = {ABOVE: "above", BELOW: "below", EQUAL: "equal to"}[claim.direction]
     return {"estimate": estimate, "low": low, "high": high, "level": confidence,
             "verdict": result,
             # unanimous seeds are not near: only a seed that disagrees can tip a count
             "near_threshold": n >= MIN_SEEDS and 0 < satisfied < n and bool(flips - {result}),
-            "count_note": f"{satisfied} of {n} seeds {side} {claim.threshold:g}"}
+            "count_note": (_COUNTED[claim.direction],
+                           {"satisfied": satisfied, "n": n, "threshold": f"{claim.threshold:g}"})}
 
 
-def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CONFIDENCE):
+def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CONFIDENCE,
+                    lang: str = "en"):
     """The findings table: one row per claim and dataset, then one ``'all'`` row per claim.
 
     ``tables`` maps ``(study, table)`` (e.g. ``('optimizers', 'runs')``) to a DataFrame
@@ -736,10 +790,12 @@ def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CO
     datasets to report; one without rows gets 'no data'. A data-free claim has one row,
     :data:`GAUSSIAN_INPUTS`, whatever ``datasets``. The tested rows with at least
     :data:`MIN_SEEDS` seeds form the family whose p-values are Holm-adjusted. Returns a
-    DataFrame with columns :data:`FINDINGS_COLUMNS`.
+    DataFrame with columns :data:`FINDINGS_COLUMNS`; its claim, metric, verdict and note
+    are in ``lang`` (the catalog's; the same numbers in every language).
     """
     import pandas as pd
 
+    _ = translator(lang).gettext
     datasets = list(datasets) if datasets is not None else _datasets(tables, claims)
     measured = []  # (claim, dataset, measurement) in the table's order
     for claim in claims:
@@ -749,12 +805,12 @@ def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CO
                 measurement = _measure(claim, frame, dataset)
             else:  # no dataset at all (no table anywhere): one row that says so
                 measurement = {"values": None, "n": 0,
-                               "note": f"no {claim.study}/{claim.table}.csv"}
+                               "note": [(_NO_TABLE, {"study": claim.study, "table": claim.table})]}
             measurement["p"] = (t_test_p(measurement["values"], claim.threshold)
                                 if claim.share is None and measurement["n"] else math.nan)
             measured.append((claim, dataset, measurement))
 
-    family = [i for i, (claim, _, m) in enumerate(measured)
+    family = [i for i, (claim, _dataset, m) in enumerate(measured)
               if claim.share is None and m["n"] >= MIN_SEEDS and math.isfinite(m["p"])]
     adjusted = dict(zip(family, holm_family([measured[i][2]["p"] for i in family],
                                             confidence)))
@@ -767,14 +823,14 @@ def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CO
                "n": m["n"], "p": m["p"], "p_adjusted": adjusted.get(index, math.nan),
                "direction": claim.direction, "threshold": claim.threshold,
                "book": claim.book if dataset == BOOK_DATASET else math.nan}
-        notes = [m["note"]]
+        notes = list(m["note"])
         if claim.share is not None:
             share = _share_row(claim, m["values"], m["n"], confidence)
             notes.append(share.pop("count_note"))
             row.update(share)
         elif m["n"]:
             level = matched_level(row["p"], row["p_adjusted"], len(family), confidence)
-            estimate, low, high, _ = t_interval(m["values"], level)
+            estimate, low, high, _n = t_interval(m["values"], level)
             result = verdict(low, high, m["n"], claim.direction, claim.threshold)
             p_adjusted = row["p_adjusted"]
             near = (math.isfinite(p_adjusted)
@@ -783,8 +839,8 @@ def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CO
                        near_threshold=near)
         else:
             row.update(verdict=NO_DATA, near_threshold=False)
-        notes += [claim.note, claim.book_note if dataset == BOOK_DATASET else ""]
-        row["note"] = "; ".join(filter(None, notes))
+        notes += [(claim.note, {}), (claim.book_note if dataset == BOOK_DATASET else "", {})]
+        row["note"] = _note(notes, _)
         rows.append(row)
         per_claim.setdefault(claim.key, []).append(row)
     table = []
@@ -799,9 +855,13 @@ def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CO
                       "threshold": claim.threshold, "book": math.nan,
                       "verdict": overall_verdict([r["verdict"] for r in per_dataset]),
                       "near_threshold": any(r["near_threshold"] for r in per_dataset),
-                      "note": "; ".join(f"{r['verdict']} on {r['dataset'] or 'no dataset'}"
-                                        for r in per_dataset)})
-    return pd.DataFrame(table, columns=list(FINDINGS_COLUMNS))
+                      "note": _note([(_ON_DATASET, {"verdict": r["verdict"],
+                                                    "dataset": r["dataset"] or _(_NO_DATASET)})
+                                     for r in per_dataset], _)})
+    table = pd.DataFrame(table, columns=list(FINDINGS_COLUMNS))
+    for column in ("claim", "metric", "verdict"):
+        table[column] = table[column].map(_)
+    return table
 
 
 def tables_from_results(results, claims=CLAIMS) -> dict:

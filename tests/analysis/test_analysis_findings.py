@@ -297,8 +297,35 @@ def test_methods_text_lists_the_verdicts_near_their_threshold():
     near = findings.near_threshold(table)
     assert set(near["claim_id"]) == {"dead_relu_units"}  # 3 of 5; the t-tested nulls have p 1
     text = methods_text(table=table)
-    assert "dead_relu_units on mnist (inconclusive)" in text
-    assert f"(here {len(_tested(table))} rows)" in text
+    assert "dead_relu_units on mnist (inconclusive, a count)" in text
+    assert f"the family has {len(_tested(table))} rows" in text
     assert "No verdict of this report sits near" in methods_text(table=evaluate_claims(synthetic.tables(1)))
     for word in ("Holm", "statsmodels.stats.multitest", "family", "95%"):
         assert word in text
+
+
+# --------------------------------------------------------------------------- texts
+
+def test_the_numbers_written_in_the_metrics_are_the_constants():
+    metrics = {claim.key: claim.metric for claim in CLAIMS}
+    assert f"batch {findings.MINIBATCH} " in metrics["full_batch_too_slow"] + " "
+    assert f"batch {findings.MINIBATCH} " in metrics["minibatches_save_time"]
+    assert findings.EARLY_FRACTION == 0.25 and "a quarter of the epochs" in metrics["bn_learns_faster"]
+    for key in ("std1_saturates", "std001_concentrates", "xavier_suits_sigmoid_tanh"):
+        assert f"{findings.ACTIVATION_MARGIN:g} " in metrics[key]
+    assert f"ln 10 = {findings.CHANCE_LOSS:.3f}" in metrics["small_init_no_learning"]
+
+
+def test_the_table_and_the_methods_in_korean_use_the_decks_terms():
+    english = evaluate_claims(synthetic.tables(0))
+    korean = evaluate_claims(synthetic.tables(0), lang="ko")
+    numbers = ["estimate", "low", "high", "p", "p_adjusted", "n", "near_threshold"]
+    pd.testing.assert_frame_equal(english[numbers], korean[numbers])
+    rows = korean.set_index(["claim_id", "dataset"])
+    assert rows.loc[("bn_suppresses_overfitting", "mnist"), "claim"] == "배치 정규화는 오버피팅을 억제한다"
+    assert rows.loc[("bn_suppresses_overfitting", "mnist"), "verdict"] == "판단 보류"
+    assert rows.loc[("equal_init_symmetric", "all"), "verdict"] == "성립하지 않음"
+    assert rows.loc[("dead_relu_units", "mnist"), "note"].startswith("시드 5개 중 3개가 0보다 큼")
+    assert set(korean["verdict"]) <= {"성립", "성립하지 않음", "판단 보류", "데이터 없음"}
+    text = methods_text(table=english, lang="ko")
+    assert "Holm" in text and "'판단 보류'" in text and "dead_relu_units" in text
