@@ -104,6 +104,7 @@ class Claim:
     threshold: float = 0.0
     book: float = math.nan  # the book's value of the estimate (its runs are on BOOK_DATASET)
     book_note: str = ""  # where the book's numbers come from, shown on the BOOK_DATASET row
+    book_values: str = ""  # the book's numbers behind ``book`` (method names and numbers)
     note: str = ""  # how ours differs from the book's measurement (every row of the claim)
     share: SeedShare | None = None  # None: tested (Student-t, Holm); else a count of seeds
     data_free: bool = False  # measured on a study without a dataset (one GAUSSIAN_INPUTS row)
@@ -396,6 +397,8 @@ def bn_early_accuracy_gain(curves):
 _NO_RUN_BATCH = N_("the book argues this without a run; ours: 5 epochs on 10000 samples, one "
                    "update per epoch with the full batch against 78 with batch 128, SGD lr 0.01 "
                    "for both")
+_BOOK_1900 = N_("book: smoothed minibatch loss at iteration 1900, one unseeded run, logged "
+                 "after the update (ours: before it, mean of the last tenth of iterations)")
 _HISTOGRAMS = N_("the book shows one unseeded draw as histograms; ours counts the activations "
                  "of every seed's draw (1000 x 100 inputs from N(0, 1), five layers of 100)")
 
@@ -417,17 +420,13 @@ CLAIMS = (
     Claim("sgd_slowest", "1.2", N_("SGD is the slowest of the optimizers"), "optimizers", "runs",
           N_("final minibatch loss of SGD minus that of the slowest other optimizer"),
           sgd_minus_slowest_other, ABOVE, book=0.150 - 0.050,
-          book_note=N_("book: smoothed minibatch loss at iteration 1900, one unseeded run, "
-                       "logged after the update (ours: before it, mean of the last tenth of "
-                       "iterations); SGD 0.150, Momentum 0.050")),
+          book_note=_BOOK_1900, book_values="SGD 0.150, Momentum 0.050"),
     Claim("adaptive_lowest_loss", "1.2", N_("The adaptive optimizers reach the lowest training "
                                            "loss"), "optimizers", "runs",
           N_("final training loss, best of SGD/Momentum/Nesterov minus best of "
              "AdaGrad/RMSprop/Adadelta/Adam"), best_non_adaptive_minus_best_adaptive, ABOVE,
           book=0.050 - 0.016,
-          book_note=N_("book: smoothed minibatch loss at iteration 1900, one unseeded run, "
-                       "logged after the update (ours: before it, mean of the last tenth of "
-                       "iterations); Momentum 0.050, AdaGrad 0.016")),
+          book_note=_BOOK_1900, book_values="Momentum 0.050, AdaGrad 0.016"),
     Claim("sigmoid_gradients_vanish", "1.3", N_("A deep sigmoid network's gradients vanish "
                                                "where ReLU's do not"), "vanishing_gradient",
           "curves", N_("log10(first-layer / last-layer gradient norm) at the start, ReLU minus "
@@ -482,9 +481,7 @@ CLAIMS = (
                                                "2000 SGD iterations"), "weight_init", "runs",
           N_("final minibatch loss of std 0.01 init (chance: ln 10 = 2.303)"),
           small_init_loss, ABOVE, threshold=CHANCE_LOSS - NOT_LEARNING_MARGIN, book=2.305,
-          book_note=N_("book: smoothed minibatch loss at iteration 1900, one unseeded run, "
-                       "logged after the update (ours: before it, mean of the last tenth of "
-                       "iterations)")),
+          book_note=_BOOK_1900),
     Claim("xavier_suits_sigmoid_tanh", "2.2.3", N_("Xavier suits sigmoid and tanh"),
           "activation_histograms", "curves",
           N_("fraction of activations in the working range (more than 0.05 from the bounds "
@@ -494,9 +491,7 @@ CLAIMS = (
     Claim("he_beats_xavier", "2.2.4", N_("He initialisation beats Xavier for ReLU"),
           "weight_init", "runs", N_("final minibatch loss, Xavier minus He"), _arm_difference(
               "init", "final_minibatch_loss", "he", "xavier"), ABOVE, book=0.377 - 0.286,
-          book_note=N_("book: smoothed minibatch loss at iteration 1900, one unseeded run, "
-                       "logged after the update (ours: before it, mean of the last tenth of "
-                       "iterations); Xavier 0.377, He 0.286")),
+          book_note=_BOOK_1900, book_values="Xavier 0.377, He 0.286"),
     Claim("bn_learns_faster", "2.3", N_("Batch norm makes learning faster"), "batch_norm",
           "curves", N_("training accuracy at a quarter of the epochs, with BN minus without, mean "
                        "over the init scales"), bn_early_accuracy_gain, ABOVE,
@@ -839,7 +834,10 @@ def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CO
                        near_threshold=near)
         else:
             row.update(verdict=NO_DATA, near_threshold=False)
-        notes += [(claim.note, {}), (claim.book_note if dataset == BOOK_DATASET else "", {})]
+        on_book = dataset == BOOK_DATASET
+        notes += [(claim.note, {}), (claim.book_note if on_book else "", {}),
+                  ("{values}" if on_book and claim.book_values else "",
+                   {"values": claim.book_values})]
         row["note"] = _note(notes, _)
         rows.append(row)
         per_claim.setdefault(claim.key, []).append(row)

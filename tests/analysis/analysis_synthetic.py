@@ -181,18 +181,27 @@ def dead_fraction(sign, seed):
     return max(0.0, _planted(sign, seed) + DELTA / 20)
 
 
-def dead_unit_curves(sign, layers=10):
+def _layer_curves(study, metric, column, finals, last_step, layers, first=1.0, only_layer=None):
+    """Per dataset, seed and arm (``finals(seed) -> {arm of column: final value}``) one run
+    whose layers log ``first`` at step 0 (to be ignored) and the final value at
+    ``last_step``; with ``only_layer``, only that layer has it (the others stay ``first``)."""
     rows = []
     for dataset in DATASETS:
         for seed in SEEDS:
-            for activation in ("relu", "sigmoid"):
-                run_id = f"vg-{dataset}-{seed}-{activation}"
-                final = dead_fraction(sign, seed) if activation == "relu" else 0.0
-                for step, value in ((0, 0.5), (1000, final)):  # the first step is ignored
-                    rows += [_curve("vanishing_gradient", dataset, seed, run_id, step,
-                                    "dead_fraction", layer, value, activation=activation)
-                             for layer in range(1, layers + 1)]
+            for arm, final in finals(seed).items():
+                run_id = f"{study}-{dataset}-{seed}-{arm}"
+                for layer in range(1, layers + 1):
+                    last = final if only_layer in (None, layer) else first
+                    rows += [_curve(study, dataset, seed, run_id, step, metric, layer, value,
+                                    **{column: arm})
+                             for step, value in ((0, first), (last_step, last))]
     return pd.DataFrame(rows)
+
+
+def dead_unit_curves(sign):
+    return _layer_curves("vanishing_gradient", "dead_fraction", "activation",
+                         lambda seed: {"relu": dead_fraction(sign, seed), "sigmoid": 0.0},
+                         last_step=1000, layers=10, first=0.5)
 
 
 def distinct_units(sign, seed):
@@ -201,19 +210,10 @@ def distinct_units(sign, seed):
     return 1.0 if _planted(sign, seed) + DELTA / 20 > 0 else 2.0
 
 
-def distinct_unit_curves(sign, layers=4):
-    rows = []
-    for dataset in DATASETS:
-        for seed in SEEDS:
-            for init in ("constant", "he"):
-                run_id = f"wi-{dataset}-{seed}-{init}"
-                final = distinct_units(sign, seed) if init == "constant" else 100.0
-                for step, value in ((0, 1.0), (2000, final)):  # the first step is ignored
-                    rows += [_curve("weight_init", dataset, seed, run_id, step,
-                                    "distinct_units", layer, value if layer == 2 else 1.0,
-                                    init=init)
-                             for layer in range(1, layers + 1)]
-    return pd.DataFrame(rows)
+def distinct_unit_curves(sign):
+    return _layer_curves("weight_init", "distinct_units", "init",
+                         lambda seed: {"constant": distinct_units(sign, seed), "he": 100.0},
+                         last_step=2000, layers=4, only_layer=2)
 
 
 def histogram_curves(sign, layers=5):
