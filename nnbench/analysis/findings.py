@@ -775,6 +775,33 @@ def _share_row(claim: Claim, values, n: int, confidence: float) -> dict:
                            {"satisfied": satisfied, "n": n, "threshold": f"{claim.threshold:g}"})}
 
 
+def _tested_row(claim: Claim, measured: dict, p_adjusted: float, family_size: int,
+                confidence: float) -> dict:
+    """Interval at Holm's level for the row, verdict and near-threshold flag of a tested
+    claim on one dataset."""
+    level = matched_level(measured["p"], p_adjusted, family_size, confidence)
+    estimate, low, high, _n = t_interval(measured["values"], level)
+    alpha = 1 - confidence
+    return {"estimate": estimate, "low": low, "high": high, "level": level,
+            "verdict": verdict(low, high, measured["n"], claim.direction, claim.threshold),
+            "near_threshold": (math.isfinite(p_adjusted)
+                               and alpha / NEAR_FACTOR <= p_adjusted < alpha * NEAR_FACTOR)}
+
+
+def _overall_row(claim: Claim, per_dataset: list, gettext) -> dict:
+    """The claim's row ``'all'``: its datasets' common verdict (:func:`overall_verdict`)."""
+    return {"claim_id": claim.key, "slide": claim.slide, "claim": claim.text,
+            "dataset": ALL_DATASETS, "study": claim.study, "metric": claim.metric,
+            "estimate": math.nan, "low": math.nan, "high": math.nan, "level": math.nan,
+            "n": int(sum(r["n"] for r in per_dataset)), "p": math.nan, "p_adjusted": math.nan,
+            "direction": claim.direction, "threshold": claim.threshold, "book": math.nan,
+            "verdict": overall_verdict([r["verdict"] for r in per_dataset]),
+            "near_threshold": any(r["near_threshold"] for r in per_dataset),
+            "note": _note([(_ON_DATASET, {"verdict": r["verdict"],
+                                          "dataset": r["dataset"] or gettext(_NO_DATASET)})
+                           for r in per_dataset], gettext)}
+
+
 def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CONFIDENCE,
                     lang: str = "en"):
     """The findings table: one row per claim and dataset, then one ``'all'`` row per claim.
@@ -809,7 +836,6 @@ def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CO
               if claim.share is None and m["n"] >= MIN_SEEDS and math.isfinite(m["p"])]
     adjusted = dict(zip(family, holm_family([measured[i][2]["p"] for i in family],
                                             confidence)))
-    alpha = 1 - confidence
     rows, per_claim = [], {}
     for index, (claim, dataset, m) in enumerate(measured):
         row = {"claim_id": claim.key, "slide": claim.slide, "claim": claim.text,
@@ -824,14 +850,7 @@ def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CO
             notes.append(share.pop("count_note"))
             row.update(share)
         elif m["n"]:
-            level = matched_level(row["p"], row["p_adjusted"], len(family), confidence)
-            estimate, low, high, _n = t_interval(m["values"], level)
-            result = verdict(low, high, m["n"], claim.direction, claim.threshold)
-            p_adjusted = row["p_adjusted"]
-            near = (math.isfinite(p_adjusted)
-                    and alpha / NEAR_FACTOR <= p_adjusted < alpha * NEAR_FACTOR)
-            row.update(estimate=estimate, low=low, high=high, level=level, verdict=result,
-                       near_threshold=near)
+            row.update(_tested_row(claim, m, row["p_adjusted"], len(family), confidence))
         else:
             row.update(verdict=NO_DATA, near_threshold=False)
         on_book = dataset == BOOK_DATASET
@@ -843,19 +862,8 @@ def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CO
         per_claim.setdefault(claim.key, []).append(row)
     table = []
     for claim in claims:
-        per_dataset = per_claim[claim.key]
-        table.extend(per_dataset)
-        table.append({"claim_id": claim.key, "slide": claim.slide, "claim": claim.text,
-                      "dataset": ALL_DATASETS, "study": claim.study, "metric": claim.metric,
-                      "estimate": math.nan, "low": math.nan, "high": math.nan,
-                      "level": math.nan, "n": int(sum(r["n"] for r in per_dataset)),
-                      "p": math.nan, "p_adjusted": math.nan, "direction": claim.direction,
-                      "threshold": claim.threshold, "book": math.nan,
-                      "verdict": overall_verdict([r["verdict"] for r in per_dataset]),
-                      "near_threshold": any(r["near_threshold"] for r in per_dataset),
-                      "note": _note([(_ON_DATASET, {"verdict": r["verdict"],
-                                                    "dataset": r["dataset"] or _(_NO_DATASET)})
-                                     for r in per_dataset], _)})
+        table.extend(per_claim[claim.key])
+        table.append(_overall_row(claim, per_claim[claim.key], _))
     table = pd.DataFrame(table, columns=list(FINDINGS_COLUMNS))
     for column in ("claim", "metric", "verdict"):
         table[column] = table[column].map(_)
