@@ -16,7 +16,8 @@ from nnbench.commands import HelpFormatter, examples
 from nnbench.errors import NnbenchError
 
 # In the order of the data flow: config -> grid -> runs -> aggregate -> figures -> report -> bundle.
-COMMANDS = ("data", "run", "run_group", "grid", "aggregate", "figures", "report", "bundle")
+COMMANDS = ("data", "run", "run_group", "grid", "aggregate", "figures", "report", "bundle",
+            "findings_diff")
 
 
 def build_parser() -> argparse.ArgumentParser:

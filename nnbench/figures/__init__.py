@@ -190,7 +190,7 @@ def _draw_section(results_dir, out_dir, section_id, module_name, config_dict, co
         missing = [s for s in module.STUDIES if s not in present]
         findings = module.build(results, writer) if studies_here or not module.STUDIES else []
         if hasattr(module, "methods"):  # a paragraph for the report's methods section
-            methods.append({"section": section_id, "title": module.TITLE, "text": module.methods()})
+            methods.append({"section": section_id, "title": module.TITLE, "text": module.methods(results)})
         section = {"id": section_id, "title": module.TITLE, "studies": studies_here, "missing": missing,
                    "findings": findings, "study_titles": {s: titles[s] for s in studies_here if titles.get(s)}}
     return {"section": section, "methods": methods, "figures": writer.figures, "tables": writer.tables}

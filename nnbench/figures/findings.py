@@ -24,8 +24,9 @@ def source_studies() -> list[str]:
     """The studies the claims read (the findings table's provenance covers their runs)."""
     return sorted({claim.study for claim in CLAIMS})
 #: The table's columns in display order (the CSV keeps them all).
-COLUMNS = ("claim", "dataset", "metric", "estimate", "low", "high", "n", "book", "verdict",
-           "study", "direction", "threshold", "note", "claim_id")
+COLUMNS = ("slide", "claim", "dataset", "metric", "estimate", "low", "high", "level", "n", "p",
+           "p_adjusted", "book", "verdict", "near_threshold", "study", "direction", "threshold",
+           "note", "claim_id")
 
 
 def findings_table(results, datasets=None):
@@ -34,19 +35,23 @@ def findings_table(results, datasets=None):
     return table[list(COLUMNS)]
 
 
-def methods() -> str:
-    """The methods paragraph of the findings (the verdict rule)."""
-    return methods_text()
+def methods(results=None) -> str:
+    """The methods paragraph of the findings (the verdict rules, the family and, with
+    ``results``, the verdicts of this report near their threshold)."""
+    return methods_text(table=findings_table(results) if results is not None else None)
 
 
 def build(results, writer) -> list[str]:
     table = findings_table(results)
     writer.table(table, TABLE_NAME,
-                 "A verdict for every claim of the lecture, per dataset and overall ('all'): "
-                 "the estimate (mean over seeds of one number per seed, as the metric column "
-                 "says) with its 95% Student-t interval and n seeds, the book's value where it "
-                 "has one (for comparison only), and the verdict from the rule in the methods "
-                 "section.", PSEUDO_STUDY)
+                 "A verdict for every claim of the lecture, by the deck's slide, per dataset "
+                 "and overall ('all'): the estimate (mean over seeds of one number per seed, as "
+                 "the metric column says) with its Student-t interval at the level column's "
+                 "level (Holm's level for the row, so that it excludes the threshold exactly "
+                 "when the adjusted p is below 0.05; 95% for the claims that count seeds) and n "
+                 "seeds, the raw and the Holm-adjusted p over the whole family, the book's value "
+                 "where it has one (for comparison only), and the verdict from the rules in the "
+                 "methods section.", PSEUDO_STUDY)
     overall = table[table["dataset"] == ALL_DATASETS]
     counts = overall["verdict"].value_counts()
     summary = ", ".join(f"{int(counts[v])} {v}" for v in VERDICTS if v in counts)

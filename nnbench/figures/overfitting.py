@@ -12,10 +12,10 @@ from nnbench.formatting import fmt_number
 from nnbench.statistics import mean_interval, prefixed
 
 TITLE = "Overfitting and dropout"
-STUDIES = ("overfitting_capacity", "overfitting_dropout")
+STUDIES = ("overfitting_capacity", "overfitting_dropout", "overfitting_batchnorm")
 
 FACTOR_LABELS = {"weight_decay": "weight decay λ", "dropout": "dropout ratio",
-                 "width": "hidden width"}
+                 "width": "hidden width", "batchnorm": "batch norm (0 off, 1 on)"}
 # The book's numbers (one unseeded run, MNIST): (factor value, epoch, train acc, test acc).
 BOOK = {"overfitting_weight_decay": (0.1, 200, 0.927, 0.721),
         "overfitting_dropout": (0.2, 301, 0.67, 0.548)}
@@ -152,4 +152,5 @@ def _book_findings(part, factor, book) -> list[str]:
 def build(results, writer) -> list[str]:
     return build_studies(results, writer, (
         ("overfitting_capacity", lambda r, w: technique(r, w, "overfitting_capacity", "width", None)),
-        ("overfitting_dropout", lambda r, w: technique(r, w, "overfitting_dropout", "dropout", 0.2))))
+        ("overfitting_dropout", lambda r, w: technique(r, w, "overfitting_dropout", "dropout", 0.2)),
+        ("overfitting_batchnorm", lambda r, w: technique(r, w, "overfitting_batchnorm", "batchnorm", None))))

@@ -24,11 +24,11 @@ def test_grid_lists_runs_with_their_axis_values(capsys):
     assert main(["grid", "--config", str(QUICK_CONFIG), "--study", "batch_size"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["study", "run_id", "axes"]
-    assert len(lines) == 1 + 3 * 2  # 3 batch sizes x 2 seeds
-    assert "batch_size=512" in lines[-1] and "seed=1" in lines[-1] and "dataset=digits" in lines[-1]
+    assert len(lines) == 1 + 3 * 2  # 3 batch sizes (the last the full batch) x 2 seeds
+    assert "batch_size=1000" in lines[-1] and "seed=1" in lines[-1] and "dataset=digits" in lines[-1]
     assert main(["grid", "--config", str(QUICK_CONFIG), "--study", "batch_size", "--format", "json"]) == 0
     runs = json.loads(capsys.readouterr().out)
-    assert [run["spec"]["batch_size"] for run in runs] == [8, 8, 64, 64, 512, 512]
+    assert [run["spec"]["batch_size"] for run in runs] == [8, 8, 128, 128, 1000, 1000]
 
 
 def test_bad_config_exits_2_with_one_line(tmp_path, capsys):
