@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from nnbench.analysis.stats import CONFIDENCE, AnalysisError, level_text, t_interval
+from nnbench.i18n import N_
 
 HOLDS = "holds"
 DOES_NOT_HOLD = "does not hold"
@@ -34,7 +35,7 @@ MIN_SEEDS = 3
 ALL_DATASETS = "all"  # the dataset of a claim's overall row
 BOOK_DATASET = "mnist"  # the book's reference runs are on MNIST
 
-FINDINGS_COLUMNS = ("claim_id", "claim", "dataset", "study", "metric", "estimate", "low",
+FINDINGS_COLUMNS = ("claim_id", "slide", "claim", "dataset", "study", "metric", "estimate", "low",
                     "high", "n", "direction", "threshold", "book", "verdict", "note")
 
 # Chance-level loss of a 10-class softmax (uniform prediction): ln 10.
@@ -50,7 +51,8 @@ class Claim:
     """One claim of the lecture and how it is measured (see the module docstring)."""
 
     key: str
-    text: str
+    slide: str  # the deck's slide (../shared/seed/)
+    text: str  # marked with N_: the report and slides show it in every language
     study: str
     table: str  # 'runs', 'curves' or 'minibatch_spread' of results/<study>/
     metric: str  # the estimate, in words (what one seed contributes)
@@ -229,49 +231,49 @@ _BOOK_1900 = ("book: smoothed minibatch loss at iteration 1900, one unseeded run
               "after the update (ours: before it, mean of the last 10% of iterations)")
 
 CLAIMS = (
-    Claim("sgd_slowest", "SGD is the slowest of the optimizers", "optimizers", "runs",
+    Claim("sgd_slowest", "1.2", N_("SGD is the slowest of the optimizers"), "optimizers", "runs",
           "final minibatch loss of SGD minus that of the slowest other optimizer",
           sgd_minus_slowest_other, ABOVE,
           book=0.150 - 0.050, book_note=_BOOK_1900 + "; SGD 0.150, Momentum 0.050"),
-    Claim("adaptive_lowest_loss", "The adaptive optimizers reach the lowest training loss",
+    Claim("adaptive_lowest_loss", "1.2", N_("The adaptive optimizers reach the lowest training loss"),
           "optimizers", "runs",
           "final training loss, best of SGD/Momentum/Nesterov minus best of "
           "AdaGrad/RMSprop/Adadelta/Adam", best_non_adaptive_minus_best_adaptive, ABOVE,
           book=0.050 - 0.016,
           book_note=_BOOK_1900 + "; Momentum 0.050, AdaGrad 0.016"),
-    Claim("small_init_no_learning", "Std 0.01 initialisation does not learn in 2000 SGD "
-          "iterations", "weight_init", "runs",
+    Claim("small_init_no_learning", "2.2.2", N_("Std 0.01 initialisation does not learn in 2000 SGD "
+          "iterations"), "weight_init", "runs",
           f"final minibatch loss of std 0.01 init (chance: ln 10 = {CHANCE_LOSS:.3f})",
           small_init_loss, ABOVE, threshold=CHANCE_LOSS - NOT_LEARNING_MARGIN,
           book=2.305, book_note=_BOOK_1900),
-    Claim("he_beats_xavier", "He initialisation beats Xavier for ReLU", "weight_init", "runs",
+    Claim("he_beats_xavier", "2.2.4", N_("He initialisation beats Xavier for ReLU"), "weight_init", "runs",
           "final minibatch loss, Xavier minus He", _arm_difference(
               "init", "final_minibatch_loss", "he", "xavier"), ABOVE,
           book=0.377 - 0.286, book_note=_BOOK_1900 + "; Xavier 0.377, He 0.286"),
-    Claim("sigmoid_gradients_vanish", "A deep sigmoid network's gradients vanish where "
-          "ReLU's do not", "vanishing_gradient", "curves",
+    Claim("sigmoid_gradients_vanish", "1.3", N_("A deep sigmoid network's gradients vanish where "
+          "ReLU's do not"), "vanishing_gradient", "curves",
           "log10(first-layer / last-layer gradient norm) at the start, ReLU minus sigmoid",
           gradient_ratio_relu_minus_sigmoid, ABOVE),
-    Claim("minibatch_variance", "Larger minibatches estimate the loss with less variance",
+    Claim("minibatch_variance", "2.1", N_("Larger minibatches estimate the loss with less variance"),
           "minibatch_noise", "minibatch_spread",
           "slope of log std(minibatch loss) vs log N at the final weights (1/sqrt(N): -0.5)",
           spread_slope, BELOW),
-    Claim("bn_robust_to_init", "Batch norm makes training robust to the initial weight scale",
+    Claim("bn_robust_to_init", "2.3", N_("Batch norm makes training robust to the initial weight scale"),
           "batch_norm", "runs",
           "std across init scales of the final training accuracy, without BN minus with BN",
           bn_spread_reduction, ABOVE),
-    Claim("weight_decay_narrows_gap", "Weight decay narrows the train-test gap",
+    Claim("weight_decay_narrows_gap", "2.4", N_("Weight decay narrows the train-test gap"),
           "overfitting_weight_decay", "runs",
           "final train-test accuracy gap, lambda 0 minus lambda 0.1",
           _gap_difference("weight_decay", 0, 0.1), ABOVE,
           book_note="book, lambda 0.1 at epoch 200: train 0.927, test 0.721 (no baseline "
                     "number to difference)"),
-    Claim("dropout_narrows_gap", "Dropout narrows the train-test gap", "overfitting_dropout",
+    Claim("dropout_narrows_gap", "1.1", N_("Dropout narrows the train-test gap"), "overfitting_dropout",
           "runs", "final train-test accuracy gap, dropout 0 minus dropout 0.2",
           _gap_difference("dropout", 0, 0.2), ABOVE,
           book_note="book, dropout 0.2 at epoch 301: train 0.67, test 0.548 (no baseline "
                     "number to difference)"),
-    Claim("overfitting_grows_with_capacity", "Overfitting grows with capacity",
+    Claim("overfitting_grows_with_capacity", "1.1", N_("Overfitting grows with capacity"),
           "overfitting_capacity", "runs",
           "slope of the final train-test accuracy gap per doubling of the hidden width",
           gap_slope_per_log2_width, ABOVE),
@@ -381,7 +383,7 @@ def evaluate_claims(tables, claims=CLAIMS, datasets=None, confidence: float = CO
     rows = []
     for claim in claims:
         frame = tables.get((claim.study, claim.table))
-        base = {"claim_id": claim.key, "claim": claim.text, "study": claim.study,
+        base = {"claim_id": claim.key, "slide": claim.slide, "claim": claim.text, "study": claim.study,
                 "metric": claim.metric, "direction": claim.direction,
                 "threshold": claim.threshold}
         per_dataset = []

@@ -18,8 +18,9 @@ from nnbench.figures.sections import per_dataset, write_final_table
 from nnbench.formatting import fmt_number
 from nnbench.results import varying_columns
 from nnbench.statistics import curve_stats, mean_interval
+from nnbench.i18n import N_, _
 
-TITLE = "Studies of your own"
+TITLE = N_("Studies of your own")
 STUDIES = ()
 #: The name of the single line or panel when no hue or facet is declared.
 _ALL = "all runs"
@@ -138,7 +139,7 @@ def _final_values(runs, curves, metric):
 def _study(results, writer, study: str, plot) -> list[str]:
     runs = results.runs(study)
     if not plot:
-        table = write_final_table(writer, runs, study, of=f"per configuration of study {study}")
+        table = write_final_table(writer, runs, study, of=_("per configuration of study {study}").format(study=study))
         return [f"Study {study}: {len(runs)} runs in {len(table)} configurations (no plot declared: "
                 "pass the config to `nnbench figures --config`)."]
     metric, x, hue, facet = plot["metric"], plot.get("x"), plot.get("hue"), plot.get("facet")
@@ -164,7 +165,7 @@ def _study(results, writer, study: str, plot) -> list[str]:
                         title=f"{part.label}: {study}"),
             f"{study}_{part.name}_plot",
             f"Study {study}: {description}. {part.setup}. "
-            + (f"{BAND_TEXT}." if is_curve else f"Points: mean over seeds; bars: {INTERVAL_TEXT}.")
+            + (f"{_(BAND_TEXT)}." if is_curve else f"Points: mean over seeds; bars: {_(INTERVAL_TEXT)}.")
             + diverged_note(runs[runs["dataset"] == part.dataset]), study)
         values = _final_values(part.runs, part.curves, metric)
         factors = [column for column in (x, hue, facet) if column in values.columns and column != "dataset"]
@@ -186,7 +187,7 @@ def _study(results, writer, study: str, plot) -> list[str]:
             setting = ", ".join(f"{column} {name_label(column, top[column])}" for column in factors) or "all runs"
             findings.append(f"{part.label}, study {study}: best mean {_metric_text(metric)} "
                             f"{fmt_number(top['mean'])} with {setting} ({int(top['n'])} seeds).")
-    write_final_table(writer, runs, study, of=f"per configuration of study {study}")
+    write_final_table(writer, runs, study, of=_("per configuration of study {study}").format(study=study))
     return findings
 
 
