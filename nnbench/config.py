@@ -35,7 +35,7 @@ from nnbench.validation import coerce_number, unknown_name_error
 from nnbench.vocabulary import CONFIG_COLUMNS, CURVE_METRICS, CURVE_SPLITS, KEY_ALIASES, STUDIES, USER_STUDY_PATTERN
 
 __all__ = ["ConfigError", "SCHEMA_PATH", "load_config", "load_schema", "prepare_config",
-           "validate_config", "coerce_numbers", "tuned_studies", "write_effective_config"]
+           "validate_config", "coerce_numbers", "tuned_studies", "write_effective_config", "job_environment"]
 
 
 class ConfigError(NnbenchError):
@@ -163,10 +163,8 @@ def validate_config(config: Mapping[str, Any]) -> None:
     if error.validator in ("pattern", "enum") and error.parent is not None and error.parent.validator == "anyOf" \
             and any(sub.validator == "pattern" for sub in error.parent.context):
         error = error.parent
-    # best_match may stop at a oneOf/anyOf; its context holds the alternatives' errors.
-    where_error = error
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    raise ConfigError(f"config error in {_location(where_error.absolute_path)}: {_describe(error)}{more}")
+    raise ConfigError(f"config error in {_location(error.absolute_path)}: {_describe(error)}{more}")
 
 
 def _logspace(start: float, stop: float, num: int) -> list[float]:
@@ -329,3 +327,20 @@ def write_effective_config(config: Mapping[str, Any], path: str | os.PathLike) -
     with atomic_open(path) as stream:
         stream.write(text)
     return True
+
+
+def job_environment(config: Mapping[str, Any], environ: Mapping[str, str], python: str) -> dict[str, str]:
+    """The variables the workflow sets for its jobs, given the current ``environ``.
+
+    Where data comes from is not part of any run, so it travels in the environment, not
+    in a shell command or a param: moving the data never reruns anything. Jobs find
+    ``nnbench`` next to the ``python`` running snakemake (a venv need not be active);
+    under --sdm conda the job's environment is put first on PATH and wins.
+    """
+    updates = {"NNBENCH_CACHE": os.path.abspath(config["cache_dir"])}
+    if config["data_dir"]:
+        updates["NNBENCH_DATA"] = os.path.abspath(os.path.expanduser(config["data_dir"]))
+    bin_dir, path = os.path.dirname(python), environ.get("PATH", "")
+    if bin_dir not in path.split(os.pathsep):
+        updates["PATH"] = os.pathsep.join([bin_dir, path])
+    return updates

@@ -35,10 +35,12 @@ from nnbench.errors import NnbenchError
 from nnbench.files import atomic_open
 from nnbench.records import record_is_complete, run_folder
 from nnbench.runkinds import estimate_minutes
+from nnbench.vocabulary import SUMMARY_FILE
 from nnbench.workload import memory_request_mb, run_workload
 
-__all__ = ["RunGroup", "GroupError", "plan_groups", "describe_group", "group_id", "write_group_files", "read_group_file",
-           "run_group", "TARGET_FLOP", "RUN_OVERHEAD_FLOP"]
+__all__ = ["RunGroup", "GroupError", "GroupPlanner", "plan_groups", "describe_group", "group_id", "write_group_files",
+           "read_group_file", "run_group", "run_job_cores", "machine_cpus", "TARGET_FLOP", "RUN_OVERHEAD_FLOP",
+           "GATING_PRIORITY"]
 
 #: GEMM work a group aims at: about 25 s at 120 GFLOP/s, 75 s at 40. Long enough that
 #: the process start is small and snakemake has few jobs to schedule (its own CPU grew
@@ -190,6 +192,94 @@ def read_group_file(path: str | os.PathLike) -> list[dict]:
     return runs
 
 
+# ---------------------------------------------------------------- scheduling in the workflow
+
+#: Snakemake priority added to a group that a checkpoint waits for (the sources of the
+#: tuned studies' choices): it starts first, so the tuned runs are planned and trained
+#: while the other studies still train instead of at the end, alone.
+GATING_PRIORITY = 1000
+
+
+def machine_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system tells it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_job_cores(cores: int, threads: int, cpus: int, local: bool = True) -> int:
+    """The cores a group's job holds in snakemake's count of ``cores``.
+
+    Locally, training jobs never outnumber the machine's ``cpus`` whatever ``--cores``
+    says: with ``--cores 8`` on 2 CPUs, 8 BLAS processes time-sharing 2 cores took 17%
+    longer than 2 (README, "Threads"), so each job holds ``cores / cpus`` of them while its
+    BLAS still uses ``threads``. On a cluster a job's cores are the CPUs it asks for.
+    """
+    if not local or cpus >= cores:
+        return threads
+    return max(threads, -(-cores * threads // cpus))
+
+
+class GroupPlanner:
+    """The groups of one workflow invocation, planned over the runs without a record.
+
+    Only runs without a record are planned: a finished record is a plain input file,
+    never the output of a job snakemake could delete and rerun. A killed group leaves its
+    finished records and the next invocation plans the rest as new groups. Small studies
+    are spread over at least twice ``cores`` groups so that every core has work.
+    ``gating_runs`` are the runs a checkpoint waits for (see :meth:`priority`).
+    """
+
+    def __init__(self, results: str | os.PathLike, directory: str | os.PathLike, *, cores: int,
+                 gating_runs: Iterable[str] = ()):
+        self.results = str(results)
+        self.directory = str(directory)
+        self.min_groups = 2 * max(1, int(cores))
+        self.gating_runs = frozenset(gating_runs)
+        self._group_of: dict[str, str] = {}  # run_id of a run without record -> the group training it
+        self._groups: dict[str, RunGroup] = {}
+
+    def summary_path(self, run_id: str) -> str:
+        return f"{run_folder(self.results, run_id)}/{SUMMARY_FILE}"
+
+    def marker(self, group_id: str) -> str:
+        """The file a group's job writes when every member's record exists."""
+        return f"{self.directory}/{group_id}.done"
+
+    def plan(self, specs: Mapping[str, Mapping[str, Any]]) -> list[RunGroup]:
+        """Plan groups over the runs of ``specs`` without a record and without a group yet,
+        and write their group files."""
+        unplanned = {run_id: spec for run_id, spec in specs.items() if run_id not in self._group_of}
+        groups = plan_groups(unplanned, lambda run_id: os.path.exists(self.summary_path(run_id)),
+                             min_groups=self.min_groups)
+        write_group_files(groups, unplanned, self.directory)
+        for group in groups:
+            # a marker left from a time its records existed (they were deleted since) is stale
+            Path(self.marker(group.group_id)).unlink(missing_ok=True)
+            self._groups[group.group_id] = group
+            self._group_of.update(dict.fromkeys(group.run_ids, group.group_id))
+        return groups
+
+    def group(self, group_id: str) -> RunGroup:
+        """A group planned here, or one of an earlier plan asked for by its file."""
+        if group_id not in self._groups:
+            self._groups[group_id] = describe_group(read_group_file(f"{self.directory}/{group_id}.json"))
+        return self._groups[group_id]
+
+    def inputs(self, run_ids: Iterable[str]) -> list[str]:
+        """The inputs that stand for the records of ``run_ids``: summary.json of each
+        finished run, the marker of each group that trains the others (each once, in order)."""
+        paths = [self.marker(self._group_of[run_id]) if run_id in self._group_of else self.summary_path(run_id)
+                 for run_id in run_ids]
+        return list(dict.fromkeys(paths))
+
+    def priority(self, group_id: str) -> float:
+        """Snakemake's priority of a group's job: :data:`GATING_PRIORITY` for the runs a
+        checkpoint waits for, plus the group's GEMM work in TFLOP (longest processing time
+        first, so the last minutes keep every core busy)."""
+        group = self.group(group_id)
+        gating = not self.gating_runs.isdisjoint(group.run_ids)
+        return (GATING_PRIORITY if gating else 0) + group.flop / 1e12
+
+
 # ---------------------------------------------------------------- training a group
 
 # A group's log: one line per run, then one for the process. CPU seconds beside wall:
@@ -208,7 +298,6 @@ def run_log_line(run_id: str, summary: Mapping[str, Any], cpu_seconds: float, ou
 def group_log_line(trained: int, runs: int, cpu_seconds: float) -> str:
     return (f"group: {trained} of {runs} runs trained; this process used {cpu_seconds:.2f} s CPU "
             "(start, imports, data and runs)")
-
 
 
 def run_group(specs: Iterable[Mapping[str, Any]], results: str | os.PathLike, *, data_dir=None, cache_dir=None,

@@ -36,12 +36,12 @@ from typing import Any
 # Spec defaults are not listed for themselves: they are part of the resolved spec, which
 # names a run already.
 NUMERICS_SOURCES = (
-    "core/*.py",            # layers, network, initializers, optimizers, trainer, diagnostics
+    "core/*.py",            # layers, network, initializers, optimizers, trainer, diagnostics,
+                            # the optimizer-path objective
     "runkinds/*.py",        # the run kinds (train, optimizer_path, activation_histogram)
     "runs.py",              # executes a kind, completes the summary
     "records.py",           # the number format of the record files (repr floats)
     "seeding.py",           # the random streams (weights, dropout, batch order, split)
-    "vocabulary.py",        # the optimizer-path objective and its gradient
     "data/idx.py",          # parsing the IDX files
     "data/loader.py",       # scaling, n_train, the validation split, digits
 )

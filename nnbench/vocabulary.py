@@ -54,23 +54,6 @@ KEY_ALIASES = {
 #: Input size per dataset (for describing the network in captions).
 INPUT_SIZES = {"mnist": 784, "fashion-mnist": 784, "digits": 64}
 
-# ------------------------------------------------------------------ study 1 facts
-
-#: The book's learning rates for the optimizer paths; other optimizers use their own default.
-PATH_LEARNING_RATES = {"sgd": 0.95, "momentum": 0.1, "adagrad": 1.5, "adam": 0.3}
-PATH_START = (-7.0, 2.0)
-PATH_ITERATIONS = 30
-
-
-def path_objective(x, y):
-    """Study 1's test function f(x, y) = x²/20 + y² (numbers or arrays)."""
-    return x * x / 20.0 + y * y
-
-
-def path_gradient(x, y):
-    """(df/dx, df/dy) of :func:`path_objective`."""
-    return x / 10.0, 2.0 * y
-
 # ------------------------------------------------------------------ file formats
 
 # A run record (one folder per run, docs/ARCHITECTURE.md "Run record"):

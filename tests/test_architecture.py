@@ -42,3 +42,32 @@ def test_every_module_of_the_package_has_a_layer():
     modules = {path.stem for path in package.glob("*.py") if path.stem not in ("__init__", "__main__")}
     modules |= {path.parent.name for path in package.glob("*/__init__.py")}
     assert modules - named == set()
+
+
+def test_no_function_of_the_package_is_over_80_lines():
+    import ast
+
+    long = []
+    for path in sorted((REPO / "nnbench").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 80:
+                long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name} "
+                            f"({node.end_lineno - node.lineno + 1} lines)")
+    assert long == []
+
+
+def test_the_workflow_files_are_wiring():
+    """Rules and the functions they name; the logic lives in the package (nnbench.plan, nnbench.groups)."""
+    common = REPO / "workflow" / "rules" / "common.smk"
+    assert len(common.read_text(encoding="utf-8").splitlines()) < 80
+
+
+def test_docs_architecture_names_every_layer_of_the_contracts():
+    """docs/ARCHITECTURE.md's module table lists each module the contracts layer, and no other."""
+    contracts = configparser.ConfigParser()
+    contracts.read(CONTRACTS)
+    layered = set(re.findall(r"nnbench\.([a-z_]+)", contracts["importlinter:contract:stages"]["layers"]))
+    table = [line for line in (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8").splitlines()
+             if line.startswith("| `nnbench.")]
+    documented = {name for line in table for name in re.findall(r"`nnbench\.([a-z_]+)", line.split("|")[1])}
+    assert documented == layered

@@ -19,9 +19,10 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 
 
 def declared_requirements() -> list[Requirement]:
-    """The runtime dependencies and the `test` extra (what the lock covers)."""
+    """The runtime dependencies and every extra (`test`, `slurm`): what the lock covers."""
     project = PYPROJECT["project"]
-    return [Requirement(text) for text in project["dependencies"] + project["optional-dependencies"]["test"]]
+    extras = [text for group in project["optional-dependencies"].values() for text in group]
+    return [Requirement(text) for text in project["dependencies"] + extras]
 
 
 def locked_entries(text: str) -> dict[str, tuple[str, list[str]]]:
@@ -62,6 +63,25 @@ def test_lower_bounds_are_the_locked_versions():
         assert lower == [pinned], f"{requirement}: lower bound should be the locked {pinned}"
 
 
+def test_the_lock_is_universal_for_the_supported_pythons():
+    # one lock for every supported Python and OS: its header says so, requires-python is the
+    # range it was resolved for, and platform-only packages carry environment markers
+    text = (REPO / "requirements.lock").read_text()
+    assert "CPython 3.11-3.13 on Linux x86_64/aarch64, macOS and Windows" in " ".join(text.split())
+    assert PYPROJECT["project"]["requires-python"] == ">=3.11,<3.14"
+    assert "--universal" in (REPO / "scripts" / "lock.sh").read_text()
+    pins = locked_entries(text)
+    assert "sys_platform == 'win32'" in pins["colorama"][0]  # pip skips it elsewhere
+    assert "sys_platform" not in pins["numpy"][0] and len(pins["numpy"][1]) > 10  # wheels of many platforms
+
+
+def test_the_slurm_plugin_is_its_own_extra():
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    plugin = "snakemake-executor-plugin-slurm"
+    assert any(text.startswith(plugin) for text in extras["slurm"])
+    assert not any(text.startswith(plugin) for name, group in extras.items() if name != "slurm" for text in group)
+
+
 def test_the_lock_helpers_parse_a_hand_written_lock():
     text = ("# header\nfoo-bar==1.2 \\\n    --hash=sha256:" + "a" * 64 + "\n    # via x\n"
             "baz>=2\n")
@@ -85,7 +105,7 @@ def test_citation_cff_has_the_required_keys_and_the_package_version():
     # the report's citation (nnbench.citation) says the same
     assert citation["title"] == "nnbench" == nnbench.citation.TITLE
     assert tuple(author["name"] for author in citation["authors"]) == nnbench.citation.AUTHORS
-    assert citation["license"] == "MIT" == PYPROJECT["project"]["license"]["text"] == nnbench.citation.LICENSE
+    assert citation["license"] == "MIT" == PYPROJECT["project"]["license"] == nnbench.citation.LICENSE
     assert all("name" in author or "family-names" in author for author in citation["authors"])
     assert str(citation["version"]) == PYPROJECT["project"]["version"] == nnbench.__version__
     assert "repository-code" not in citation or "example" not in citation["repository-code"]

@@ -149,15 +149,25 @@ class MLP:
         #: number of affine layers (hidden layers + the output layer)
         self.n_layers = len(sizes) - 1
 
+        self._build_layers(weights_rng)
+        self.loss_layer = SoftmaxCrossEntropy()
+        self.last_loss = float("nan")
+        self._weight_keys = [f"W{index}" for index in range(1, self.n_layers + 1)]
+        self._decay_scratch: dict = {}
+        self._eval_buffers = None
+
+    def _build_layers(self, weights_rng):
+        """The parameters and the layers: per hidden layer Affine, [BatchNorm], activation,
+        [Dropout]; then the output Affine (weights drawn in layer order from ``weights_rng``)."""
         self.params: dict = {}
         self._grads: dict = {}
         self.layers: list = []
         #: the activation layer of each hidden layer, in order
         self.activation_layers: list = []
         for index in range(1, self.n_layers + 1):
-            fan_in, fan_out = sizes[index - 1], sizes[index]
+            fan_in, fan_out = self.sizes[index - 1], self.sizes[index]
             self.params[f"W{index}"] = initialize_weights(
-                init, fan_in, fan_out, weights_rng, self.dtype, init_value
+                self.init, fan_in, fan_out, weights_rng, self.dtype, self.init_value
             )
             self.params[f"b{index}"] = np.zeros(fan_out, dtype=self.dtype)
             self.layers.append(
@@ -169,17 +179,12 @@ class MLP:
                 self.params[f"gamma{index}"] = np.ones(fan_out, dtype=self.dtype)
                 self.params[f"beta{index}"] = np.zeros(fan_out, dtype=self.dtype)
                 self.layers.append(BatchNorm(self.params, f"gamma{index}", f"beta{index}", self._grads,
-                                             eps=batchnorm_eps))
-            act = _make_activation(activation)
+                                             eps=self.batchnorm_eps))
+            act = _make_activation(self.activation)
             self.layers.append(act)
             self.activation_layers.append(act)
-            if dropout > 0:
-                self.layers.append(Dropout(dropout, self.dropout_rng))
-        self.loss_layer = SoftmaxCrossEntropy()
-        self.last_loss = float("nan")
-        self._weight_keys = [f"W{index}" for index in range(1, self.n_layers + 1)]
-        self._decay_scratch: dict = {}
-        self._eval_buffers = None
+            if self.dropout > 0:
+                self.layers.append(Dropout(self.dropout, self.dropout_rng))
 
     def __repr__(self):
         return (

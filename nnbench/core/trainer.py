@@ -109,6 +109,46 @@ def train(
     ``train_seconds``. It is recorded as computed (an update that blows the weights up
     gives a non-finite value, and the next step then stops with "diverged").
     """
+    x, t, budget = _checked_budget(net, x, t, batch_size, iterations, epochs, eval_every)
+    rng = seeding.rng(_whole("seed", seed, _SEED), "batch_order")
+    result = TrainResult(
+        minibatch_losses=np.empty(budget.total, dtype=np.float64), iterations=0, epochs=0.0, status="ok",
+        train_seconds=0.0, batch_size=budget.batch_size, iterations_per_epoch=budget.per_epoch,
+        losses_after_update=np.empty(budget.total, dtype=np.float64) if loss_after_update else None,
+    )
+
+    def evaluate(step):
+        if on_eval is not None:
+            on_eval(step, step * budget.batch_size / budget.n)
+        result.eval_steps.append(step)
+
+    evaluate(0)
+    step = _update_steps(net, optimizer, x, t, rng, budget, result, evaluate,
+                         sys.stderr.isatty() if progress is None else progress)
+    result.minibatch_losses = result.minibatch_losses[:step].copy()
+    if result.losses_after_update is not None:
+        result.losses_after_update = result.losses_after_update[:step].copy()
+    result.iterations = step
+    result.epochs = step * budget.batch_size / budget.n
+    if result.eval_steps[-1] != step:
+        evaluate(step)
+    return result
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """The updates of a training: ``total``, an evaluation every ``eval_interval`` of them,
+    ``per_epoch`` full batches of ``batch_size`` out of ``n`` samples."""
+
+    n: int
+    batch_size: int
+    per_epoch: int
+    total: int
+    eval_interval: int
+
+
+def _checked_budget(net, x, t, batch_size, iterations, epochs, eval_every):
+    """``(x, t, budget)``: the training set as the loop reads it, and the checked budget."""
     if (iterations is None) == (epochs is None):
         raise NnbenchError(
             f"give exactly one training budget, iterations or epochs (got iterations={iterations!r}, epochs={epochs!r})"
@@ -127,30 +167,19 @@ def train(
         x = x.astype(net.dtype)  # once, so the loop gathers batches without conversion
     per_epoch = n // batch_size
     if iterations is not None:
-        total = _whole("iterations", iterations, _COUNT)
-        eval_interval = eval_every
+        total, eval_interval = _whole("iterations", iterations, _COUNT), eval_every
     else:
-        total = _whole("epochs", epochs, _COUNT) * per_epoch
-        eval_interval = eval_every * per_epoch
-    if progress is None:
-        progress = sys.stderr.isatty()
+        total, eval_interval = _whole("epochs", epochs, _COUNT) * per_epoch, eval_every * per_epoch
+    return x, t, _Budget(n, batch_size, per_epoch, total, eval_interval)
 
-    rng = seeding.rng(_whole("seed", seed, _SEED), "batch_order")
+
+def _update_steps(net, optimizer, x, t, rng, budget, result, evaluate, progress) -> int:
+    """The updates of :func:`train`, recording their losses and time in ``result``; the
+    number done (fewer than ``budget.total`` when a loss is not finite)."""
+    batch_size, per_epoch, total = budget.batch_size, budget.per_epoch, budget.total
     x_batch = np.empty((batch_size,) + tuple(x.shape[1:]), dtype=net.dtype)
     t_batch = np.empty((batch_size,) + t.shape[1:], dtype=t.dtype)
-    losses = np.empty(total, dtype=np.float64)
-    losses_after = np.empty(total, dtype=np.float64) if loss_after_update else None
-    result = TrainResult(
-        minibatch_losses=losses, iterations=0, epochs=0.0, status="ok", train_seconds=0.0,
-        batch_size=batch_size, iterations_per_epoch=per_epoch,
-    )
-
-    def evaluate(step):
-        if on_eval is not None:
-            on_eval(step, step * batch_size / n)
-        result.eval_steps.append(step)
-
-    evaluate(0)
+    losses, losses_after = result.minibatch_losses, result.losses_after_update
     train_seconds = 0.0
     last_report = time.perf_counter()
     started = time.perf_counter()
@@ -159,7 +188,7 @@ def train(
     while step < total:
         position = step % per_epoch
         if position == 0:
-            order = rng.permutation(n)
+            order = rng.permutation(budget.n)
         indices = order[position * batch_size:(position + 1) * batch_size]
         rows_into(x, indices, x_batch)
         np.take(t, indices, axis=0, out=t_batch)
@@ -176,25 +205,14 @@ def train(
             losses_after[step] = net.loss(x_batch, t_batch)
             started += time.perf_counter() - measuring  # not training time
         step += 1
-        if step % eval_interval == 0 and step < total:
-            now = time.perf_counter()
-            train_seconds += now - started
+        if step % budget.eval_interval == 0 and step < total:
+            train_seconds += time.perf_counter() - started
             evaluate(step)
             started = time.perf_counter()
-        if progress and step % 50 == 0:
-            now = time.perf_counter()
-            if now - last_report > 2:
-                last_report = now
-                print(f"\rtrain: {step}/{total} iterations, loss {loss:.4g}", end="", file=sys.stderr, flush=True)
-    train_seconds += time.perf_counter() - started
+        if progress and step % 50 == 0 and time.perf_counter() - last_report > 2:
+            last_report = time.perf_counter()
+            print(f"\rtrain: {step}/{total} iterations, loss {loss:.4g}", end="", file=sys.stderr, flush=True)
+    result.train_seconds = train_seconds + time.perf_counter() - started
     if progress:
         print(file=sys.stderr)
-    result.minibatch_losses = losses[:step].copy()
-    if losses_after is not None:
-        result.losses_after_update = losses_after[:step].copy()
-    result.iterations = step
-    result.epochs = step * batch_size / n
-    result.train_seconds = train_seconds
-    if result.eval_steps[-1] != step:
-        evaluate(step)
-    return result
+    return step

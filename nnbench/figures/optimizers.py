@@ -15,7 +15,7 @@ from nnbench.figures.sections import (build_studies, curves_by_dataset, no_curve
 from nnbench.formatting import fmt_number
 from nnbench.results import ResultsError
 from nnbench.statistics import curve_stats, first_crossing, mean_interval, smoothing_window
-from nnbench.vocabulary import PATH_LEARNING_RATES, PATH_START, path_objective
+from nnbench.core.objective import PATH_LEARNING_RATES, PATH_START, path_objective
 from nnbench.i18n import N_, _
 
 TITLE = N_("Optimizers: faster than plain gradient descent")

@@ -4,7 +4,8 @@ Each kind lives in its own module with its defaults, the resolution of its spec 
 its execution and its runtime estimate (``train``, ``optimizer_path``,
 ``activation_histogram``). :mod:`nnbench.spec` checks the kind-independent part of a
 spec and dispatches here; :mod:`nnbench.runs` executes through :attr:`RunKind.execute`;
-the workflow asks :func:`estimate_minutes` for a job's wall time.
+:mod:`nnbench.groups` asks :func:`estimate_minutes` for a group's wall time (what a
+cluster job requests).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Run kind ``optimizer_path`` (study 1): an optimizer on f(x, y) = x²/20 + y² from ``start``.
 
 The function, its gradient, the start, the number of updates and the book's learning
-rates live in :mod:`nnbench.vocabulary`; the record has one ``curves.csv`` row per
+rates live in :mod:`nnbench.core.objective`; the record has one ``curves.csv`` row per
 coordinate per point (``split=path``, ``metric`` in x, y, f; step 0 = the start).
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+from nnbench.core.objective import PATH_ITERATIONS, PATH_LEARNING_RATES, PATH_START, path_gradient, path_objective
 from nnbench.errors import SpecError
 from nnbench.records import CurveRow, Record
 from nnbench.runkinds import spec_values as values
 from nnbench.validation import not_allowed
-from nnbench.vocabulary import PATH_ITERATIONS, PATH_LEARNING_RATES, PATH_START, path_gradient, path_objective
 
 DEFAULTS: dict[str, Any] = {
     "kind": "optimizer_path",

@@ -9,7 +9,6 @@ unknown <what> '<value>' (did you mean ...?); allowed: ...``.
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any, Mapping
 
@@ -108,16 +107,6 @@ def _optimizer_class(name: str):
     return CLASSES[name]
 
 
-def _interval(limits) -> Interval:
-    # remove when core lands: the core's `ranges` become validation.Interval objects; until
-    # then they are (low, high, low_inclusive) tuples with high exclusive.
-    if isinstance(limits, Interval):
-        return limits
-    low, high, low_inclusive = limits
-    return Interval(numbers.Real, low, None if high == math.inf else high,
-                    closed="left" if low_inclusive else "neither")
-
-
 #: The key of a user's optimizer mapping that holds its module file's SHA-256 (part of the
 #: resolved spec, so editing the module changes the run_id and reruns its runs).
 SOURCE_KEY = "source_sha256"
@@ -162,7 +151,7 @@ def optimizer(key: str, value: Any, default_name: str,
                                      error=SpecError)
         cls = _optimizer_class(name)
         hyperparameters = {hp: float(default) for hp, default in cls.defaults.items()}
-        ranges = {hp: _interval(limits) for hp, limits in cls.ranges.items()}
+        ranges = cls.ranges
     if learning_rates and name in learning_rates and "lr" in hyperparameters:
         hyperparameters["lr"] = float(learning_rates[name])
     for hp_name, hp_value in value.items():

@@ -132,86 +132,128 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
     import numpy as np
 
     from nnbench.core import MLP, train
-    from nnbench.data import load_dataset
 
-    data = load_dataset(spec["dataset"], data_dir=data_dir, cache_dir=cache_dir, n_train=spec["n_train"],
-                        validation=spec["validation"], seed=spec["seed"])
-    # The splits are row sources: the trainer and the evaluations convert the rows they
-    # read (no float copy of a split); values as if converted first (PixelRows).
-    splits = {"train": (data.train_rows, data.y_train)}
-    if data.validation_rows is not None and len(data.validation_rows):
-        splits["validation"] = (data.validation_rows, data.y_val)
-    splits["test"] = (data.test_rows, data.y_test)
+    splits, n_classes = _splits(spec, data_dir, cache_dir)
     x_train, y_train = splits["train"]
-    n_train = len(x_train)
-    n_classes = len(data.classes) if getattr(data, "classes", None) else int(np.max(y_train)) + 1
-
     net = MLP(x_train.shape[1], spec["hidden_sizes"], n_classes, activation=spec["activation"], init=spec["init"],
               init_value=spec["init_value"], batchnorm=spec["batchnorm"],
               batchnorm_eps=spec["batchnorm_eps"], dropout=spec["dropout"],
               weight_decay=spec["weight_decay"], dtype=spec["dtype"], seed=spec["seed"])
     optimizer = values.build_optimizer(spec["optimizer"])
-
-    batch_size = spec["batch_size"]
-    diagnostics = set(spec["diagnostics"])
-    dtype = np.dtype(spec["dtype"])
-    x_diag = np.asarray(x_train[:DIAGNOSTIC_SAMPLES], dtype=dtype)  # converted once, for every evaluation
-    y_diag = y_train[:DIAGNOSTIC_SAMPLES]
-    spread_rng = rng(spec["seed"], "minibatch_spread")
-    spread_rows: list[tuple] = []
-    # step -> rows of that evaluation; the last evaluation is redone on the full splits.
-    evaluations: dict[int, list[CurveRow]] = {}
-    budget_unit = "epochs" if spec["epochs"] is not None else "iterations"
-    budget = spec[budget_unit]
-
-    def epoch_of(step: int) -> float:
-        return step * batch_size / n_train
-
-    def evaluation_rows(step: int, full: bool, with_diagnostics: bool = True) -> list[CurveRow]:
-        epoch = epoch_of(step)
-        rows = []
-        limit = None if full else spec["eval_samples"]
-        for split, (x, y) in splits.items():
-            loss, accuracy = evaluate(net, x[:limit], y[:limit])
-            rows.append(CurveRow(step, epoch, split, "loss", "", loss))
-            rows.append(CurveRow(step, epoch, split, "accuracy", "", accuracy))
-        if with_diagnostics:
-            rows.extend(_diagnostic_rows(net, step, epoch, x_diag, y_diag, diagnostics))
-        return rows
-
-    # Every evaluation in curves.csv uses the first eval_samples of each split (all when
-    # eval_samples is null), so a curve never jumps where the sample changes; the final
-    # metrics of summary.json always use the full splits, taken from the last curve
-    # point when that already covers every split in full (no second pass).
-    curve_is_full = spec["eval_samples"] is None or all(len(x) <= spec["eval_samples"] for x, _ in splits.values())
-
-    def on_eval(step: int, epoch: float) -> None:
-        step = int(step)
-        with np.errstate(all="ignore"):  # a diverging net evaluates to nan/inf: recorded, not raised
-            evaluations[step] = evaluation_rows(step, full=curve_is_full)
-        if step == 0 and "minibatch_spread" in diagnostics:
-            spread_rows.extend(_minibatch_spread(net, 0, x_train, y_train, spread_rng))
-        if progress is not None:
-            done = step if budget_unit == "iterations" else epoch_of(step)
-            progress.update(done, budget, budget_unit, evaluations[step])
-
-    if batch_size > n_train:
-        raise not_allowed(values.where("batch_size"), batch_size,
-                          f"at most the training set ({n_train} samples of {spec['dataset']}); "
+    evaluations = _Evaluations(spec, net, splits, progress)
+    if spec["batch_size"] > len(x_train):  # the trainer checks too, for its direct callers; this names the spec
+        raise not_allowed(values.where("batch_size"), spec["batch_size"],
+                          f"at most the training set ({len(x_train)} samples of {spec['dataset']}); "
                           "lower batch_size or raise n_train", SpecError)
     # Overflow on the way to a non-finite loss is how a run diverges: it ends up in the
     # record's status, not as warnings on stderr.
     with np.errstate(over="ignore", invalid="ignore"):
-        result = train(net, optimizer, x_train, y_train, batch_size=batch_size, iterations=spec["iterations"],
-                       epochs=spec["epochs"], eval_every=spec["eval_every"], on_eval=on_eval, seed=spec["seed"],
-                       progress=False, loss_after_update="loss_after_update" in diagnostics)
-    final_step = int(result.iterations)
-    with np.errstate(all="ignore"):
-        if final_step not in evaluations:  # diverged between two evaluations
-            evaluations[final_step] = evaluation_rows(final_step, full=curve_is_full)
-        final_rows = evaluations[final_step] if curve_is_full else evaluation_rows(final_step, True, False)
-        if "minibatch_spread" in diagnostics:
-            spread_rows.extend(_minibatch_spread(net, final_step, x_train, y_train, spread_rng))
+        result = train(net, optimizer, x_train, y_train, batch_size=spec["batch_size"], iterations=spec["iterations"],
+                       epochs=spec["epochs"], eval_every=spec["eval_every"], on_eval=evaluations.on_eval,
+                       seed=spec["seed"], progress=False,
+                       loss_after_update="loss_after_update" in evaluations.diagnostics)
+    final_rows = evaluations.finish(int(result.iterations))
+    rows = _update_rows(result, evaluations.epoch_of) + evaluations.rows_until(int(result.iterations))
+    tables = {}
+    if "minibatch_spread" in evaluations.diagnostics:
+        tables[MINIBATCH_SPREAD_FILE] = (MINIBATCH_SPREAD_COLUMNS, evaluations.spread_rows)
+    return Record(summary=_summary(spec, result, splits, final_rows, rows), rows=rows, tables=tables)
+
+
+def _splits(spec: Mapping[str, Any], data_dir, cache_dir) -> tuple[dict, int]:
+    """``({split: (rows, labels)}, number of classes)``: train, validation (when the spec
+    holds one out) and test, as row sources: the trainer and the evaluations convert the
+    rows they read (no float copy of a split), values as if converted first (PixelRows)."""
+    import numpy as np
+
+    from nnbench.data import load_dataset
+
+    data = load_dataset(spec["dataset"], data_dir=data_dir, cache_dir=cache_dir, n_train=spec["n_train"],
+                        validation=spec["validation"], seed=spec["seed"])
+    splits = {"train": (data.train_rows, data.y_train)}
+    if data.validation_rows is not None and len(data.validation_rows):
+        splits["validation"] = (data.validation_rows, data.y_val)
+    splits["test"] = (data.test_rows, data.y_test)
+    n_classes = len(data.classes) if getattr(data, "classes", None) else int(np.max(data.y_train)) + 1
+    return splits, n_classes
+
+
+class _Evaluations:
+    """The evaluations of one run: the trainer's ``on_eval``, then the final one.
+
+    Every evaluation in curves.csv uses the first eval_samples of each split (all when
+    eval_samples is null), so a curve never jumps where the sample changes; the final
+    metrics of summary.json always use the full splits, taken from the last curve point
+    when that already covers every split in full (no second pass).
+    """
+
+    def __init__(self, spec: Mapping[str, Any], net, splits: Mapping[str, tuple], progress):
+        import numpy as np
+
+        self.spec, self.net, self.splits, self.progress = spec, net, splits, progress
+        self.diagnostics = set(spec["diagnostics"])
+        x_train, y_train = splits["train"]
+        self.n_train = len(x_train)
+        self.x_diag = np.asarray(x_train[:DIAGNOSTIC_SAMPLES], dtype=np.dtype(spec["dtype"]))  # converted once
+        self.y_diag = y_train[:DIAGNOSTIC_SAMPLES]
+        self.spread_rng = rng(spec["seed"], "minibatch_spread")
+        self.spread_rows: list[tuple] = []
+        self.by_step: dict[int, list[CurveRow]] = {}  # the last one is redone on the full splits if needed
+        self.curve_is_full = spec["eval_samples"] is None or all(len(x) <= spec["eval_samples"]
+                                                                 for x, _ in splits.values())
+
+    def epoch_of(self, step: int) -> float:
+        return step * self.spec["batch_size"] / self.n_train
+
+    def rows(self, step: int, full: bool, with_diagnostics: bool = True) -> list[CurveRow]:
+        """Loss and accuracy of every split (the full splits or the first eval_samples), and
+        the diagnostics on the fixed diagnostic batch."""
+        epoch = self.epoch_of(step)
+        rows = []
+        limit = None if full else self.spec["eval_samples"]
+        for split, (x, y) in self.splits.items():
+            loss, accuracy = evaluate(self.net, x[:limit], y[:limit])
+            rows.append(CurveRow(step, epoch, split, "loss", "", loss))
+            rows.append(CurveRow(step, epoch, split, "accuracy", "", accuracy))
+        if with_diagnostics:
+            rows.extend(_diagnostic_rows(self.net, step, epoch, self.x_diag, self.y_diag, self.diagnostics))
+        return rows
+
+    def on_eval(self, step: int, epoch: float) -> None:
+        import numpy as np
+
+        step = int(step)
+        with np.errstate(all="ignore"):  # a diverging net evaluates to nan/inf: recorded, not raised
+            self.by_step[step] = self.rows(step, full=self.curve_is_full)
+        if step == 0 and "minibatch_spread" in self.diagnostics:
+            self.spread_rows.extend(_minibatch_spread(self.net, 0, *self.splits["train"], self.spread_rng))
+        if self.progress is not None:
+            unit = "epochs" if self.spec["epochs"] is not None else "iterations"
+            done = step if unit == "iterations" else self.epoch_of(step)
+            self.progress.update(done, self.spec[unit], unit, self.by_step[step])
+
+    def finish(self, final_step: int) -> list[CurveRow]:
+        """The rows of the final metrics (on the full splits), after the last update."""
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            if final_step not in self.by_step:  # diverged between two evaluations
+                self.by_step[final_step] = self.rows(final_step, full=self.curve_is_full)
+            final_rows = self.by_step[final_step] if self.curve_is_full else self.rows(final_step, True, False)
+            if "minibatch_spread" in self.diagnostics:
+                self.spread_rows.extend(_minibatch_spread(self.net, final_step, *self.splits["train"],
+                                                          self.spread_rng))
+        return final_rows
+
+    def rows_until(self, final_step: int) -> list[CurveRow]:
+        """The evaluations' rows in step order, up to the last update."""
+        return [row for step in sorted(self.by_step) if step <= final_step for row in self.by_step[step]]
+
+
+def _update_rows(result, epoch_of) -> list[CurveRow]:
+    """The minibatch loss of every update (and the same minibatch's after it), and the
+    non-finite loss that stopped a diverged run."""
+    import numpy as np
 
     rows: list[CurveRow] = []
     losses = np.asarray(result.minibatch_losses, dtype=np.float64)
@@ -223,12 +265,17 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
             rows.append(CurveRow(step, epoch_of(step), "minibatch", "loss_after_update", "", loss))
     if result.status == "diverged" and result.diverged_loss is not None:
         # the non-finite loss that stopped the run (its update was not applied)
+        final_step = int(result.iterations)
         rows.append(CurveRow(final_step, epoch_of(final_step), "minibatch", "loss", "", float(result.diverged_loss)))
-    for step in sorted(evaluations):
-        if step <= final_step:
-            rows.extend(evaluations[step])
+    return rows
+
+
+def _summary(spec, result, splits, final_rows, rows) -> dict[str, Any]:
+    """summary.json's metrics: the final ones on the full splits, the best of the curves."""
+    import numpy as np
 
     final = {(row.split, row.metric): row.value for row in final_rows if row.layer == ""}
+    final_step, n_train = int(result.iterations), len(splits["train"][0])
     train_seconds = float(result.train_seconds)
     summary: dict[str, Any] = {
         "status": str(result.status),
@@ -236,10 +283,10 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
         "n_train_samples": n_train,
         "n_test_samples": len(splits["test"][0]),
         "iterations": final_step,
-        "epochs": epoch_of(final_step),
+        "epochs": final_step * spec["batch_size"] / n_train,
         "train_seconds": train_seconds,
-        "samples_per_second": final_step * batch_size / train_seconds if train_seconds > 0 else None,
-        "final_minibatch_loss": _tail_mean(losses),
+        "samples_per_second": final_step * spec["batch_size"] / train_seconds if train_seconds > 0 else None,
+        "final_minibatch_loss": _tail_mean(np.asarray(result.minibatch_losses, dtype=np.float64)),
     }
     if spec["batchnorm"]:
         # a runs.csv column, so that the report states the eps the BN runs used
@@ -251,10 +298,7 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
             accuracies = [row.value for row in rows if row.split == split and row.metric == "accuracy"
                           and math.isfinite(row.value)]
             summary[f"best_{split}_acc"] = max(accuracies) if accuracies else None
-    tables = {}
-    if "minibatch_spread" in diagnostics:
-        tables[MINIBATCH_SPREAD_FILE] = (MINIBATCH_SPREAD_COLUMNS, spread_rows)
-    return Record(summary=summary, rows=rows, tables=tables)
+    return summary
 
 
 #: diagnostic -> the curve metrics (split ``train``) it records.

@@ -57,11 +57,3 @@ def test_aliases_point_at_real_keys():
     for alias, key in vocabulary.KEY_ALIASES.items():
         assert key.split(".")[0] in SPEC_KEYS, (alias, key)
         assert alias not in SPEC_KEYS
-
-
-def test_path_gradient_is_the_objectives_derivative():
-    x, y, h = -3.0, 1.5, 1e-6
-    gx, gy = vocabulary.path_gradient(x, y)
-    f = vocabulary.path_objective
-    assert abs(gx - (f(x + h, y) - f(x - h, y)) / (2 * h)) < 1e-6
-    assert abs(gy - (f(x, y + h) - f(x, y - h)) / (2 * h)) < 1e-6

@@ -222,3 +222,12 @@ def test_optimizer_names_are_the_vocabularys():
 
 def test_name_is_case_insensitive():
     assert type(make_optimizer("Adam")) is OPTIMIZERS["adam"]
+
+
+def test_path_gradient_is_the_objectives_derivative():
+    from nnbench.core.objective import path_gradient, path_objective
+
+    x, y, h = -3.0, 1.5, 1e-6
+    gx, gy = path_gradient(x, y)
+    assert abs(gx - (path_objective(x + h, y) - path_objective(x - h, y)) / (2 * h)) < 1e-6
+    assert abs(gy - (path_objective(x, y + h) - path_objective(x, y - h)) / (2 * h)) < 1e-6

@@ -135,17 +135,10 @@ def test_the_registry_has_every_kind_and_estimates_its_runtime():
     assert estimate_minutes(resolve_spec({"kind": "optimizer_path"})) == 5
 
 
-def test_optimizer_ranges_are_checked_whatever_their_form():
-    """The core's ranges as (low, high, low_inclusive) tuples or as validation.Interval objects."""
-    import math
-    import numbers
-
-    from nnbench.runkinds.spec_values import _interval
+def test_optimizer_ranges_are_checked_from_the_classes_intervals():
+    from nnbench.core import OPTIMIZERS
     from nnbench.validation import Interval
 
-    assert _interval((0.0, math.inf, False)).describe() == "a finite number > 0"
-    assert _interval((0.0, 1.0, True)).describe() == "a finite number in [0, 1)"
-    unit = Interval(numbers.Real, 0, 1, closed="left")
-    assert _interval(unit) is unit
+    assert all(isinstance(interval, Interval) for cls in OPTIMIZERS.values() for interval in cls.ranges.values())
     with pytest.raises(SpecError, match=r"spec key 'optimizer.beta2': 1.0 is not allowed; expected a finite number in \[0, 1\)"):
         resolve_spec({"dataset": "digits", "optimizer": {"name": "adam", "beta2": 1.0}})

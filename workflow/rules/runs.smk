@@ -1,4 +1,4 @@
-# One job per group of runs (nnbench.groups, planned in common.smk over the runs that
+# One job per group of runs (nnbench.groups, planned by nnbench.plan over the runs that
 # have no record yet): imports and data are loaded once per group, and every run
 # still writes its own record, results/runs/<run_id>/, the moment it completes. The
 # records are not declared as outputs on purpose: snakemake deletes a job's outputs

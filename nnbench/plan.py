@@ -1,0 +1,119 @@
+"""The workflow's plan in one invocation of snakemake: the runs of every study, their spec
+and group files, and what each rule's input and resource functions answer.
+
+``workflow/rules/common.smk`` builds one :class:`WorkflowPlan` and names its methods in
+the rules; the methods take snakemake's ``wildcards`` (anything with ``study`` or
+``group_id`` attributes), so they are tested without snakemake. A tuned study's runs are
+known once its choice exists: ``choice_file(study)`` gives that file's path (snakemake's
+checkpoint, which raises until the choice has been made).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from nnbench import grid
+from nnbench.aggregate import status_line
+from nnbench.choice import TunedChoice
+from nnbench.config import tuned_studies
+from nnbench.groups import GroupPlanner, machine_cpus, run_job_cores
+from nnbench.records import run_folder
+
+__all__ = ["WorkflowPlan", "SPECS_DIR", "GROUPS_DIR"]
+
+#: Where the workflow writes a spec file per run and a group file per group.
+SPECS_DIR = "resources/specs"
+GROUPS_DIR = "resources/groups"
+
+
+class WorkflowPlan:
+    """The runs of a prepared ``config`` and their groups, on ``cores`` of snakemake's.
+
+    Writes a spec file per run_id of the untuned studies (its name is the hash of its
+    content and of the numerics code, so it never changes and never reruns anything) and
+    the group files of the runs without a record. ``local``: jobs run on this machine
+    (not on a cluster), whose ``cpus`` bound how many train at once.
+    """
+
+    def __init__(self, config: Mapping[str, Any], *, cores: int, choice_file: Callable[[str], str],
+                 local: bool = True, cpus: int | None = None, specs_dir: str = SPECS_DIR,
+                 groups_dir: str = GROUPS_DIR):
+        self.config = config
+        self.results = config["results"].rstrip("/")
+        self.reports = config["reports"].rstrip("/")
+        self.tuned = tuned_studies(config)
+        self.specs_dir = specs_dir
+        self._choice_file = choice_file
+        rows = grid.expand(config)
+        self.rows_by_study = {name: [row for row in rows if row.study == name]
+                              for name in config["studies"] if name not in self.tuned}
+        grid.write_specs(grid.unique_runs(rows), specs_dir)
+        self.run_job_cores = run_job_cores(cores, config["threads"], cpus or machine_cpus(), local)
+        gating = {row.run_id for name in self.tuned for row in self.rows_by_study[self.tune_source(name)]}
+        self.planner = GroupPlanner(self.results, groups_dir, cores=cores, gating_runs=gating)
+        self.planner.plan(grid.unique_runs(rows))
+        self._tuned_rows: dict[str, list] = {}
+
+    def tune_source(self, study: str) -> str:
+        """The study a tuned ``study`` chooses from."""
+        return self.config["studies"][study]["tune"]["from"]
+
+    def study_rows(self, study: str) -> list:
+        """The runs of a study; for a tuned one, once its choice exists (then planned too)."""
+        if study not in self.tuned:
+            return self.rows_by_study[study]
+        if study not in self._tuned_rows:
+            rows = grid.expand_study(self.config, study, TunedChoice.read(self._choice_file(study)))
+            grid.write_specs(grid.unique_runs(rows), self.specs_dir)
+            self.planner.plan(grid.unique_runs(rows))
+            self._tuned_rows[study] = rows
+        return self._tuned_rows[study]
+
+    # ---------------------------------------------------------------- the rules' functions
+
+    def group_priority(self, wildcards) -> float:
+        return self.planner.priority(wildcards.group_id)
+
+    def group_data_input(self, wildcards) -> list[str]:
+        """The dataset markers a group's training runs need (none for the data-free kinds)."""
+        return [f"resources/data/{name}.ready" for name in self.planner.group(wildcards.group_id).datasets]
+
+    def group_runtime(self, wildcards) -> int:
+        """A generous wall-time estimate in minutes (for cluster schedulers): its runs' sum."""
+        return self.planner.group(wildcards.group_id).minutes
+
+    def group_memory(self, wildcards) -> int:
+        """The memory (MB) a group's job asks for: 1.5 x its largest run's estimated peak
+        (nnbench.workload.memory_request_mb; benchmarks/group_memory.py checks it)."""
+        return self.planner.group(wildcards.group_id).memory_mb
+
+    def study_summaries(self, wildcards) -> list[str]:
+        """The records of every run of a study (see :meth:`GroupPlanner.inputs`)."""
+        return self.planner.inputs(row.run_id for row in self.study_rows(wildcards.study))
+
+    def tune_source_summaries(self, wildcards) -> list[str]:
+        """The records of every run of the sweep a tuned study chooses from."""
+        return self.planner.inputs(row.run_id for row in self.rows_by_study[self.tune_source(wildcards.study)])
+
+    def study_run_folders(self, wildcards) -> list[str]:
+        """The run folders of a study, in grid order."""
+        return [str(run_folder(self.results, row.run_id)) for row in self.study_rows(wildcards.study)]
+
+    def tune_source_run_folders(self, wildcards) -> list[str]:
+        """The run folders of the sweep a tuned study chooses from, in grid order."""
+        rows = self.rows_by_study[self.tune_source(wildcards.study)]
+        return [str(run_folder(self.results, row.run_id)) for row in rows]
+
+    def tune_setting(self, name: str) -> Callable[[Any], Any]:
+        """A param function: the tuned study's tune.<name> (key, metric, goal)."""
+        return lambda wildcards: self.config["studies"][wildcards.study]["tune"][name]
+
+    def final_line(self) -> str:
+        """How many runs are ok and diverged (of a tuned study, once chosen), and where the report is."""
+        chosen = {name: self.study_rows(name) for name in self.tuned
+                  if Path(self.results, name, "choice.json").exists()}
+        run_ids = grid.study_run_ids({**self.rows_by_study, **chosen})
+        return status_line([run_folder(self.results, run_id) for run_id in run_ids],
+                           os.path.join(self.reports, "report.html"))

@@ -1,0 +1,114 @@
+"""Scheduling in the workflow (nnbench.groups.GroupPlanner, run_job_cores; nnbench.plan.WorkflowPlan),
+without snakemake: the wildcards are plain namespaces."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from nnbench.choice import GroupChoice, TunedChoice
+from nnbench.config import job_environment, load_config, prepare_config
+from nnbench.grid import expand, unique_runs
+from nnbench.groups import GATING_PRIORITY, GroupPlanner, run_job_cores
+from nnbench.plan import WorkflowPlan
+
+QUICK = Path(__file__).resolve().parents[2] / "config" / "quick.yaml"
+
+
+@pytest.mark.parametrize(("cores", "threads", "cpus", "local", "held"),
+                         [(8, 1, 1, True, 8), (8, 1, 2, True, 4), (3, 1, 2, True, 2), (2, 1, 2, True, 1),
+                          (1, 1, 2, True, 1), (16, 1, 16, True, 1), (8, 2, 2, True, 8), (8, 1, 2, False, 1),
+                          (8, 4, 2, False, 4)])
+def test_run_jobs_hold_enough_cores_that_trainers_never_outnumber_the_cpus(cores, threads, cpus, local, held):
+    assert run_job_cores(cores, threads, cpus, local) == held
+    if local:  # at most `cpus` jobs of `held` cores fit in `cores`
+        assert cores // held * threads <= max(cpus, threads)
+
+
+@pytest.fixture
+def quick_config():
+    return prepare_config(load_config(QUICK))
+
+
+def test_planner_plans_each_run_once_marks_and_prioritises_checkpoint_sources(tmp_path, quick_config):
+    specs = unique_runs(expand(quick_config, ["optimizers_lr_sweep", "optimizers"]))
+    sweep = {row.run_id for row in expand(quick_config, ["optimizers_lr_sweep"])}
+    results, groups_dir = tmp_path / "results", tmp_path / "groups"
+    finished = sorted(specs)[0]
+    (results / "runs" / finished).mkdir(parents=True)
+    (results / "runs" / finished / "summary.json").write_text("{}")
+    planner = GroupPlanner(results, groups_dir, cores=2, gating_runs=sweep)
+    groups = planner.plan(specs)
+    assert len(groups) >= planner.min_groups == 4
+    assert planner.plan(specs) == []  # every run is planned once
+    assert sorted(path.stem for path in groups_dir.glob("*.json")) == sorted(group.group_id for group in groups)
+    # a finished run stands for itself, the others for their group's marker
+    inputs = planner.inputs(sorted(specs))
+    assert inputs[0] == f"{results}/runs/{finished}/summary.json"
+    assert set(inputs[1:]) == {planner.marker(group.group_id) for group in groups}
+    for group in groups:
+        gating = not sweep.isdisjoint(group.run_ids)
+        assert planner.priority(group.group_id) == pytest.approx((GATING_PRIORITY if gating else 0) + group.flop / 1e12)
+    # another invocation (no plan of its own) finds a group by its file
+    assert GroupPlanner(results, groups_dir, cores=2).group(groups[0].group_id) == groups[0]
+
+
+def test_a_stale_marker_is_removed_when_its_group_is_planned_again(tmp_path, quick_config):
+    specs = unique_runs(expand(quick_config, ["optimizers"]))
+    planner = GroupPlanner(tmp_path / "results", tmp_path / "groups", cores=1)
+    group = GroupPlanner(tmp_path / "results", tmp_path / "other", cores=1).plan(specs)[0]
+    Path(planner.marker(group.group_id)).parent.mkdir(parents=True)
+    Path(planner.marker(group.group_id)).touch()
+    planner.plan(specs)
+    assert not Path(planner.marker(group.group_id)).exists()
+
+
+def test_workflow_plan_answers_the_rules_and_plans_a_tuned_study_once_chosen(tmp_path, monkeypatch, quick_config):
+    monkeypatch.chdir(tmp_path)
+    chosen = {}
+
+    def choice_file(study):
+        if study not in chosen:
+            raise LookupError("the checkpoint has not run")  # snakemake raises its own
+        return chosen[study]
+
+    plan = WorkflowPlan(quick_config, cores=2, cpus=2, choice_file=choice_file)
+    assert plan.tuned == ["optimizers_tuned"] and plan.run_job_cores == 1
+    sweep = SimpleNamespace(study="optimizers_tuned")
+    assert plan.tune_source(sweep.study) == "optimizers_lr_sweep"
+    assert plan.tune_setting("metric")(sweep) == "final_validation_acc"
+    folders = plan.tune_source_run_folders(sweep)
+    assert folders == [f"results/runs/{row.run_id}" for row in plan.rows_by_study["optimizers_lr_sweep"]]
+    assert all(path.endswith(".done") for path in plan.tune_source_summaries(sweep))
+    with pytest.raises(LookupError):
+        plan.study_summaries(sweep)
+    groups_before = set(os.listdir("resources/groups"))
+    choice = tmp_path / "choice.json"
+    TunedChoice(key="optimizer.lr", metric="final_validation_acc", goal="max", group_keys=["optimizer.name"],
+                choices=[GroupChoice({"optimizer.name": "sgd"}, 0.05, 0.5, 2),
+                         GroupChoice({"optimizer.name": "adam"}, 0.002, 0.5, 2)]).write(choice)
+    chosen["optimizers_tuned"] = str(choice)
+    rows = plan.study_rows("optimizers_tuned")
+    assert {row.spec["optimizer"]["lr"] for row in rows} == {0.05, 0.002}  # not in the sweep: new runs
+    assert set(os.listdir("resources/groups")) > groups_before  # the tuned runs are planned
+    assert plan.study_rows("optimizers_tuned") is rows
+    datasets = set()
+    for name in os.listdir("resources/groups"):
+        wildcards = SimpleNamespace(group_id=name.removesuffix(".json"))
+        datasets.update(plan.group_data_input(wildcards))
+        assert plan.group_memory(wildcards) >= 500 and plan.group_runtime(wildcards) >= 1
+    assert datasets == {"resources/data/digits.ready"}  # and none for the data-free kinds
+    runs = len(set(row.run_id for rows in plan.rows_by_study.values() for row in rows))
+    assert plan.final_line() == f"nnbench: 0 runs ok, 0 diverged, {runs} not run yet; no report yet"
+
+
+def test_job_environment_names_the_data_and_cache_folders_and_puts_pythons_bin_first(tmp_path):
+    config = {"cache_dir": "cache", "data_dir": "~/data"}
+    env = job_environment(config, {"PATH": "/usr/bin"}, "/venv/bin/python")
+    assert env == {"NNBENCH_CACHE": os.path.abspath("cache"), "NNBENCH_DATA": os.path.expanduser("~/data"),
+                   "PATH": os.pathsep.join(["/venv/bin", "/usr/bin"])}
+    assert "PATH" not in job_environment({**config, "data_dir": None}, {"PATH": "/venv/bin:/usr/bin"},
+                                         "/venv/bin/python")
