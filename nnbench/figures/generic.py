@@ -12,7 +12,7 @@ when both are columns). A study without a ``plot`` (no config given) gets its ta
 from __future__ import annotations
 
 from nnbench.figures.captions import BAND_TEXT, INTERVAL_TEXT, diverged_note
-from nnbench.figures.labels import name_label, name_color
+from nnbench.figures.labels import column_label, name_color, name_label
 from nnbench.figures.plotting import interval_yerr, legend_outside, new_figure, plot_band
 from nnbench.figures.sections import per_dataset, write_final_table
 from nnbench.formatting import fmt_number
@@ -85,7 +85,7 @@ def plot_figure(frame, *, metric: str, x: str, hue=None, facet=None, curves: boo
                             capsize=3, linewidth=2, label=label)
         if not curves and _log_scale(frame[x].dropna().unique()):
             ax.set_xscale("log")
-        ax.set_xlabel("iteration" if x == "step" else x)
+        ax.set_xlabel(_("iteration") if x == "step" else column_label(x))
         ax.set_title(_label(facet, facet_value) if facet else title)
     axes[0, 0].set_ylabel(_metric_text(metric))
     if hue:
@@ -108,10 +108,10 @@ def heatmap_figure(stats, *, rows: str, columns: str, metric: str, title=""):
     ax.set_yticks(range(len(table.index)), [name_label(rows, v) for v in table.index])
     for (i, j), value in _cells(table):
         ax.text(j, i, fmt_number(value), ha="center", va="center", color="white", fontsize=11)
-    ax.set_xlabel(columns)
-    ax.set_ylabel(rows)
+    ax.set_xlabel(column_label(columns))
+    ax.set_ylabel(column_label(rows))
     ax.grid(False)
-    fig.colorbar(image, ax=ax, label=f"mean {_metric_text(metric)}")
+    fig.colorbar(image, ax=ax, label=_("mean {metric}").format(metric=_metric_text(metric)))
     ax.set_title(title)
     fig.tight_layout()
     return fig

@@ -145,8 +145,8 @@ def _noise(results, writer):
             first = min(slopes)
             text = "; ".join(f"{_when(step, first)} {slope:.2f}" for step, slope in
                              sorted(slopes.items()))
-            findings.append(f"{part.label}: slope of log(std) vs log(N): {text} "
-                            "(1/√N would be -0.50).")
+            findings.append(_("{dataset}: slope of log(std) vs log(N): {slopes} (1/√N would be -0.50).").format(
+                dataset=part.label, slopes=text))
     table = prefixed(mean_interval(spread, ["dataset", "step", "batch_size"], "std_loss"), "std_loss")
     writer.table(table, "minibatch_noise_spread",
                  f"Std of the minibatch loss per minibatch size N and logged step (mean over "
@@ -183,12 +183,12 @@ def _throughput_finding(part) -> str:
     ok = part.runs[part.runs["status"] != "diverged"]
     losses = ok.groupby("batch_size")["final_train_loss"].mean() \
         if "final_train_loss" in ok.columns else None
-    text = (f"{part.label}: batch {int(rates.idxmax())} processed the most samples per second "
-            f"({fmt_number(rates.max())}), batch {int(rates.idxmin())} the fewest "
-            f"({fmt_number(rates.min())}).")
+    text = _("{dataset}: batch {fastest} processed the most samples per second ({most}), batch {slowest} the "
+             "fewest ({fewest}).").format(dataset=part.label, fastest=int(rates.idxmax()), most=fmt_number(rates.max()),
+                                          slowest=int(rates.idxmin()), fewest=fmt_number(rates.min()))
     if losses is not None and losses.notna().any():
-        text += (f" After the same number of epochs, batch {int(losses.idxmin())} "
-                 f"reached the lowest final training loss ({fmt_number(losses.min())}).")
+        text += " " + _("After the same number of epochs, batch {size} reached the lowest final training loss "
+                        "({loss}).").format(size=int(losses.idxmin()), loss=fmt_number(losses.min()))
     return text
 
 

@@ -142,9 +142,9 @@ def _histograms(results, writer):
         if saturation:
             worst = max(saturation, key=saturation.get)
             findings.append(
-                f"Activation histograms: at layer {int(last_layer)}, "
-                f"{_config_label(*worst)} puts {saturation[worst]:.0%} of activations in the "
-                "two outermost bins (saturated or collapsed), the most of all rows.")
+                _("Activation histograms: at layer {layer}, {config} puts {share} of activations in the two "
+                  "outermost bins (saturated or collapsed), the most of all rows.").format(
+                    layer=int(last_layer), config=_config_label(*worst), share=f"{saturation[worst]:.0%}"))
     if forward is not None and (forward["metric"] == "mean_abs_grad").any():
         writer.figure(mean_abs_grad_figure(forward), "activation_histograms_mean_abs_grad",
                       f"Mean |gradient| per layer from one backward pass. {setup}. {_(BAND_TEXT)}.",
@@ -169,10 +169,11 @@ def _histograms(results, writer):
         if ratios:
             smallest = min(ratios, key=ratios.get)
             findings.append(
-                f"Mean |gradient| of the last layer relative to the first: smallest for "
-                f"{_config_label(*smallest)} ({fmt_number(ratios[smallest])}×), largest for "
-                f"{_config_label(*max(ratios, key=ratios.get))} "
-                f"({fmt_number(max(ratios.values()))}×).")
+                _("Mean |gradient| of the last layer relative to the first: smallest for {smallest} "
+                  "({smallest_ratio}×), largest for {largest} ({largest_ratio}×).").format(
+                    smallest=_config_label(*smallest), smallest_ratio=fmt_number(ratios[smallest]),
+                    largest=_config_label(*max(ratios, key=ratios.get)),
+                    largest_ratio=fmt_number(max(ratios.values()))))
     return findings
 
 
@@ -223,8 +224,8 @@ def _grad_norm_findings(part) -> list[str]:
         return []
     text = "; ".join(f"{activation_label(a)} {fmt_number(r)}"
                      for a, r in sorted(ratios.items(), key=lambda kv: kv[1]))
-    return [f"{part.label}: gradient norm of the first layer relative to the "
-            f"last at the start of training: {text}."]
+    return [_("{dataset}: gradient norm of the first layer relative to the last at the start of training: "
+              "{ratios}.").format(dataset=part.label, ratios=text)]
 
 
 def _dead_unit_findings(part) -> list[str]:
@@ -232,8 +233,9 @@ def _dead_unit_findings(part) -> list[str]:
     worst = dead[dead["step"] == dead["step"].max()].groupby("activation")["value"].mean().sort_values()
     if not len(worst):
         return []
-    return [f"{part.label}: at the end, {activation_label(worst.index[-1])} "
-            f"has the most dead units ({worst.iloc[-1]:.1%} averaged over layers)."]
+    return [_("{dataset}: at the end, {activation} has the most dead units ({share} averaged over "
+              "layers).").format(dataset=part.label, activation=activation_label(worst.index[-1]),
+                                 share=f"{worst.iloc[-1]:.1%}")]
 
 
 def build(results, writer) -> list[str]:

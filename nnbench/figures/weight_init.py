@@ -45,7 +45,7 @@ def distinct_units_figure(curves):
         stats = mean_interval(part, ["layer", "step"], "value")
         for k, layer in enumerate(sorted(stats["layer"].unique())):
             # markers differ per layer so identical curves stay distinguishable
-            plot_band(ax, stats[stats["layer"] == layer], "step", f"layer {layer}",
+            plot_band(ax, stats[stats["layer"] == layer], "step", _("layer {layer}").format(layer=layer),
                         layer_colors[k], marker="osD^v<>ph*"[k % 10])
         ax.set_title(init_label(init), fontsize=13)
         ax.set_yscale("log")
@@ -77,9 +77,11 @@ def build(results, writer) -> list[str]:
         if len(stats):
             last = stats.sort_values("step").groupby("init").tail(1).sort_values("mean")
             findings.append(
-                f"{part.label}: lowest final smoothed loss with {init_label(last.iloc[0]['init'])} "
-                f"({fmt_number(last.iloc[0]['mean'])}), highest with "
-                f"{init_label(last.iloc[-1]['init'])} ({fmt_number(last.iloc[-1]['mean'])}).")
+                _("{dataset}: lowest final smoothed loss with {best} ({best_loss}), highest with {worst} "
+                  "({worst_loss}).").format(dataset=part.label, best=init_label(last.iloc[0]["init"]),
+                                            best_loss=fmt_number(last.iloc[0]["mean"]),
+                                            worst=init_label(last.iloc[-1]["init"]),
+                                            worst_loss=fmt_number(last.iloc[-1]["mean"])))
         if (part.curves["metric"] == "distinct_units").any():
             writer.figure(
                 distinct_units_figure(part.curves), f"weight_init_{part.name}_distinct_units",
@@ -98,6 +100,7 @@ def _symmetry_findings(part) -> list[str]:
     if not len(equal):
         return []
     most = equal["value"].max()
-    return [f"{part.label}: with equal initial weights the largest number of distinct units "
-            f"in any layer at any logged step is {fmt_number(most)}"
-            + (" — the symmetry is never broken." if most <= 1 else ".")]
+    return [(_("{dataset}: with equal initial weights the largest number of distinct units in any layer at "
+               "any logged step is {count} — the symmetry is never broken.") if most <= 1 else
+             _("{dataset}: with equal initial weights the largest number of distinct units in any layer at "
+               "any logged step is {count}.")).format(dataset=part.label, count=fmt_number(most))]

@@ -221,3 +221,18 @@ def test_one_out_file_for_two_languages_is_refused(tmp_path, capsys):
     code = main(["report", "--reports", str(tmp_path), "--lang", "en", "ko", "--out", str(tmp_path / "r.html")])
     assert code == 2 and "--out names one file" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_the_korean_findings_sentences_are_korean(rendered):
+    import re
+
+    hangul = re.compile("[\uac00-\ud7a3]")
+    translated = {"findings", "overfitting", "minibatch", "weight_init", "batch_norm", "weight_decay"}
+    korean = {s["id"]: s for s in rendered["korean_manifest"]["sections"]}
+    english = {s["id"]: s for s in rendered["manifest"]["sections"]}
+    for section_id in translated:
+        assert len(korean[section_id]["findings"]) == len(english[section_id]["findings"]) > 0
+        for sentence in korean[section_id]["findings"]:
+            assert hangul.search(sentence) and "{" not in sentence, sentence
+    for section in korean.values():  # every placeholder filled, whatever the language
+        assert not any(re.search(r"\{[a-z_]*\}", sentence) for sentence in section["findings"])
