@@ -56,14 +56,8 @@ KEY_ALIASES = {
     "width": "hidden_sizes", "depth": "hidden_sizes", "layers": "hidden_sizes",
 }
 
-# ------------------------------------------------------------------ display labels
+# ------------------------------------------------------------------ datasets
 
-DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "digits (8x8)"}
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
-                    "rmsprop": "RMSprop", "adadelta": "Adadelta", "adam": "Adam"}
-ACTIVATION_LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU"}
-INIT_LABELS = {"constant": "equal (constant)", "xavier": "Xavier √(1/n)",
-               "glorot": "Glorot √(2/(n_in+n_out))", "he": "He √(2/n)"}
 #: Input size per dataset (for describing the network in captions).
 INPUT_SIZES = {"mnist": 784, "fashion-mnist": 784, "digits": 64}
 
