@@ -14,8 +14,9 @@ import sys
 from nnbench import __version__
 from nnbench.errors import NnbenchError
 
-# In the order of the data flow: config -> grid -> runs -> aggregate -> figures -> report -> bundle.
-COMMANDS = ("data", "run", "run_group", "grid", "aggregate", "figures", "report", "bundle")
+# In the order of the data flow: config -> grid -> runs -> aggregate -> figures -> report -> slides
+# -> bundle.
+COMMANDS = ("data", "run", "run_group", "grid", "aggregate", "figures", "report", "slides", "bundle")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -68,7 +68,8 @@ def _table_html(csv_path: Path) -> dict:
             "csv_uri": "data:text/csv;base64," + base64.b64encode(raw).decode("ascii")}
 
 
-def _read_manifest(reports_dir: Path) -> dict:
+def read_manifest(reports_dir: Path) -> dict:
+    """``reports_dir/manifest.json`` (what ``nnbench figures`` wrote); ReportError when absent."""
     from nnbench.figures import MANIFEST_NAME
 
     path = reports_dir / MANIFEST_NAME
@@ -191,9 +192,9 @@ def _table_entry(csv: Path) -> dict:
     return dict(_table_html(csv), csv_name=csv.name)
 
 
-def _citation(results_dir: Path, manifest: dict) -> dict:
-    """The header's citation: the code most runs recorded (else this checkout's), dated by
-    its commit; ``source`` says which."""
+def results_citation(results_dir: Path, manifest: dict) -> dict:
+    """The citation of the report and the decks: the code most runs recorded (else this
+    checkout's), dated by its commit; ``source`` says which."""
     from nnbench import __version__
     from nnbench.citation import citation, results_code
     from nnbench.results import Results
@@ -212,7 +213,7 @@ def build_context(results_dir, reports_dir, config_path) -> dict:
     if config is not None and not config.is_file():
         raise ReportError(f"config file {str(config)!r} does not exist; pass --config with the "
                           "YAML file the workflow ran (e.g. config/config.yaml)")
-    manifest = _read_manifest(reports_dir)
+    manifest = read_manifest(reports_dir)
     figures_by_section = _by_section(manifest, "figures", "png", reports_dir, _figure_entry)
     tables_by_section = _by_section(manifest, "tables", "csv", reports_dir, _table_entry)
     sections = []
@@ -221,7 +222,7 @@ def build_context(results_dir, reports_dir, config_path) -> dict:
                              tables=tables_by_section.get(section["id"], [])))
     return {"sections": sections, "manifest": manifest,
             "provenance": _provenance(results_dir, config, manifest),
-            "citation": _citation(results_dir, manifest),
+            "citation": results_citation(results_dir, manifest),
             "interval": manifest.get("interval", ""),
             "css": (TEMPLATE_DIR / "style.css").read_text(encoding="utf-8")}
 
