@@ -47,7 +47,9 @@ MIN_FONT_PT = 18
 TITLE_PT, SUBTITLE_PT, HEADING_PT, BODY_PT, QUOTE_PT, LINE_PT = 40, 24, 28, 24, 20, MIN_FONT_PT
 
 #: Findings rows (claims) per findings slide: 18 pt rows of two lines fill a 16:9 slide.
-FINDINGS_ROWS_PER_SLIDE = 5
+FINDINGS_ROWS_PER_SLIDE = 6
+#: Widths (inches) of the findings table's columns; the datasets share the rest.
+FINDINGS_WIDTHS = {"slide": 0.8, "claim": 4.0, "book": 0.9}
 
 #: The deck's fonts: (Latin, East-Asian, language tag). None leaves the theme's (Calibri).
 FONTS = {"en": (None, None, "en-US"), "ko": ("Malgun Gothic", "Malgun Gothic", "ko-KR")}
@@ -64,8 +66,8 @@ VERDICT_INKS = {"holds": "274E13", "does not hold": "990000", "inconclusive": "7
 _FINDINGS_TITLE = N_("Findings: does each claim of the lecture hold?")
 _FINDINGS_PAGE = N_("Findings: does each claim of the lecture hold? ({page}/{pages})")
 _FINDINGS_FOOTNOTE = N_("estimate [95% CI], n = seeds; the verdict rule: the report's methods")
+_SLIDE = N_("slide")
 _CLAIM = N_("claim")
-_ALL_DATASETS = N_("all datasets")
 _BOOK = N_("book")
 _CORRECTIONS_TITLE = N_("Corrections to the lecture")
 _MEASURED_WITH = N_("Measured with nnbench {version}, commit {commit}, figures of {date}")
@@ -212,19 +214,27 @@ def verdict_lines(findings, claims, datasets, _) -> list[tuple[str, list[tuple[s
     return lines
 
 
-def findings_cells(findings, lang: str) -> list[list[tuple[str, str | None]]]:
-    """The findings table as the slide shows it: a heading row, then one row per claim of
-    ``(text, verdict or None)`` cells: the claim, one cell per dataset ("verdict, n = n" and
-    "estimate [low, high]" on two lines), the verdict across datasets and the book's value. Every value is findings.csv's, formatted as its tables are."""
-    from nnbench.analysis.findings import ALL_DATASETS, BOOK_DATASET
+def findings_cells(findings, lang: str) -> tuple[list[str], list[list[tuple[str, str | None]]]]:
+    """The findings table as the slide shows it: ``(column kinds, rows)``, a heading row
+    first, then one row per claim of ``(text, verdict or None)`` cells: its slide (when
+    findings.csv has that column), the claim, one cell per dataset ("verdict, n = n" and
+    "estimate [low, high]" on two lines, coloured by the verdict) and the book's value.
+    Every value is findings.csv's, formatted as its tables are. (The rows 'all', the
+    verdict across datasets, are the per-dataset verdicts side by side here.)"""
+    from nnbench.analysis.findings import BOOK_DATASET
 
     _ = translator(lang).gettext
     datasets = _findings_datasets(findings)
-    table = [[(_(_CLAIM), None)] + [(_dataset_label(d, _), None) for d in datasets]
-             + [(_(_ALL_DATASETS), None), (_(_BOOK), None)]]
-    for claim_id, rows in findings.groupby("claim_id", sort=False):
-        by_dataset = {str(row["dataset"]): row for _i, row in rows.iterrows()}
-        row = [(_(str(rows["claim"].iloc[0])), None)]
+    kinds = (["slide"] if "slide" in findings.columns else []) + ["claim"] + ["dataset"] * len(datasets) \
+        + ["book"]
+    headings = {"slide": _(_SLIDE), "claim": _(_CLAIM), "book": _(_BOOK)}
+    labels = iter(datasets)
+    table = [[(headings[kind] if kind != "dataset" else _dataset_label(next(labels), _), None) for kind in kinds]]
+    for _claim_id, rows in findings.groupby("claim_id", sort=False):
+        by_dataset = {str(row["dataset"]): row for _index, row in rows.iterrows()}
+        first = rows.iloc[0]
+        row = ([("" if _is_missing(first["slide"]) else str(first["slide"]), None)] if kinds[0] == "slide" else []) \
+            + [(_(str(first["claim"])), None)]
         for dataset in datasets:
             found = by_dataset.get(dataset)
             if found is None:
@@ -235,12 +245,10 @@ def findings_cells(findings, lang: str) -> list[list[tuple[str, str | None]]]:
             if not _is_missing(found["estimate"]) and not _is_missing(found["low"]):
                 text += f"\n{_number(found['estimate'])} [{_number(found['low'])}, {_number(found['high'])}]"
             row.append((text, verdict))
-        overall = by_dataset.get(ALL_DATASETS)
-        row.append((_(str(overall["verdict"])), str(overall["verdict"])) if overall is not None else ("", None))
         book = by_dataset.get(BOOK_DATASET)
         row.append((_number(book["book"]) if book is not None else "", None))
         table.append(row)
-    return table
+    return kinds, table
 
 
 # --------------------------------------------------------------------------- drawing
@@ -410,26 +418,26 @@ def _findings_slides(deck: _Deck, inputs: DeckInputs) -> None:
     from pptx.dml.color import RGBColor
 
     _ = deck._
-    cells = findings_cells(inputs.findings, deck.lang)
+    kinds, cells = findings_cells(inputs.findings, deck.lang)
     heading, body = cells[0], cells[1:]
     pages = max(1, math.ceil(len(body) / FINDINGS_ROWS_PER_SLIDE))
     width = SLIDE_WIDTH - 2 * MARGIN
-    # claim | one column per dataset | all datasets | book
-    fixed = {0: _inches(3.5), len(heading) - 2: _inches(1.9), len(heading) - 1: _inches(1.0)}
-    per_dataset = (width - sum(fixed.values())) // max(1, len(heading) - 3)
+    fixed = {kind: _inches(inches) for kind, inches in FINDINGS_WIDTHS.items() if kind in kinds}
+    per_dataset = (width - sum(fixed.values())) // max(1, kinds.count("dataset"))
     for page in range(pages):
         rows = body[page * FINDINGS_ROWS_PER_SLIDE:(page + 1) * FINDINGS_ROWS_PER_SLIDE]
         slide = deck.slide(_provenance_notes(inputs, _))
         deck.heading(slide, _(_FINDINGS_TITLE) if pages == 1 else
                      _(_FINDINGS_PAGE).format(page=page + 1, pages=pages))
         shape = slide.shapes.add_table(len(rows) + 1, len(heading), MARGIN, _inches(1.2), width,
-                                       _inches(0.5) + _inches(0.8) * len(rows))
+                                       _inches(0.45) + _inches(0.6) * len(rows))
         table = shape.table
-        table.rows[0].height = _inches(0.5)
+        # minimum heights: a row grows with its text (a claim on two or three lines)
+        table.rows[0].height = _inches(0.45)
         for row in list(table.rows)[1:]:
-            row.height = _inches(0.8)
+            row.height = _inches(0.6)
         for column in range(len(heading)):
-            table.columns[column].width = fixed.get(column, per_dataset)
+            table.columns[column].width = fixed.get(kinds[column], per_dataset)
         for row_index, row in enumerate([heading] + rows):
             for column, (text, verdict) in enumerate(row):
                 cell = table.cell(row_index, column)
