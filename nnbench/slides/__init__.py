@@ -31,7 +31,7 @@ from nnbench.slides.outline import (CLOSING, CONTENT_SLIDES, CORRECTIONS, DECK_S
                                     ContentSlide)
 
 __all__ = ["SlidesError", "SLIDES_FOLDER", "deck_name", "deck_path", "config_languages", "DeckInputs",
-           "read_inputs", "build_deck", "write_decks", "findings_cells", "FINDINGS_ROWS_PER_SLIDE",
+           "read_inputs", "build_deck", "write_decks", "findings_cells", "findings_pages",
            "outline_length", "MIN_FONT_PT"]
 
 SLIDES_FOLDER = "slides"  # under the reports folder
@@ -46,8 +46,13 @@ MARGIN = int(0.5 * EMU_PER_INCH)
 MIN_FONT_PT = 18
 TITLE_PT, SUBTITLE_PT, HEADING_PT, BODY_PT, QUOTE_PT, LINE_PT = 40, 24, 28, 24, 20, MIN_FONT_PT
 
-#: Findings rows (claims) per findings slide: 18 pt rows of two lines fill a 16:9 slide.
-FINDINGS_ROWS_PER_SLIDE = 6
+#: The height the findings table's rows may take on a slide (inches, below its heading row,
+#: above the footnote) and what a row takes: a line of 18 pt text per 28 characters of the
+#: claim column (LibreOffice's wide fallback font, measured on a rendered deck; at least the
+#: two lines of a dataset cell) and its margins. The pages are cut from findings.csv's
+#: (English) claims, so every language has the same slides.
+FINDINGS_TABLE_INCHES = 4.8
+FINDINGS_LINE_INCHES, FINDINGS_ROW_MARGIN_INCHES, FINDINGS_CLAIM_CHARACTERS = 0.28, 0.06, 28
 #: Widths (inches) of the findings table's columns; the datasets share the rest.
 FINDINGS_WIDTHS = {"slide": 0.8, "claim": 4.0, "book": 0.9}
 
@@ -165,10 +170,24 @@ def _study_missing(inputs: DeckInputs, study: str) -> bool:
         or not any(study in section.get("studies", []) for section in inputs.manifest.get("sections", []))
 
 
-def _findings_datasets(findings) -> list[str]:
+def _column_datasets(findings) -> list[str]:
+    """The datasets of findings.csv that are datasets of the vocabulary, in its order: one
+    column each in the findings table. Other rows (a claim measured without a dataset, e.g.
+    on Gaussian inputs; 'all', the verdict across datasets) are not columns."""
+    from nnbench.vocabulary import DATASETS
+
+    present = set(findings["dataset"].astype(str))
+    return [dataset for dataset in DATASETS if dataset in present]
+
+
+def _claim_rows(findings, claim_id: str, dataset: str | None):
+    """The claim's rows of ``dataset`` (none given: of every dataset); a claim without a
+    row of that dataset (one measured without a dataset) gives all its rows but 'all'."""
     from nnbench.analysis.findings import ALL_DATASETS
 
-    return [d for d in dict.fromkeys(findings["dataset"].astype(str)) if d not in (ALL_DATASETS, "nan")]
+    rows = findings[(findings["claim_id"] == claim_id) & (findings["dataset"].astype(str) != ALL_DATASETS)]
+    chosen = rows[rows["dataset"].astype(str) == dataset] if dataset is not None else rows
+    return chosen if len(chosen) else rows
 
 
 # --------------------------------------------------------------------------- texts
@@ -199,19 +218,32 @@ def _verdict_part(row, _) -> str:
                                    high=_number(row["high"]), **fields)
 
 
-def verdict_lines(findings, claims, datasets, _) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Per claim of a slide: ``(claim text, [(part text, verdict), ...])``, one part per
-    dataset in ``datasets``, read from findings.csv (nothing computed here)."""
+def verdict_lines(findings, claims, dataset: str | None, _) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Per claim of a slide: ``(claim text, [(part text, verdict), ...])``, one part per row
+    of :func:`_claim_rows` (the slide's dataset), read from findings.csv (nothing computed
+    here)."""
     lines = []
     for claim_id in claims:
         rows = findings[findings["claim_id"] == claim_id]
         if rows.empty:
             lines.append((_(_NOT_IN_FINDINGS).format(claim=claim_id), []))
             continue
-        parts = [(_verdict_part(row, _), str(row["verdict"])) for _index, row in rows.iterrows()
-                 if str(row["dataset"]) in datasets]
+        parts = [(_verdict_part(row, _), str(row["verdict"]))
+                 for _index, row in _claim_rows(findings, claim_id, dataset).iterrows()]
         lines.append((_(str(rows["claim"].iloc[0])), parts))
     return lines
+
+
+#: A findings table cell covered by the merged cell to its left.
+SPANNED = None
+
+
+def _cell_text(row, _) -> str:
+    """A findings table cell: "verdict, n = n" and "estimate [low, high]" on two lines."""
+    text = _(str(row["verdict"])) + (f", n = {int(row['n'])}" if not _is_missing(row["n"]) and row["n"] else "")
+    if not _is_missing(row["estimate"]) and not _is_missing(row["low"]):
+        text += f"\n{_number(row['estimate'])} [{_number(row['low'])}, {_number(row['high'])}]"
+    return text
 
 
 def findings_cells(findings, lang: str) -> tuple[list[str], list[list[tuple[str, str | None]]]]:
@@ -224,27 +256,27 @@ def findings_cells(findings, lang: str) -> tuple[list[str], list[list[tuple[str,
     from nnbench.analysis.findings import BOOK_DATASET
 
     _ = translator(lang).gettext
-    datasets = _findings_datasets(findings)
+    datasets = _column_datasets(findings)
     kinds = (["slide"] if "slide" in findings.columns else []) + ["claim"] + ["dataset"] * len(datasets) \
         + ["book"]
     headings = {"slide": _(_SLIDE), "claim": _(_CLAIM), "book": _(_BOOK)}
     labels = iter(datasets)
     table = [[(headings[kind] if kind != "dataset" else _dataset_label(next(labels), _), None) for kind in kinds]]
-    for _claim_id, rows in findings.groupby("claim_id", sort=False):
+    for claim_id, rows in findings.groupby("claim_id", sort=False):
         by_dataset = {str(row["dataset"]): row for _index, row in rows.iterrows()}
         first = rows.iloc[0]
         row = ([("" if _is_missing(first["slide"]) else str(first["slide"]), None)] if kinds[0] == "slide" else []) \
             + [(_(str(first["claim"])), None)]
-        for dataset in datasets:
-            found = by_dataset.get(dataset)
-            if found is None:
-                row.append(("", None))
-                continue
-            verdict = str(found["verdict"])
-            text = _(verdict) + (f", n = {int(found['n'])}" if found["n"] else "")
-            if not _is_missing(found["estimate"]) and not _is_missing(found["low"]):
-                text += f"\n{_number(found['estimate'])} [{_number(found['low'])}, {_number(found['high'])}]"
-            row.append((text, verdict))
+        if datasets and not any(dataset in by_dataset for dataset in datasets):
+            # measured without a dataset: one cell across the dataset columns, named by its inputs
+            found = _claim_rows(findings, claim_id, None).iloc[0]
+            row.append((f"{_dataset_label(str(found['dataset']), _)}: {_cell_text(found, _)}",
+                        str(found["verdict"])))
+            row += [(SPANNED, None)] * (len(datasets) - 1)
+        else:
+            for dataset in datasets:
+                found = by_dataset.get(dataset)
+                row.append(("", None) if found is None else (_cell_text(found, _), str(found["verdict"])))
         book = by_dataset.get(BOOK_DATASET)
         row.append((_number(book["book"]) if book is not None else "", None))
         table.append(row)
@@ -382,6 +414,23 @@ def _title_slides(deck: _Deck, inputs: DeckInputs) -> None:
                   [f"• {_(item)}" for item in items], BODY_PT + 4)
 
 
+def _slide_dataset(findings, dataset_slug: str | None) -> str | None:
+    """The dataset whose verdicts a slide shows: its figure's, else the first of the
+    findings table's columns (MNIST, the book's, when present)."""
+    from nnbench.formatting import slug
+
+    datasets = _column_datasets(findings)
+    if dataset_slug is not None:
+        return next((dataset for dataset in datasets if slug(dataset) == dataset_slug), None)
+    return datasets[0] if datasets else None
+
+
+def _line_height(text: str) -> int:
+    """The height of a verdict line of ``text`` at 18 pt across the slide: lines of about
+    90 characters (a wide fallback font's), 0.32 in each, plus spacing."""
+    return _inches(0.32 * max(1, math.ceil(len(text) / 90)) + 0.14)
+
+
 def _content_slide(deck: _Deck, inputs: DeckInputs, slide_spec: ContentSlide) -> None:
     _ = deck._
     item, dataset_slug = _figure_for(inputs, slide_spec)
@@ -390,14 +439,10 @@ def _content_slide(deck: _Deck, inputs: DeckInputs, slide_spec: ContentSlide) ->
     width = SLIDE_WIDTH - 2 * MARGIN
     deck.text(slide, (MARGIN, _inches(1.3), width, _inches(0.8)),
               [_(_QUOTE).format(quote=_(slide_spec.quote))], QUOTE_PT, italic=True, color=ACCENT)
-    datasets = _findings_datasets(inputs.findings)
-    if dataset_slug is not None:
-        from nnbench.formatting import slug
-
-        datasets = [d for d in datasets if slug(d) == dataset_slug] or datasets
-    lines = verdict_lines(inputs.findings, slide_spec.claims, datasets, _)
-    line_height = _inches(0.5) * max(1, len(datasets))
-    lines_top = SLIDE_HEIGHT - _inches(0.25) - line_height * max(1, len(lines))
+    lines = verdict_lines(inputs.findings, slide_spec.claims, _slide_dataset(inputs.findings, dataset_slug), _)
+    heights = [_line_height(claim + " — " + ";  ".join(text for text, _verdict in parts))
+               for claim, parts in lines] or [_line_height(_(_NO_VERDICT))]
+    lines_top = SLIDE_HEIGHT - _inches(0.2) - sum(heights)
     figure_box = (MARGIN, _inches(2.15), width, lines_top - _inches(2.25))
     if item is not None:
         deck.picture(slide, inputs.reports_dir / item["files"]["png"], figure_box)
@@ -406,12 +451,29 @@ def _content_slide(deck: _Deck, inputs: DeckInputs, slide_spec: ContentSlide) ->
             study=slide_spec.study, figure=slide_spec.figure.replace("{dataset}", "<dataset>"))
         deck.text(slide, (MARGIN, _inches(3.8), width, _inches(0.6)), [message], BODY_PT, color=MUTED)
     if not lines:
-        deck.text(slide, (MARGIN, lines_top, width, line_height), [_(_NO_VERDICT)], LINE_PT, color=MUTED)
-    for index, (claim, parts) in enumerate(lines):
+        deck.text(slide, (MARGIN, lines_top, width, heights[0]), [_(_NO_VERDICT)], LINE_PT, color=MUTED)
+    top = lines_top
+    for (claim, parts), height in zip(lines, heights):
         runs = [(claim + (" — " if parts else ""), INK)]
         for number, (text, verdict) in enumerate(parts):
             runs.append(((";  " if number else "") + text, VERDICT_INKS.get(verdict, INK)))
-        deck.text(slide, (MARGIN, lines_top + index * line_height, width, line_height), [runs], LINE_PT)
+        deck.text(slide, (MARGIN, top, width, height), [runs], LINE_PT)
+        top += height
+
+
+def findings_pages(findings) -> list[range]:
+    """The findings table's rows (claims, in findings.csv's order) on each findings slide:
+    as many as :data:`FINDINGS_TABLE_INCHES` holds (see there), at least one."""
+    claims = list(dict.fromkeys(zip(findings["claim_id"], findings["claim"].astype(str))))
+    heights = [FINDINGS_ROW_MARGIN_INCHES + FINDINGS_LINE_INCHES * max(2, math.ceil(len(text) / FINDINGS_CLAIM_CHARACTERS))
+               for _claim_id, text in claims]
+    pages, start, used = [], 0, 0.0
+    for index, height in enumerate(heights):
+        if index > start and used + height > FINDINGS_TABLE_INCHES:
+            pages.append(range(start, index))
+            start, used = index, 0.0
+        used += height
+    return pages + [range(start, len(heights))]
 
 
 def _findings_slides(deck: _Deck, inputs: DeckInputs) -> None:
@@ -420,15 +482,15 @@ def _findings_slides(deck: _Deck, inputs: DeckInputs) -> None:
     _ = deck._
     kinds, cells = findings_cells(inputs.findings, deck.lang)
     heading, body = cells[0], cells[1:]
-    pages = max(1, math.ceil(len(body) / FINDINGS_ROWS_PER_SLIDE))
+    pages = findings_pages(inputs.findings)
     width = SLIDE_WIDTH - 2 * MARGIN
     fixed = {kind: _inches(inches) for kind, inches in FINDINGS_WIDTHS.items() if kind in kinds}
     per_dataset = (width - sum(fixed.values())) // max(1, kinds.count("dataset"))
-    for page in range(pages):
-        rows = body[page * FINDINGS_ROWS_PER_SLIDE:(page + 1) * FINDINGS_ROWS_PER_SLIDE]
+    for page, claims in enumerate(pages):
+        rows = [body[index] for index in claims]
         slide = deck.slide(_provenance_notes(inputs, _))
-        deck.heading(slide, _(_FINDINGS_TITLE) if pages == 1 else
-                     _(_FINDINGS_PAGE).format(page=page + 1, pages=pages))
+        deck.heading(slide, _(_FINDINGS_TITLE) if len(pages) == 1 else
+                     _(_FINDINGS_PAGE).format(page=page + 1, pages=len(pages)))
         shape = slide.shapes.add_table(len(rows) + 1, len(heading), MARGIN, _inches(1.2), width,
                                        _inches(0.45) + _inches(0.6) * len(rows))
         table = shape.table
@@ -441,6 +503,11 @@ def _findings_slides(deck: _Deck, inputs: DeckInputs) -> None:
         for row_index, row in enumerate([heading] + rows):
             for column, (text, verdict) in enumerate(row):
                 cell = table.cell(row_index, column)
+                if text is SPANNED:  # covered by the merged cell to its left
+                    continue
+                span = next((end for end in range(column + 1, len(row)) if row[end][0] is not SPANNED), len(row))
+                if span > column + 1:
+                    cell.merge(table.cell(row_index, span - 1))
                 cell.margin_left = cell.margin_right = _inches(0.06)
                 cell.margin_top = cell.margin_bottom = _inches(0.03)
                 cell.text_frame.word_wrap = True
@@ -474,8 +541,7 @@ def _closing_slides(deck: _Deck, inputs: DeckInputs) -> None:
 def outline_length(findings) -> int:
     """The number of slides of a deck: title, introduction, techniques, one per content slide
     of the outline, the findings pages, corrections, closing."""
-    claims = findings["claim_id"].nunique()
-    return 3 + len(CONTENT_SLIDES) + max(1, math.ceil(claims / FINDINGS_ROWS_PER_SLIDE)) + 2
+    return 3 + len(CONTENT_SLIDES) + len(findings_pages(findings)) + 2
 
 
 def build_deck(inputs: DeckInputs, lang: str):

@@ -249,3 +249,41 @@ def test_an_unknown_language_is_one_line_exit_2_and_nothing_written(two_studies,
 def test_without_figures_it_names_the_command_to_run(tmp_path, capsys):
     assert main(["slides", "--results", str(tmp_path), "--reports", str(tmp_path / "reports"), "--lang", "en"]) == 2
     assert "nnbench figures" in capsys.readouterr().err
+
+
+def _findings_frame(rows):
+    columns = ["claim_id", "claim", "dataset", "estimate", "low", "high", "n", "book", "verdict", "note"]
+    return pd.DataFrame([dict(zip(columns, row)) for row in rows], columns=columns)
+
+
+def test_a_claim_measured_without_a_dataset_spans_the_dataset_columns():
+    """A data-free claim (one row, e.g. on Gaussian inputs) fills one merged cell across the
+    dataset columns, named by its inputs; the other claims keep a cell per dataset."""
+    from nnbench.slides import DeckInputs, build_deck
+
+    nan = float("nan")
+    findings = _findings_frame([
+        ("sgd_slowest", "SGD is the slowest of the optimizers", "mnist", 0.5, 0.4, 0.6, 5, 0.1, "holds", ""),
+        ("sgd_slowest", "SGD is the slowest of the optimizers", "fashion-mnist", 0.2, -0.1, 0.5, 5, nan,
+         "inconclusive", ""),
+        ("sgd_slowest", "SGD is the slowest of the optimizers", "all", nan, nan, nan, 10, nan, "inconclusive", ""),
+        ("saturates", "Std 1: activations pile up at 0 and 1", "gaussian", 0.9, 0.8, 1.0, 5, nan, "holds", ""),
+        ("saturates", "Std 1: activations pile up at 0 and 1", "all", nan, nan, nan, 5, nan, "holds", ""),
+    ])
+    inputs = DeckInputs(reports_dir=None, manifest={"figures": [], "tables": [], "sections": []},
+                        findings=findings, citation={"plain": "nnbench at commit abc", "bibtex": "@software{x}"})
+    deck = build_deck(inputs, "en")
+    assert len(deck.slides) == outline_length(findings) == 3 + len(CONTENT_SLIDES) + 1 + 2
+    (table,) = _tables(deck)
+    rows = list(table.rows)
+    assert [cell.text for cell in rows[1].cells] == [
+        "SGD is the slowest of the optimizers", "holds, n = 5\n0.5 [0.4, 0.6]", "inconclusive, n = 5\n0.2 [-0.1, 0.5]",
+        "0.1"]
+    spanning = rows[2].cells[1]
+    assert spanning.is_merge_origin and spanning.span_width == 2 and rows[2].cells[2].is_spanned
+    assert spanning.text.endswith(": holds, n = 5\n0.9 [0.8, 1]") and "gaussian" in spanning.text.lower()
+    # no study ran: every content slide says so in one line instead of its figure
+    for index, spec in enumerate(CONTENT_SLIDES):
+        slide = deck.slides[FIRST_CONTENT + index]
+        assert not _pictures(slide) and any(f"the study {spec.study} is not in this config" in text
+                                            for text in _texts(slide))
