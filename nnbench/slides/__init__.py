@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnbench.errors import NnbenchError
-from nnbench.i18n import LANGUAGES, N_, check_language, check_languages, translator
+from nnbench.i18n import LANGUAGES, N_, LanguageError, check_language, check_languages, translator
 from nnbench.slides.outline import (CLOSING, CONTENT_SLIDES, CORRECTIONS, DECK_SUBTITLE, DECK_TITLE,
                                     INTRODUCTION, PART_TITLES, PROBLEMS, TECHNIQUES, TECHNIQUES_TITLE,
                                     ContentSlide)
@@ -119,7 +119,10 @@ def config_languages(config_path) -> tuple[str, ...]:
         raise SlidesError(f"config file {str(path)!r} is not valid YAML: {error}") from error
     if not isinstance(config, dict) or config.get("languages") is None:
         return LANGUAGES
-    return check_languages(config["languages"], f"languages in {path}")
+    try:
+        return check_languages(config["languages"], "language")
+    except LanguageError as error:
+        raise LanguageError(f"{path}, key languages: {error}") from None
 
 
 # --------------------------------------------------------------------------- inputs
