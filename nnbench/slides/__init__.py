@@ -31,7 +31,7 @@ from nnbench.slides.outline import (CLOSING, CONTENT_SLIDES, CORRECTIONS, DECK_S
                                     ContentSlide)
 
 __all__ = ["SlidesError", "SLIDES_FOLDER", "deck_name", "deck_path", "config_languages", "DeckInputs",
-           "read_inputs", "build_deck", "write_decks", "findings_cells", "findings_pages",
+           "read_inputs", "build_deck", "write_decks", "findings_cells", "findings_pages", "slide_claims",
            "outline_length", "MIN_FONT_PT"]
 
 SLIDES_FOLDER = "slides"  # under the reports folder
@@ -434,7 +434,26 @@ def _line_height(text: str) -> int:
     return _inches(0.32 * max(1, math.ceil(len(text) / 90)) + 0.14)
 
 
-def _content_slide(deck: _Deck, inputs: DeckInputs, slide_spec: ContentSlide) -> None:
+def slide_claims(findings) -> list[tuple[str, ...]]:
+    """The claims each content slide shows, in :data:`CONTENT_SLIDES`' order: the ones the
+    outline names, then any claim of findings.csv the outline does not name whose ``slide``
+    column is that slide's section (on the first slide of the section). A claim knows its
+    slide (nnbench.analysis.findings); the outline only picks among slides of one section."""
+    named = {claim for spec in CONTENT_SLIDES for claim in spec.claims}
+    unnamed = {}
+    if "slide" in findings.columns:
+        for claim_id, section in zip(findings["claim_id"], findings["slide"].astype(str)):
+            if claim_id not in named:
+                unnamed.setdefault(section, []).append(claim_id)
+    shown, seen = [], set()
+    for spec in CONTENT_SLIDES:
+        extra = () if spec.section in seen else tuple(dict.fromkeys(unnamed.get(spec.section, ())))
+        seen.add(spec.section)
+        shown.append(spec.claims + extra)
+    return shown
+
+
+def _content_slide(deck: _Deck, inputs: DeckInputs, slide_spec: ContentSlide, claims: tuple[str, ...]) -> None:
     _ = deck._
     item, dataset_slug = _figure_for(inputs, slide_spec)
     slide = deck.slide(_provenance_notes(inputs, _, item))
@@ -442,7 +461,7 @@ def _content_slide(deck: _Deck, inputs: DeckInputs, slide_spec: ContentSlide) ->
     width = SLIDE_WIDTH - 2 * MARGIN
     deck.text(slide, (MARGIN, _inches(1.3), width, _inches(0.8)),
               [_(_QUOTE).format(quote=_(slide_spec.quote))], QUOTE_PT, italic=True, color=ACCENT)
-    lines = verdict_lines(inputs.findings, slide_spec.claims, _slide_dataset(inputs.findings, dataset_slug), _)
+    lines = verdict_lines(inputs.findings, claims, _slide_dataset(inputs.findings, dataset_slug), _)
     heights = [_line_height(claim + " — " + ";  ".join(text for text, _verdict in parts))
                for claim, parts in lines] or [_line_height(_(_NO_VERDICT))]
     lines_top = SLIDE_HEIGHT - _inches(0.2) - sum(heights)
@@ -551,8 +570,8 @@ def build_deck(inputs: DeckInputs, lang: str):
     """The deck of ``lang`` (a python-pptx Presentation), slide for slide the outline's."""
     deck = _Deck(check_language(lang))
     _title_slides(deck, inputs)
-    for slide_spec in CONTENT_SLIDES:
-        _content_slide(deck, inputs, slide_spec)
+    for slide_spec, claims in zip(CONTENT_SLIDES, slide_claims(inputs.findings)):
+        _content_slide(deck, inputs, slide_spec, claims)
     _findings_slides(deck, inputs)
     _closing_slides(deck, inputs)
     properties = deck.presentation.core_properties

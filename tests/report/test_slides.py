@@ -287,3 +287,26 @@ def test_a_claim_measured_without_a_dataset_spans_the_dataset_columns():
         slide = deck.slides[FIRST_CONTENT + index]
         assert not _pictures(slide) and any(f"the study {spec.study} is not in this config" in text
                                             for text in _texts(slide))
+
+
+def test_a_claim_the_outline_does_not_name_goes_to_the_first_slide_of_its_section():
+    from nnbench.slides import slide_claims
+
+    nan = float("nan")
+    rows = [("sgd_slowest", "1.2", "SGD is the slowest of the optimizers"),
+            ("full_batch_too_slow", "1.2", "Plain gradient descent is too slow"),
+            ("dead_relu_units", "1.3", "ReLU: negative inputs give zero derivative"),
+            ("no_such_section", "9.9", "A claim of no slide of the outline")]
+    findings = pd.DataFrame([{"claim_id": key, "slide": slide, "claim": text, "dataset": "mnist", "estimate": nan,
+                              "low": nan, "high": nan, "n": 0, "book": nan, "verdict": "no data", "note": ""}
+                             for key, slide, text in rows])
+    shown = slide_claims(findings)
+    sections = [spec.section for spec in CONTENT_SLIDES]
+    optimizers = sections.index("1.2")
+    assert shown[optimizers] == CONTENT_SLIDES[optimizers].claims + ("full_batch_too_slow",)
+    first_13 = sections.index("1.3")
+    assert shown[first_13][-1] == "dead_relu_units" and "dead_relu_units" not in shown[first_13 + 1] + shown[first_13 + 2]
+    assert shown[sections.index("2.4")] == CONTENT_SLIDES[sections.index("2.4")].claims
+    assert not any("no_such_section" in claims for claims in shown)  # on the findings slides only
+    # without a slide column the outline alone decides
+    assert slide_claims(findings.drop(columns="slide")) == [spec.claims for spec in CONTENT_SLIDES]
