@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/workflow_scale.py --full          # also config/config.yaml
     .venv/bin/python benchmarks/workflow_scale.py --work-only     # work and floor, no runs
     .venv/bin/python benchmarks/workflow_scale.py --overhead-only
+    .venv/bin/python benchmarks/workflow_scale.py --full --cores 16 --capacity   # many cores (issue 22)
 
 For a config it prints, per study and in total: the GEMM work in TFLOP (from the
 resolved specs, :mod:`nnbench.workload`), the machine's single-core float32 GEMM rate
@@ -20,6 +21,12 @@ Each workflow runs from scratch in a fresh folder (``--workdir``, default a temp
 one). Results are printed and saved to ``benchmarks/out/workflow_scale.{json,md}``.
 Targets (issue 10): full default study >= 0.6 of its floor with ``--cores 8`` on a
 2-core machine; quick config <= 30 s; per-run overhead < 0.5 s.
+
+On many cores one process's GEMM rate times the cores overstates what the machine can
+do at once (shared caches, memory bandwidth, clocks): ``--capacity`` measures the
+summed rate of min(--cores, CPUs) concurrent single-thread processes at a large shape
+and at the MLP's 128x784x100, and gives the total's floor against each beside the
+one-core floor (which stays comparable with the 2-core figures).
 """
 
 from __future__ import annotations
@@ -109,6 +116,52 @@ def gemm_rate(size: int = 1024, repeats: int = 7) -> dict:
                for info in threadpool_info() if info.get("user_api") == "blas"]
     return {"gflops_per_core": 2.0 * size ** 3 / statistics.median(seconds) / 1e9, "blas": "; ".join(kernels),
             "size": size, "repeats": repeats}
+
+
+#: GEMM shapes (m, k, n) of the capacity measurement: a large one, and the MLP's first
+#: layer on a minibatch of 128 (the study's most common multiply).
+CAPACITY_SHAPES = {"1024^3": (1024, 1024, 1024), "128x784x100": (128, 784, 100)}
+
+_GEMM_WORKER = """
+import sys, time
+from threadpoolctl import threadpool_limits
+import numpy as np
+m, k, n, start, seconds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+rng = np.random.default_rng(0)
+a, b = rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32)
+out = np.empty((m, n), dtype=np.float32)
+with threadpool_limits(limits=1):
+    np.matmul(a, b, out=out)
+    while time.time() < start:
+        time.sleep(0.001)
+    began, count = time.perf_counter(), 0
+    while time.perf_counter() - began < seconds:
+        np.matmul(a, b, out=out)
+        count += 1
+    print(count, time.perf_counter() - began)
+"""
+
+
+def concurrent_gemm_rate(processes: int, shape: tuple[int, int, int], seconds: float = 3.0) -> dict:
+    """The machine's capacity: the summed float32 GEMM rate (GFLOP/s) of ``processes``
+    single-thread processes multiplying at the same time (a common start on the clock)."""
+    m, k, n = shape
+    start = time.time() + 2.0 + 0.05 * processes  # time for every process to import numpy
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    workers = [subprocess.Popen([sys.executable, "-c", _GEMM_WORKER, str(m), str(k), str(n), str(start), str(seconds)],
+                                stdout=subprocess.PIPE, text=True, env=env) for _ in range(processes)]
+    rates = []
+    for worker in workers:
+        count, elapsed = worker.communicate()[0].split()
+        rates.append(2.0 * m * k * n * int(count) / float(elapsed) / 1e9)
+    return {"processes": processes, "shape": list(shape), "gflops": sum(rates),
+            "gflops_per_process": sum(rates) / processes, "slowest_process_gflops": min(rates)}
+
+
+def machine_capacity(processes: int) -> dict:
+    """One process alone and ``processes`` at once, at each of :data:`CAPACITY_SHAPES`."""
+    return {name: {"alone": concurrent_gemm_rate(1, shape), "concurrent": concurrent_gemm_rate(processes, shape)}
+            for name, shape in CAPACITY_SHAPES.items()}
 
 
 def config_work(config: Path, results: Path | None = None) -> dict:
@@ -221,8 +274,11 @@ def run_workflow(config: Path, cores: int, workdir: Path) -> dict:
     return report
 
 
-def floor_table(work: dict, rate: dict, cores: int, run: dict | None) -> list[dict]:
-    """Rows per study and a total: work, floor, measured time and their ratio."""
+def floor_table(work: dict, rate: dict, cores: int, run: dict | None, capacity: dict | None = None) -> list[dict]:
+    """Rows per study and a total: work, floor, measured time and their ratio. The total's
+    floor is the one-core rate times the machine's cores (comparable with earlier 2-core
+    figures); with ``capacity`` the total also has the capacity floors (``floor_<shape>_s``,
+    the work over the summed rate of that many concurrent processes) and their ratios."""
     gflops = rate["gflops_per_core"] * 1e9
     cpu_by_id = (run or {}).get("run_cpu_s_by_id", {})
     rows = []
@@ -236,10 +292,28 @@ def floor_table(work: dict, rate: dict, cores: int, run: dict | None) -> list[di
     machine_cores = os.cpu_count() or 1
     floor = total_flop / (gflops * machine_cores)
     wall = (run or {}).get("wall_s")
-    rows.append({"study": "TOTAL", "runs": sum(item["runs"] for item in work["studies"].values()),
-                 "tflop": total_flop / 1e12, "floor_s": floor, "time_s": wall,
-                 "ratio": floor / wall if wall else None})
+    total = {"study": "TOTAL", "runs": sum(item["runs"] for item in work["studies"].values()),
+             "tflop": total_flop / 1e12, "floor_s": floor, "time_s": wall, "ratio": floor / wall if wall else None}
+    for name, measured in (capacity or {}).items():
+        capacity_floor = total_flop / (measured["concurrent"]["gflops"] * 1e9)
+        total[f"floor_{name}_s"] = capacity_floor
+        total[f"ratio_{name}"] = capacity_floor / wall if wall else None
+    rows.append(total)
     return rows
+
+
+def capacity_text(capacity: dict, rows: list[dict]) -> str:
+    """The capacity measurement and the total's ratios against each floor."""
+    total = rows[-1]
+    lines = []
+    for name, measured in capacity.items():
+        alone, concurrent = measured["alone"], measured["concurrent"]
+        ratio = total.get(f"ratio_{name}")
+        lines.append(f"- {name}: one process {alone['gflops']:.1f} GFLOP/s; {concurrent['processes']} concurrent "
+                     f"{concurrent['gflops']:.1f} in all ({concurrent['gflops_per_process']:.1f} each, slowest "
+                     f"{concurrent['slowest_process_gflops']:.1f}); floor {total[f'floor_{name}_s']:.1f} s"
+                     + (f", floor / wall {ratio:.2f}" if ratio is not None else ""))
+    return "Machine capacity (float32 GEMM, single-thread processes):\n" + "\n".join(lines) + "\n"
 
 
 def markdown(rows: list[dict]) -> str:
@@ -254,10 +328,10 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def config_report(config: Path, rate: dict, cores: int, workdir: Path, run: bool) -> dict:
+def config_report(config: Path, rate: dict, cores: int, workdir: Path, run: bool, capacity: dict | None = None) -> dict:
     result = run_workflow(config, cores, workdir) if run else None
     work = config_work(config, (workdir / "results") if run else None)
-    report = {"config": str(config), "table": floor_table(work, rate, cores, result)}
+    report = {"config": str(config), "table": floor_table(work, rate, cores, result, capacity)}
     if result is not None:
         result.pop("run_cpu_s_by_id", None)
         report["workflow"] = result
@@ -280,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="repeats of each overhead measurement")
     parser.add_argument("--workdir", type=Path, default=None, help="where to run (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the working folders")
+    parser.add_argument("--capacity", action="store_true",
+                        help="also measure the machine's capacity: min(--cores, CPUs) concurrent single-thread GEMM "
+                             "processes, and give the total's floor against it (issue 22)")
     args = parser.parse_args(argv)
 
     base = args.workdir or Path(tempfile.mkdtemp(prefix="nnbench-scale-"))
@@ -301,8 +378,13 @@ def main(argv: list[str] | None = None) -> int:
     configs = [] if args.overhead_only else [("quick", REPO / "config" / "quick.yaml")]
     if args.full or args.work_only:
         configs.append(("full", REPO / "config" / "config.yaml"))
+    if args.capacity:
+        processes = min(args.cores, os.cpu_count() or 1)
+        log(f"measuring the machine's capacity: {processes} concurrent single-thread GEMM processes ...")
+        report["capacity"] = machine_capacity(processes)
     for name, config in configs:
-        report[name] = config_report(config, report["gemm"], args.cores, base / name, run=not args.work_only)
+        report[name] = config_report(config, report["gemm"], args.cores, base / name, run=not args.work_only,
+                                     capacity=report.get("capacity"))
     if not args.keep and args.workdir is None:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -312,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, _ in configs:
         item = report[name]
         text += f"\n{name} ({item['config']}):\n\n" + markdown(item["table"])
+        if report.get("capacity"):
+            text += "\n" + capacity_text(report["capacity"], item["table"])
         if "workflow" in item:
             flow = item["workflow"]
             text += (f"\nworkflow: exit {flow['returncode']}, {flow['runs_done']} run records in {flow.get('jobs')} "

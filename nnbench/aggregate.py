@@ -28,7 +28,8 @@ from nnbench.files import atomic_open
 from nnbench.grid import flatten_spec
 from nnbench.records import RecordError, RunRecord, read_record, read_summary, run_folder
 from nnbench.validation import Options, unknown_name_error
-from nnbench.vocabulary import CODE_COLUMNS, CURVES_COLUMNS, CURVES_FILE, EXTRA_TABLES, GOALS, RUN_COLUMNS, RUNS_TABLE
+from nnbench.vocabulary import (CODE_COLUMNS, CURVES_COLUMNS, CURVES_FILE, DEFAULT_KIND, DEFAULT_TUNE_METRIC, EXTRA_TABLES,
+                                GOALS, RUN_COLUMNS, RUNS_TABLE)
 
 __all__ = ["RecordError", "RunRecord", "run_columns", "read_record", "aggregate_study", "choose_best",
            "study_run_dirs", "status_line"]
@@ -46,7 +47,7 @@ def run_columns(study: str, record: RunRecord) -> dict[str, Any]:
     return {
         "study": study,
         "run_id": record.run_id,
-        "kind": spec.get("kind", "train"),
+        "kind": spec.get("kind", DEFAULT_KIND),
         "dataset": spec.get("dataset"),
         "seed": spec.get("seed"),
         "optimizer": optimizer.get("name") if optimizer else None,
@@ -91,7 +92,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _read_table(path: Path):
+def _read_record_table(path: Path):
     import pandas as pd
 
     # round_trip keeps every float exactly as written; layer stays an integer column with gaps
@@ -185,7 +186,7 @@ def aggregate_study(study: str, runs: Sequence[str | os.PathLike], out_dir: str 
             if not sources:
                 stream.write(",".join(RUN_COLUMNS + CURVES_COLUMNS) + "\n")
             for index, record in enumerate(sources):
-                frame = _with_run_columns(_read_table(record.path / name), run_columns(study, record))
+                frame = _with_run_columns(_read_record_table(record.path / name), run_columns(study, record))
                 frame.to_csv(stream, index=False, header=index == 0)
                 if name == CURVES_FILE:
                     _progress(index + 1, len(sources), study)
@@ -209,7 +210,7 @@ def _score(record: RunRecord, metric: str, goal: str) -> float:
     return float(value)
 
 
-def choose_best(runs: Sequence[str | os.PathLike], key: str, metric: str = "final_validation_acc",
+def choose_best(runs: Sequence[str | os.PathLike], key: str, metric: str = DEFAULT_TUNE_METRIC,
                 goal: str = "max") -> TunedChoice:
     """For each setting of a sweep's other varying keys, the value of ``key`` with the best mean ``metric``.
 

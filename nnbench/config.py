@@ -32,10 +32,12 @@ from typing import Any, Iterable, Mapping
 from nnbench.errors import NnbenchError
 from nnbench.files import atomic_open
 from nnbench.validation import coerce_number, unknown_name_error
-from nnbench.vocabulary import CONFIG_COLUMNS, CURVE_METRICS, CURVE_SPLITS, KEY_ALIASES, STUDIES, USER_STUDY_PATTERN
+from nnbench.vocabulary import (CONFIG_COLUMNS, CURVE_METRICS, CURVE_SPLITS, DEFAULT_TUNE_METRIC, KEY_ALIASES, STUDIES,
+                                USER_STUDY_PATTERN)
 
 __all__ = ["ConfigError", "SCHEMA_PATH", "load_config", "load_schema", "prepare_config",
-           "validate_config", "coerce_numbers", "tuned_studies", "write_effective_config", "job_environment"]
+           "validate_config", "coerce_numbers", "tuned_studies", "write_effective_config", "job_environment",
+           "read_config_file"]
 
 
 class ConfigError(NnbenchError):
@@ -75,16 +77,22 @@ def coerce_numbers(value: Any) -> Any:
 
 def load_config(path: str | os.PathLike) -> dict:
     """Read, validate and complete the config file at ``path`` (see :func:`prepare_config`)."""
+    return prepare_config(read_config_file(path))
+
+
+def read_config_file(path: str | os.PathLike, error: type[NnbenchError] = ConfigError) -> Any:
+    """The YAML (or JSON) document of a config file as written, not yet prepared; ``error``
+    (naming the file) when it is missing or not YAML."""
     import yaml
 
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} does not exist; give the path of a YAML file such as config/config.yaml")
+        raise error(f"config file {str(path)!r} does not exist; give the path of a YAML file such as "
+                    "config/config.yaml (or the resources/config.json the workflow wrote)")
     try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise ConfigError(f"config file {str(path)!r} is not valid YAML: {error}".replace("\n", " ")) from None
-    return prepare_config(raw)
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as problem:
+        raise error(f"config file {str(path)!r} is not valid YAML: {problem}".replace("\n", " ")) from None
 
 
 def load_schema() -> dict:
@@ -212,7 +220,7 @@ def prepare_config(raw: Any) -> dict:
         study.setdefault("seeds", list(config["seeds"]))
         study.setdefault("datasets", list(config["datasets"]))
         if "tune" in study:
-            study["tune"] = {"metric": "final_validation_acc", "goal": "max", **study["tune"]}
+            study["tune"] = {"metric": DEFAULT_TUNE_METRIC, "goal": "max", **study["tune"]}
         _check_study(name, study, config)
         studies[name] = study
     config["studies"] = studies

@@ -23,6 +23,7 @@ from nnbench.files import atomic_open
 from nnbench.records import spec_file_text
 from nnbench.spec import DEFAULTS, SpecError, resolve_spec, run_id
 from nnbench.validation import unknown_name_error
+from nnbench.vocabulary import DEFAULT_KIND
 
 __all__ = ["GridRow", "expand", "expand_study", "pending_count", "unique_runs", "write_specs", "flatten_spec",
            "format_value", "study_run_ids",
@@ -75,7 +76,7 @@ def flatten_spec(spec: Mapping[str, Any]) -> dict:
 def _combinations(name: str, study: Mapping[str, Any]) -> list[tuple[dict, dict]]:
     """``(axis values, unresolved spec)`` for every run of ``study``, in expansion order."""
     fixed = study["fixed"]
-    kind = fixed.get("kind", "train")
+    kind = fixed.get("kind", DEFAULT_KIND)
     accepted = DEFAULTS.get(kind, DEFAULTS["train"])
     dimensions: list[list[dict]] = []
     if "dataset" in accepted and "dataset" not in fixed:

@@ -34,9 +34,8 @@ from typing import Any, Callable, Iterable, Mapping
 from nnbench.errors import NnbenchError
 from nnbench.files import atomic_open
 from nnbench.records import record_is_complete, run_folder
-from nnbench.runkinds import estimate_minutes
-from nnbench.vocabulary import SUMMARY_FILE
-from nnbench.workload import memory_request_mb, run_workload
+from nnbench.vocabulary import DEFAULT_KIND, SUMMARY_FILE
+from nnbench.workload import estimate_minutes, memory_request_mb, run_workload
 
 __all__ = ["RunGroup", "GroupError", "GroupPlanner", "plan_groups", "describe_group", "group_id", "write_group_files",
            "read_group_file", "run_group", "run_job_cores", "machine_cpus", "TARGET_FLOP", "RUN_OVERHEAD_FLOP",
@@ -104,7 +103,7 @@ def plan_groups(specs: Mapping[str, Mapping[str, Any]], is_done: Callable[[str],
     # setting -> its runs (by seed, then run_id); settings ordered by kind, dataset, key
     settings: dict[tuple, list[str]] = {}
     for rid, spec in pending.items():
-        key = (spec.get("kind", "train"), spec.get("dataset") or "", _setting_key(spec))
+        key = (spec.get("kind", DEFAULT_KIND), spec.get("dataset") or "", _setting_key(spec))
         settings.setdefault(key, []).append(rid)
     groups: list[RunGroup] = []
     chunk: list[str] = []

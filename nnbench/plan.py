@@ -11,7 +11,6 @@ checkpoint, which raises until the choice has been made).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from nnbench import grid
@@ -111,9 +110,9 @@ class WorkflowPlan:
         return lambda wildcards: self.config["studies"][wildcards.study]["tune"][name]
 
     def final_line(self) -> str:
-        """How many runs are ok and diverged (of a tuned study, once chosen), and where the report is."""
-        chosen = {name: self.study_rows(name) for name in self.tuned
-                  if Path(self.results, name, "choice.json").exists()}
-        run_ids = grid.study_run_ids({**self.rows_by_study, **chosen})
+        """How many runs are ok and diverged (of a tuned study, those planned in this
+        invocation), and where the report is. Never asks a checkpoint: it runs after the
+        workflow, also when it stopped on an error."""
+        run_ids = grid.study_run_ids({**self.rows_by_study, **self._tuned_rows})
         return status_line([run_folder(self.results, run_id) for run_id in run_ids],
                            os.path.join(self.reports, "report.html"))

@@ -24,7 +24,7 @@ from typing import Any, Mapping, NamedTuple
 from nnbench.errors import NnbenchError
 from nnbench.vocabulary import CURVES_COLUMNS, CURVES_FILE, RECORD_FILES, RUNS_FOLDER, SPEC_FILE, SUMMARY_FILE
 
-__all__ = ["CurveRow", "Record", "RunRecord", "RecordError", "RunError", "write_record", "read_record",
+__all__ = ["CurveRow", "RunOutput", "RunRecord", "RecordError", "RunError", "write_record", "read_record",
            "read_summary", "record_is_complete", "run_folder", "record_folder", "check_replaceable", "spec_file_text", "json_safe",
            "csv_text"]
 
@@ -53,8 +53,8 @@ class CurveRow(NamedTuple):
 
 
 @dataclass
-class Record:
-    """What a run produced, before it is written: its summary, curve rows and extra tables
+class RunOutput:
+    """What a run kind produced, before it is written: its summary, curve rows and extra tables
     (file name -> (columns, rows))."""
 
     summary: dict[str, Any]
@@ -105,7 +105,7 @@ def json_safe(value):
     return value
 
 
-def write_record(out: Path, spec: Mapping[str, Any], record: Record, summary: Mapping[str, Any]) -> None:
+def write_record(out: Path, spec: Mapping[str, Any], record: RunOutput, summary: Mapping[str, Any]) -> None:
     """Write the record into ``<out>.tmp-<pid>`` and move it into place when complete.
 
     ``spec`` is the resolved spec with its ``run_id``.

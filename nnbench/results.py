@@ -55,7 +55,7 @@ class Results:
         key = (study, table)
         if key not in self._cache:
             path = self.path(study, table)
-            self._cache[key] = _read_table(path) if path.is_file() else None
+            self._cache[key] = _read_results_table(path) if path.is_file() else None
         return self._cache[key]
 
     def runs(self, study: str):
@@ -71,7 +71,7 @@ class Results:
         return frame[~frame["run_id"].isin(bad)] if bad else frame
 
 
-def _read_table(path: Path):
+def _read_results_table(path: Path):
     import pandas as pd
 
     try:

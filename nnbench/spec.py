@@ -26,7 +26,7 @@ from nnbench.errors import SpecError
 from nnbench.provenance import numerics_fingerprint
 from nnbench.runkinds import RUN_KINDS
 from nnbench.validation import Options, unknown_name_error
-from nnbench.vocabulary import KEY_ALIASES
+from nnbench.vocabulary import DEFAULT_KIND, KEY_ALIASES
 
 __all__ = ["SpecError", "SPEC_KEYS", "DEFAULTS", "resolve_spec", "run_id", "canonical_json", "read_spec"]
 
@@ -60,7 +60,7 @@ def resolve_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     for key in spec:
         if not isinstance(key, str):
             raise unknown_name_error("spec key", key, SPEC_KEYS, error=SpecError)
-    kind = RUN_KINDS[_KIND.check("spec key 'kind'", spec.get("kind", "train"), SpecError)]
+    kind = RUN_KINDS[_KIND.check("spec key 'kind'", spec.get("kind", DEFAULT_KIND), SpecError)]
     for key in spec:
         if key in kind.defaults:
             continue

@@ -19,7 +19,8 @@ from typing import Any, Iterable
 
 from nnbench.errors import NnbenchError, closest
 
-__all__ = ["Interval", "Options", "coerce_number", "unknown_name_error", "not_allowed", "check_params"]
+__all__ = ["Interval", "Options", "coerce_number", "unknown_name_error", "not_allowed", "check_params", "whole_number",
+           "COUNT", "COUNT_OR_ZERO", "POSITIVE", "NON_NEGATIVE", "FRACTION", "REAL"]
 
 _CLOSED = ("left", "right", "both", "neither")
 
@@ -156,6 +157,14 @@ class Options:
         return value
 
 
+def whole_number(where: str, value: Any, interval: Interval, error: type[NnbenchError] = NnbenchError) -> int:
+    """``value`` as an ``int`` in ``interval``, where an int is required (for callers in
+    code: 2.0, "2" or True is a mistake upstream, not a spelling to accept)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise not_allowed(where, value, interval.describe(), error)
+    return int(interval.check(where, value, error))
+
+
 def check_params(values: dict, constraints: dict, *, where: str = "", what: str = "parameter",
                  error: type[NnbenchError] = NnbenchError) -> dict:
     """Check every entry of ``values`` against ``constraints`` (name -> Interval/Options).
@@ -169,3 +178,13 @@ def check_params(values: dict, constraints: dict, *, where: str = "", what: str 
             raise unknown_name_error(what, name, constraints, where=where, error=error)
         checked[name] = constraints[name].check(f"{where}.{name}" if where else name, value, error)
     return checked
+
+
+# The intervals the package's parameters share, declared once: the run kinds' parameter
+# tables, the network's and the layers' constructors and the trainer check against these.
+COUNT = Interval(numbers.Integral, 1, None)          # sizes, budgets: 1, 2, ...
+COUNT_OR_ZERO = Interval(numbers.Integral, 0, None)  # seeds, held-out samples
+POSITIVE = Interval(numbers.Real, 0, None, closed="neither")
+NON_NEGATIVE = Interval(numbers.Real, 0, None)
+FRACTION = Interval(numbers.Real, 0, 1, closed="left")  # rates such as dropout: [0, 1)
+REAL = Interval(numbers.Real, None, None)

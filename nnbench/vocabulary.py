@@ -15,6 +15,8 @@ from __future__ import annotations
 DATASETS = ("mnist", "fashion-mnist", "digits")
 DTYPES = ("float32", "float64")
 RUN_KINDS = ("train", "optimizer_path", "activation_histogram")
+#: The kind of a spec that names none.
+DEFAULT_KIND = RUN_KINDS[0]
 #: Built-in optimizers (a user's own is named by import path, ``package.module:Class``).
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam")
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
@@ -84,6 +86,8 @@ CURVES_TABLE = "curves.csv"
 #: A tuned study's choice (results/<study>/choice.json), and the directions it may optimise.
 CHOICE_FILE = "choice.json"
 GOALS = ("max", "min")
+#: What a tuned study maximises unless it says otherwise (the config schema's default, tested equal).
+DEFAULT_TUNE_METRIC = "final_validation_acc"
 
 #: The flattened description of a run: the first columns of every aggregated table.
 RUN_COLUMNS = ("study", "run_id", "kind", "dataset", "seed", "optimizer", "lr", "init", "activation",

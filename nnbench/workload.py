@@ -21,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from nnbench.vocabulary import INPUT_SIZES
+from nnbench.vocabulary import DEFAULT_KIND, INPUT_SIZES
 
-__all__ = ["Workload", "run_workload", "peak_memory_mb", "memory_request_mb", "DATASET_SIZES", "N_CLASSES",
-           "DIAGNOSTIC_SAMPLES"]
+__all__ = ["Workload", "run_workload", "estimate_minutes", "peak_memory_mb", "memory_request_mb", "DATASET_SIZES",
+           "N_CLASSES", "DIAGNOSTIC_SAMPLES"]
 
 #: (training samples, test samples) of each dataset's full splits
 DATASET_SIZES = {"mnist": (60000, 10000), "fashion-mnist": (60000, 10000), "digits": (1437, 360)}
@@ -72,7 +72,7 @@ def evaluation_count(spec: Mapping[str, Any], iterations: int, n_train: int) -> 
 
 def run_workload(spec: Mapping[str, Any]) -> Workload:
     """The GEMM work of one resolved spec (see the module docstring for what counts)."""
-    kind = spec.get("kind", "train")
+    kind = spec.get("kind", DEFAULT_KIND)
     if kind == "optimizer_path":
         return Workload(0.0, 0.0, 0, 0)
     if kind == "activation_histogram":
@@ -111,6 +111,21 @@ def run_workload(spec: Mapping[str, Any]) -> Workload:
                     train_samples=train_samples, evaluated_samples=evaluated)
 
 
+# --- wall time --------------------------------------------------------------------------
+
+#: The GEMM rate a wall-time request assumes: a slow core under full load (16 concurrent
+#: processes reached 43 GFLOP/s each in the study, issue 22; one core alone 100-140).
+SLOW_GEMM_FLOPS = 5e9
+#: Minutes every run is given beyond its GEMM work: the start, data load, bookkeeping.
+RUN_START_MINUTES = 5
+
+
+def estimate_minutes(spec: Mapping[str, Any]) -> int:
+    """A generous wall time (minutes) of a resolved spec, what a cluster job asks for:
+    :data:`RUN_START_MINUTES` plus its GEMM work (:func:`run_workload`) at :data:`SLOW_GEMM_FLOPS`."""
+    return int(RUN_START_MINUTES + run_workload(spec).flop / SLOW_GEMM_FLOPS / 60)
+
+
 # --- memory ---------------------------------------------------------------------------
 
 #: resident memory of a process that has imported nnbench and numpy but loaded no data
@@ -141,7 +156,7 @@ def peak_memory_mb(spec: Mapping[str, Any]) -> float:
     asks a cluster for :func:`memory_request_mb`; ``benchmarks/group_memory.py`` checks
     the estimate against the peaks a study's benchmark files measured.
     """
-    kind = spec.get("kind", "train")
+    kind = spec.get("kind", DEFAULT_KIND)
     itemsize = 8 if spec.get("dtype") == "float64" or kind != "train" else 4
     if kind == "optimizer_path":
         return PROCESS_MB

@@ -8,13 +8,10 @@ import argparse
 def positive_int(text: str) -> int:
     """An argparse ``type=`` for counts (threads, jobs): an integer >= 1, else argparse's
     own error naming the option, the value and what is allowed."""
-    import numbers
-
     from nnbench.errors import NnbenchError
-    from nnbench.validation import Interval
+    from nnbench.validation import COUNT
 
-    count = Interval(numbers.Integral, 1, None)
     try:
-        return count.check("value", text)
+        return COUNT.check("value", text)
     except NnbenchError:  # argparse names the option itself
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; expected {count.describe()}") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; expected {COUNT.describe()}") from None

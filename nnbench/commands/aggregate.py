@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from nnbench.vocabulary import GOALS
+from nnbench.vocabulary import DEFAULT_TUNE_METRIC, GOALS
 
 
 def register(subparsers) -> None:
@@ -30,8 +30,8 @@ def register(subparsers) -> None:
                         help="output folder (default: <results>/<study>); with --choose, the JSON file")
     parser.add_argument("--choose", metavar="KEY", default=None,
                         help="choose the best value of this spec key (e.g. optimizer.lr) from RUN folders")
-    parser.add_argument("--metric", default="final_validation_acc", metavar="M",
-                        help="summary key scoring a run for --choose (default: final_validation_acc)")
+    parser.add_argument("--metric", default=DEFAULT_TUNE_METRIC, metavar="M",
+                        help=f"summary key scoring a run for --choose (default: {DEFAULT_TUNE_METRIC})")
     parser.add_argument("--goal", choices=GOALS, default="max", help="maximise or minimise --metric")
     parser.set_defaults(func=handle)
 

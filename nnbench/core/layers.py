@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnbench.validation import FRACTION, POSITIVE
+
 
 def _empty_like_shape(buffer, shape, dtype):
     """``buffer`` if it already has this shape and dtype, else a new empty array."""
@@ -146,9 +148,7 @@ class LeakyReLU(_Layer):
     _transient = ("out", "_mask", "_dx")
 
     def __init__(self, slope=0.01):
-        if not 0 <= slope < 1:
-            raise ValueError(f"LeakyReLU slope must be in [0, 1), got {slope!r}")
-        self.slope = slope
+        self.slope = FRACTION.check("LeakyReLU slope", slope)
         self.out = None
         self._mask = None
         self._dx = None
@@ -252,6 +252,10 @@ class Tanh(_Layer):
         return 1 - out * out
 
 
+#: BatchNorm's default eps (PyTorch's; the book's code uses 1e-6, study batch_norm runs at it).
+DEFAULT_BATCHNORM_EPS = 1e-5
+
+
 class BatchNorm(_Layer):
     """Batch normalisation (Ioffe & Szegedy 2015) over the batch axis.
 
@@ -265,9 +269,8 @@ class BatchNorm(_Layer):
 
     _transient = ("_n", "centered", "normalized", "_out", "_tmp", "_dx", "_mean", "_var", "inv_std")
 
-    def __init__(self, params, gamma_key, beta_key, grads=None, momentum=0.9, eps=1e-5):
-        if not eps > 0:
-            raise ValueError(f"BatchNorm eps must be > 0, got {eps!r}")
+    def __init__(self, params, gamma_key, beta_key, grads=None, momentum=0.9, eps=DEFAULT_BATCHNORM_EPS):
+        eps = POSITIVE.check("BatchNorm eps", eps)
         self.params = params
         self.gamma_key = gamma_key
         self.beta_key = beta_key
@@ -365,9 +368,7 @@ class Dropout(_Layer):
     _transient = ("_out", "_dx")
 
     def __init__(self, rate, rng):
-        if not 0 <= rate < 1:
-            raise ValueError(f"dropout rate must be in [0, 1), got {rate!r}")
-        self.rate = rate
+        self.rate = FRACTION.check("dropout rate", rate)
         self.rng = rng
         self.freeze_mask = False
         self.mask = None

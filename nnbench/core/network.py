@@ -11,6 +11,7 @@ import numpy as np
 from nnbench import seeding, vocabulary
 from nnbench.core.initializers import initialize_weights, parse_init
 from nnbench.core.layers import (
+    DEFAULT_BATCHNORM_EPS,
     Affine,
     BatchNorm,
     Dropout,
@@ -22,27 +23,19 @@ from nnbench.core.layers import (
 )
 from nnbench.core.rows import is_row_source, rows_into
 from nnbench.errors import NnbenchError
-from nnbench.validation import Interval, not_allowed, unknown_name_error
+from nnbench.validation import COUNT, COUNT_OR_ZERO, FRACTION, NON_NEGATIVE, POSITIVE, not_allowed, unknown_name_error
 
 ACTIVATIONS = vocabulary.ACTIVATIONS
 DTYPES = vocabulary.DTYPES
 #: slope of leaky ReLU for negative inputs
 LEAKY_RELU_SLOPE = 0.01
-#: BatchNorm's default eps (PyTorch's; the book's code uses 1e-6)
-DEFAULT_BATCHNORM_EPS = 1e-5
 #: rows per chunk of :meth:`MLP.evaluate`: large enough for full-rate GEMMs, small
 #: enough that the work buffers stay in cache-friendly megabytes
 DEFAULT_EVAL_CHUNK = 1024
 
 #: allowed values of the constructor's numeric arguments
-CONSTRAINTS = {
-    "size": Interval(numbers.Integral, 1, None),
-    "dropout": Interval(numbers.Real, 0.0, 1.0, closed="left"),
-    "weight_decay": Interval(numbers.Real, 0.0, None),
-    "batchnorm_eps": Interval(numbers.Real, 0.0, None, closed="neither"),
-    "seed": Interval(numbers.Integral, 0, None),
-    "chunk_size": Interval(numbers.Integral, 1, None),
-}
+CONSTRAINTS = {"size": COUNT, "dropout": FRACTION, "weight_decay": NON_NEGATIVE, "batchnorm_eps": POSITIVE,
+               "seed": COUNT_OR_ZERO, "chunk_size": COUNT}
 
 
 def _make_activation(name):

@@ -4,7 +4,6 @@ divergence detection."""
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 import time
 from dataclasses import dataclass, field
@@ -14,10 +13,9 @@ import numpy as np
 from nnbench import seeding
 from nnbench.core.rows import is_row_source, rows_into
 from nnbench.errors import NnbenchError
-from nnbench.validation import Interval, not_allowed
-
-_COUNT = Interval(numbers.Integral, 1, None)
-_SEED = Interval(numbers.Integral, 0, None)
+from nnbench.validation import COUNT as _COUNT
+from nnbench.validation import COUNT_OR_ZERO as _SEED
+from nnbench.validation import not_allowed, whole_number
 
 
 @dataclass
@@ -55,13 +53,6 @@ class TrainResult:
         if self.train_seconds <= 0:
             return float("nan")
         return self.iterations * self.batch_size / self.train_seconds
-
-
-def _whole(name, value, constraint):
-    """``value`` as an int in ``constraint``; an int is required (2.0 is a mistake upstream)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise not_allowed(name, value, constraint.describe())
-    return constraint.check(name, value)
 
 
 def train(
@@ -110,7 +101,7 @@ def train(
     gives a non-finite value, and the next step then stops with "diverged").
     """
     x, t, budget = _checked_budget(net, x, t, batch_size, iterations, epochs, eval_every)
-    rng = seeding.rng(_whole("seed", seed, _SEED), "batch_order")
+    rng = seeding.rng(whole_number("seed", seed, _SEED), "batch_order")
     result = TrainResult(
         minibatch_losses=np.empty(budget.total, dtype=np.float64), iterations=0, epochs=0.0, status="ok",
         train_seconds=0.0, batch_size=budget.batch_size, iterations_per_epoch=budget.per_epoch,
@@ -153,23 +144,23 @@ def _checked_budget(net, x, t, batch_size, iterations, epochs, eval_every):
         raise NnbenchError(
             f"give exactly one training budget, iterations or epochs (got iterations={iterations!r}, epochs={epochs!r})"
         )
-    eval_every = _whole("eval_every", eval_every, _COUNT)
+    eval_every = whole_number("eval_every", eval_every, _COUNT)
     if not is_row_source(x):
         x = np.asarray(x)
     t = np.asarray(t)
     n = x.shape[0] if len(x.shape) == 2 else 0
     if len(x.shape) != 2 or t.shape[:1] != (n,):
         raise NnbenchError(f"x must be (N, features) and t must have N rows, got x {x.shape} and t {t.shape}")
-    batch_size = _whole("batch_size", batch_size, _COUNT)
+    batch_size = whole_number("batch_size", batch_size, _COUNT)
     if batch_size > n:
         raise not_allowed("batch_size", batch_size, f"at most the training set's size ({n} samples)")
     if not is_row_source(x) and x.dtype != net.dtype:
         x = x.astype(net.dtype)  # once, so the loop gathers batches without conversion
     per_epoch = n // batch_size
     if iterations is not None:
-        total, eval_interval = _whole("iterations", iterations, _COUNT), eval_every
+        total, eval_interval = whole_number("iterations", iterations, _COUNT), eval_every
     else:
-        total, eval_interval = _whole("epochs", epochs, _COUNT) * per_epoch, eval_every * per_epoch
+        total, eval_interval = whole_number("epochs", epochs, _COUNT) * per_epoch, eval_every * per_epoch
     return x, t, _Budget(n, batch_size, per_epoch, total, eval_interval)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import operator
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +13,7 @@ import numpy as np
 from nnbench import seeding
 from nnbench.data import registry, store
 from nnbench.data.registry import DATASETS, DatasetError
+from nnbench.validation import Interval, whole_number
 from nnbench.errors import closest
 
 
@@ -140,17 +141,9 @@ class Dataset:
 
 
 def _check_count(value, what: str, minimum: int, maximum: int | None) -> int:
-    """``value`` as an int within [minimum, maximum], else a DatasetError saying what is allowed."""
-    if isinstance(value, bool):
-        raise DatasetError(f"{what} must be an integer, got {value!r}")
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise DatasetError(f"{what} must be an integer, got {value!r}") from None
-    if number < minimum or (maximum is not None and number > maximum):
-        allowed = f"{minimum}..{maximum}" if maximum is not None else f">= {minimum}"
-        raise DatasetError(f"{what} = {number} is out of range; allowed: {allowed}")
-    return number
+    """``value`` as an int within [minimum, maximum], else a DatasetError in the package's
+    one shape (:func:`nnbench.validation.whole_number`)."""
+    return whole_number(what, value, Interval(numbers.Integral, minimum, maximum), DatasetError)
 
 
 def to_unit_float(pixels: np.ndarray, max_value: int, out: np.ndarray | None = None) -> np.ndarray:

@@ -48,18 +48,10 @@ def _load_config(config):
     """``config`` as a dict: None, a dict, or a path to a YAML file."""
     if config is None or isinstance(config, dict):
         return config or {}
-    import yaml
-
+    from nnbench.config import read_config_file
     from nnbench.results import ResultsError
 
-    path = Path(config)
-    if not path.is_file():
-        raise ResultsError(f"config file {str(path)!r} does not exist; pass --config with "
-                           "the YAML file the workflow ran (e.g. config/config.yaml)")
-    try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ResultsError(f"config file {str(path)!r} is not valid YAML: {error}") from error
+    loaded = read_config_file(config, error=ResultsError)
     return loaded if isinstance(loaded, dict) else {}
 
 

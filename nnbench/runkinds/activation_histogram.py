@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from nnbench.records import CurveRow, Record
+from nnbench.records import CurveRow, RunOutput
 from nnbench.runkinds import spec_values as values
 from nnbench.seeding import rng
 from nnbench.vocabulary import HISTOGRAM_COLUMNS, HISTOGRAMS_FILE
@@ -30,24 +30,20 @@ DEFAULTS: dict[str, Any] = {
 N_CLASSES = 10
 
 
+#: The plain parameters and the values they allow (spec_values.parameters checks them).
+PARAMETERS = {"activation": values.ACTIVATION, "input_size": values.COUNT, "n_samples": values.COUNT,
+              "bins": values.COUNT, "seed": values.COUNT_OR_ZERO}
+
+
 def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    out["activation"] = values.option("activation", merged["activation"], values.ACTIVATION)
+    out = values.parameters(PARAMETERS, merged)
     out["init"] = values.init("init", merged["init"])
     out["init_value"] = values.init_value(merged, out["init"])
-    out["input_size"] = values.number("input_size", merged["input_size"], values.COUNT)
-    out["n_samples"] = values.number("n_samples", merged["n_samples"], values.COUNT)
     out["hidden_sizes"] = values.layer_sizes("hidden_sizes", merged["hidden_sizes"])
-    out["bins"] = values.number("bins", merged["bins"], values.COUNT)
-    out["seed"] = values.number("seed", merged["seed"], values.COUNT_OR_ZERO)
     return out
 
 
-def estimate_minutes(spec: Mapping[str, Any]) -> int:
-    return 5  # one forward and one backward pass
-
-
-def execute(spec: Mapping[str, Any], **_context) -> Record:
+def execute(spec: Mapping[str, Any], **_context) -> RunOutput:
     """Forward N(0, 1) inputs through bias-free layers; histogram each layer's output.
 
     The network is the core's MLP (biases start at zero, so its hidden layers are the
@@ -80,7 +76,7 @@ def execute(spec: Mapping[str, Any], **_context) -> Record:
     finite = all(math.isfinite(row.value) for row in rows)
     summary = {"status": "ok" if finite else "diverged", "iterations": 0, "layers": len(activations),
                "bin_low": low, "bin_high": high}
-    return Record(summary=summary, rows=rows, tables={HISTOGRAMS_FILE: (HISTOGRAM_COLUMNS, histogram_rows)})
+    return RunOutput(summary=summary, rows=rows, tables={HISTOGRAMS_FILE: (HISTOGRAM_COLUMNS, histogram_rows)})
 
 
 def _histogram_range(activation: str, activations) -> tuple[float, float]:

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from nnbench.core.objective import PATH_ITERATIONS, PATH_LEARNING_RATES, PATH_START, path_gradient, path_objective
 from nnbench.errors import SpecError
-from nnbench.records import CurveRow, Record
+from nnbench.records import CurveRow, RunOutput
 from nnbench.runkinds import spec_values as values
 from nnbench.validation import not_allowed
 
@@ -28,7 +28,7 @@ def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["optimizer"] = values.optimizer("optimizer", merged["optimizer"], DEFAULTS["optimizer"]["name"],
                                         PATH_LEARNING_RATES)
-    out["iterations"] = values.number("iterations", merged["iterations"], values.COUNT)
+    out.update(values.parameters({"iterations": values.COUNT}, merged))
     start = merged["start"]
     if isinstance(start, (str, bytes)) or not isinstance(start, (list, tuple)) or len(start) != 2:
         raise not_allowed(values.where("start"), start, "a point [x, y], e.g. [-7, 2]", SpecError)
@@ -36,11 +36,7 @@ def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def estimate_minutes(spec: Mapping[str, Any]) -> int:
-    return 5  # a few hundred scalar updates: the scheduler's smallest slot
-
-
-def execute(spec: Mapping[str, Any], **_context) -> Record:
+def execute(spec: Mapping[str, Any], **_context) -> RunOutput:
     """The optimizer's path from ``start``: one row per coordinate per point."""
     import numpy as np
 
@@ -66,4 +62,4 @@ def execute(spec: Mapping[str, Any], **_context) -> Record:
                 break
     x, y = float(params["x"][0]), float(params["y"][0])
     summary = {"status": status, "iterations": steps, "final_x": x, "final_y": y, "final_f": path_objective(x, y)}
-    return Record(summary=summary, rows=rows)
+    return RunOutput(summary=summary, rows=rows)

@@ -13,15 +13,10 @@ import numbers
 from typing import Any, Mapping
 
 from nnbench.errors import SpecError
-from nnbench.validation import Interval, Options, coerce_number, not_allowed, unknown_name_error
+from nnbench.validation import (COUNT, COUNT_OR_ZERO, FRACTION, NON_NEGATIVE, POSITIVE, REAL, Interval, Options,
+                                coerce_number, not_allowed, unknown_name_error)
 from nnbench.vocabulary import ACTIVATIONS, DIAGNOSTICS, INITIALIZERS, OPTIMIZERS
 
-COUNT = Interval(numbers.Integral, 1, None)          # sizes, budgets: 1, 2, ...
-COUNT_OR_ZERO = Interval(numbers.Integral, 0, None)  # seeds, validation samples
-POSITIVE = Interval(numbers.Real, 0, None, closed="neither")
-NON_NEGATIVE = Interval(numbers.Real, 0, None)
-FRACTION = Interval(numbers.Real, 0, 1, closed="left")  # dropout: [0, 1)
-REAL = Interval(numbers.Real, None, None)
 
 ACTIVATION = Options(ACTIVATIONS, what="activation")
 DIAGNOSTIC = Options(DIAGNOSTICS, what="diagnostic")
@@ -42,6 +37,21 @@ def optional_number(key: str, value: Any, interval: Interval) -> int | float | N
 
 def option(key: str, value: Any, options: Options) -> str:
     return options.check(where(key), value, SpecError)
+
+
+def parameters(table: Mapping[str, Interval | Options], merged: Mapping[str, Any],
+               optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The canonical values of a kind's plain parameters: ``table`` maps each key to the
+    values it allows (an :class:`Interval` or :class:`Options`), checked here and nowhere
+    else in the run; a key of ``optional`` may also be None."""
+    out = {}
+    for key, allowed in table.items():
+        value = merged[key]
+        if value is None and key in optional:
+            out[key] = None
+        else:
+            out[key] = option(key, value, allowed) if isinstance(allowed, Options) else number(key, value, allowed)
+    return out
 
 
 def boolean(key: str, value: Any) -> bool:

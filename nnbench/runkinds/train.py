@@ -16,7 +16,7 @@ import math
 from typing import Any, Mapping
 
 from nnbench.errors import SpecError
-from nnbench.records import CurveRow, Record
+from nnbench.records import CurveRow, RunOutput
 from nnbench.runkinds import spec_values as values
 from nnbench.seeding import rng
 from nnbench.validation import Options, not_allowed
@@ -32,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "init": "he",
     "init_value": None,  # only for init: constant
     "batchnorm": False,
-    "batchnorm_eps": 1e-5,  # the book's code uses 1e-6 (study batch_norm runs at it)
+    "batchnorm_eps": 1e-5,  # nnbench.core's DEFAULT_BATCHNORM_EPS (tested equal; the core is imported lazily)
     "dropout": 0.0,
     "weight_decay": 0.0,
     "optimizer": {"name": "sgd"},
@@ -49,14 +49,25 @@ DEFAULT_ITERATIONS = 2000
 DEFAULT_EVAL_EVERY = {"epochs": 1, "iterations": 100}
 
 #: Diagnostics are computed on the first this-many training samples (a fixed batch, so
-#: that values at different steps are comparable).
+#: that values at different steps are comparable). nnbench.workload counts their cost
+#: with the same numbers (tested equal: the workload is a base module and cannot import
+#: this one).
 DIAGNOSTIC_SAMPLES = 1000
 #: Random minibatches drawn per size for the ``minibatch_spread`` diagnostic.
 MINIBATCH_SPREAD_DRAWS = 100
 MINIBATCH_SPREAD_MAX_SIZE = 1024
 
-_DATASET = Options(DATASETS, what="dataset")
-_DTYPE = Options(DTYPES, what="dtype")
+#: The plain parameters and the values they allow, checked once, at resolve time
+#: (spec_values.parameters); None is allowed for those of OPTIONAL. The network's own
+#: parameters use the intervals of nnbench.core.network.CONSTRAINTS (tested the same
+#: objects: nnbench.validation declares each once).
+PARAMETERS = {
+    "dataset": Options(DATASETS, what="dataset"), "n_train": values.COUNT, "activation": values.ACTIVATION,
+    "batchnorm_eps": values.POSITIVE, "dropout": values.FRACTION, "weight_decay": values.NON_NEGATIVE,
+    "batch_size": values.COUNT, "eval_samples": values.COUNT, "seed": values.COUNT_OR_ZERO,
+    "dtype": Options(DTYPES, what="dtype"),
+}
+OPTIONAL = ("n_train", "eval_samples")
 
 
 # ---------------------------------------------------------------- resolution
@@ -64,26 +75,19 @@ _DTYPE = Options(DTYPES, what="dtype")
 
 def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     """The canonical values of a train spec (``merged``: the defaults updated by the spec)."""
-    out: dict[str, Any] = {}
     if merged["dataset"] is None:
         raise SpecError(f"{values.where('dataset')} is required for kind train; allowed: {', '.join(DATASETS)}")
-    out["dataset"] = values.option("dataset", merged["dataset"], _DATASET)
-    out["n_train"] = values.optional_number("n_train", merged["n_train"], values.COUNT)
+    out = values.parameters(PARAMETERS, merged, OPTIONAL)
     out["validation"] = values.number("validation", 0 if merged["validation"] is None else merged["validation"],
                                       values.COUNT_OR_ZERO)
     if out["n_train"] is not None and out["validation"] >= out["n_train"]:
         raise not_allowed(values.where("validation"), merged["validation"],
                           f"a validation split smaller than n_train ({out['n_train']})", SpecError)
     out["hidden_sizes"] = values.layer_sizes("hidden_sizes", merged["hidden_sizes"])
-    out["activation"] = values.option("activation", merged["activation"], values.ACTIVATION)
     out["init"] = values.init("init", merged["init"])
     out["init_value"] = values.init_value(merged, out["init"])
     out["batchnorm"] = values.boolean("batchnorm", merged["batchnorm"])
-    out["batchnorm_eps"] = values.number("batchnorm_eps", merged["batchnorm_eps"], values.POSITIVE)
-    out["dropout"] = values.number("dropout", merged["dropout"], values.FRACTION)
-    out["weight_decay"] = values.number("weight_decay", merged["weight_decay"], values.NON_NEGATIVE)
     out["optimizer"] = values.optimizer("optimizer", merged["optimizer"], DEFAULTS["optimizer"]["name"])
-    out["batch_size"] = values.number("batch_size", merged["batch_size"], values.COUNT)
     epochs, iterations = merged["epochs"], merged["iterations"]
     if epochs is not None and iterations is not None:
         raise SpecError(f"spec keys 'epochs' ({epochs!r}) and 'iterations' ({iterations!r}) both given; "
@@ -96,25 +100,8 @@ def resolve(merged: Mapping[str, Any]) -> dict[str, Any]:
     eval_every = merged["eval_every"]
     out["eval_every"] = DEFAULT_EVAL_EVERY[unit] if eval_every is None else values.number(
         "eval_every", eval_every, values.COUNT)
-    out["eval_samples"] = values.optional_number("eval_samples", merged["eval_samples"], values.COUNT)
-    out["seed"] = values.number("seed", merged["seed"], values.COUNT_OR_ZERO)
-    out["dtype"] = values.option("dtype", merged["dtype"], _DTYPE)
     out["diagnostics"] = values.diagnostics("diagnostics", merged["diagnostics"])
     return out
-
-
-def estimate_minutes(spec: Mapping[str, Any]) -> int:
-    """A generous wall-time estimate of a resolved spec, in minutes (for cluster schedulers).
-
-    ~20k samples/s for the book's network on a slow core, scaled by layer width; a run
-    of ``epochs`` over all samples counts 60 000 of them (MNIST's training set).
-    """
-    if spec["epochs"] is not None:
-        samples = spec["epochs"] * (spec["n_train"] or 60000)
-    else:
-        samples = spec["iterations"] * spec["batch_size"]
-    width = max(spec["hidden_sizes"])
-    return int(10 + samples * max(1.0, width / 100) / 20000 / 60)
 
 
 # ---------------------------------------------------------------- execution
@@ -127,7 +114,7 @@ def evaluate(net, x, t) -> tuple[float, float]:
     return float(loss), float(accuracy)
 
 
-def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=None) -> Record:
+def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=None) -> RunOutput:
     """Train the spec's network; ``progress.update(done, budget, unit, rows)`` at each evaluation."""
     import numpy as np
 
@@ -157,7 +144,7 @@ def execute(spec: Mapping[str, Any], *, data_dir=None, cache_dir=None, progress=
     tables = {}
     if "minibatch_spread" in evaluations.diagnostics:
         tables[MINIBATCH_SPREAD_FILE] = (MINIBATCH_SPREAD_COLUMNS, evaluations.spread_rows)
-    return Record(summary=_summary(spec, result, splits, final_rows, rows), rows=rows, tables=tables)
+    return RunOutput(summary=_summary(spec, result, splits, final_rows, rows), rows=rows, tables=tables)
 
 
 def _splits(spec: Mapping[str, Any], data_dir, cache_dir) -> tuple[dict, int]:

@@ -100,3 +100,56 @@ def test_a_measured_run_stays_within_its_estimate(tmp_path):
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "ok"
     print(f"digits run: peak {peak_mb:.0f} MB, estimate {peak_memory_mb(spec):.0f} MB")
     assert 20 < peak_mb <= peak_memory_mb(spec), (peak_mb, peak_memory_mb(spec))
+
+
+def test_the_workloads_copies_of_dataset_and_run_kind_facts_equal_their_sources():
+    """workload is a base module (the floor and the group packing read it without the core
+    or the data layer), so it keeps copies of these facts; here they are tied to their homes."""
+    from nnbench import workload
+    from nnbench.data import registry
+    from nnbench.runkinds import activation_histogram, train
+    from nnbench.vocabulary import INPUT_SIZES
+
+    for name, remote in registry.REGISTRY.items():
+        n_train, n_test = (remote.file(split, "images").dims[0] for split in ("train", "test"))
+        assert workload.DATASET_SIZES[name] == (n_train, n_test), name
+        assert len(remote.classes) == workload.N_CLASSES
+        assert INPUT_SIZES[name] == remote.file("train", "images").dims[1] * remote.file("train", "images").dims[2]
+    assert workload.DATASET_SIZES["digits"] == (registry.DIGITS_TRAIN_SIZE, registry.DIGITS_TEST_SIZE)
+    assert set(workload.DATASET_SIZES) == set(registry.DATASETS)
+    assert activation_histogram.N_CLASSES == workload.N_CLASSES
+    assert workload.DIAGNOSTIC_SAMPLES == train.DIAGNOSTIC_SAMPLES
+    assert workload.MINIBATCH_SPREAD_DRAWS == train.MINIBATCH_SPREAD_DRAWS
+    assert workload.MINIBATCH_SPREAD_MAX_SIZE == train.MINIBATCH_SPREAD_MAX_SIZE
+
+
+def test_one_home_for_the_default_kind_the_tune_metric_and_batchnorms_eps():
+    from nnbench import vocabulary
+    from nnbench.config import load_schema
+    from nnbench.core import DEFAULT_BATCHNORM_EPS
+    from nnbench.core.layers import BatchNorm
+    from nnbench.runkinds import RUN_KINDS
+
+    assert next(iter(RUN_KINDS)) == vocabulary.DEFAULT_KIND == RUN_KINDS[vocabulary.DEFAULT_KIND].defaults["kind"]
+    assert RUN_KINDS["train"].defaults["batchnorm_eps"] == DEFAULT_BATCHNORM_EPS
+    assert BatchNorm.__init__.__defaults__[-1] == DEFAULT_BATCHNORM_EPS
+
+    def defaults_of(node, key):  # the schema's defaults of a property named key (a YAML file cannot import)
+        if isinstance(node, dict):
+            found = [node[key]["default"]] if isinstance(node.get(key), dict) and "default" in node[key] else []
+            return found + [d for value in node.values() for d in defaults_of(value, key)]
+        return [d for value in node for d in defaults_of(value, key)] if isinstance(node, list) else []
+
+    assert defaults_of(load_schema(), "metric") == [vocabulary.DEFAULT_TUNE_METRIC]
+
+
+def test_aggregates_run_columns_are_the_vocabularys():
+    from nnbench.aggregate import run_columns
+    from nnbench.records import RunRecord
+    from nnbench.vocabulary import RUN_COLUMNS
+
+    from pathlib import Path
+
+    record = RunRecord(path=Path("r"), run_id="0" * 12, summary={},
+                       spec={"kind": "train", "hidden_sizes": [5, 5], "optimizer": {"name": "sgd"}})
+    assert tuple(run_columns("s", record)) == RUN_COLUMNS

@@ -246,3 +246,11 @@ def test_jobs_must_be_a_positive_count(tmp_path):
         with pytest.raises(NnbenchError, match=f"jobs: {jobs!r} is not allowed; expected a whole number >= 1"):
             make_all(tmp_path / "results", tmp_path / "out", jobs=jobs)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_figure_sections_draw_the_vocabularys_studies_each_once_in_its_order():
+    """Each figures module lists the studies it draws (STUDIES); together they are vocabulary.STUDIES."""
+    from nnbench.figures import SECTIONS, section_module
+
+    drawn = [study for _, module in SECTIONS for study in section_module(module).STUDIES]
+    assert sorted(drawn) == sorted(vocabulary.STUDIES) and len(drawn) == len(set(drawn))

@@ -124,14 +124,15 @@ def test_a_key_that_lives_in_the_optimizer_is_hinted_in_spec_form():
 
 def test_the_registry_has_every_kind_and_estimates_its_runtime():
     from nnbench import vocabulary
-    from nnbench.runkinds import RUN_KINDS, estimate_minutes
+    from nnbench.runkinds import RUN_KINDS
+    from nnbench.workload import estimate_minutes
 
     assert tuple(RUN_KINDS) == vocabulary.RUN_KINDS
     for name, kind in RUN_KINDS.items():
         assert kind.defaults["kind"] == name
     small = resolve_spec({"dataset": "digits", "iterations": 100})
     big = resolve_spec({"dataset": "mnist", "epochs": 300, "hidden_sizes": [1000]})
-    assert 10 <= estimate_minutes(small) < estimate_minutes(big)
+    assert 5 <= estimate_minutes(small) < estimate_minutes(big)
     assert estimate_minutes(resolve_spec({"kind": "optimizer_path"})) == 5
 
 
@@ -142,3 +143,55 @@ def test_optimizer_ranges_are_checked_from_the_classes_intervals():
     assert all(isinstance(interval, Interval) for cls in OPTIMIZERS.values() for interval in cls.ranges.values())
     with pytest.raises(SpecError, match=r"spec key 'optimizer.beta2': 1.0 is not allowed; expected a finite number in \[0, 1\)"):
         resolve_spec({"dataset": "digits", "optimizer": {"name": "adam", "beta2": 1.0}})
+
+
+def test_the_train_kinds_parameter_table_and_the_networks_constructor_check_the_same_intervals():
+    """One declaration per allowed range (nnbench.validation): the kind checks a spec once
+    at resolve time, the network's constructor (which users call directly) from the same objects."""
+    from nnbench.core.layers import BatchNorm, Dropout
+    from nnbench.core.network import CONSTRAINTS
+    from nnbench.runkinds import train
+
+    for key in ("dropout", "weight_decay", "batchnorm_eps", "seed"):
+        assert train.PARAMETERS[key] is CONSTRAINTS[key], key
+    assert train.PARAMETERS["batch_size"] is CONSTRAINTS["size"]
+    assert set(train.PARAMETERS) | {"validation", "hidden_sizes", "init", "init_value", "batchnorm", "optimizer",
+                                    "epochs", "iterations", "eval_every", "diagnostics"} == set(train.DEFAULTS) - {"kind"}
+    with pytest.raises(SpecError, match=r"spec key 'dropout': 1 is not allowed; expected a finite number in \[0, 1\)"):
+        resolve_spec({"dataset": "digits", "dropout": 1})
+    with pytest.raises(ValueError, match=r"dropout rate: 1.0 is not allowed; expected a finite number in \[0, 1\)"):
+        Dropout(1.0, None)
+    with pytest.raises(ValueError, match=r"BatchNorm eps: 0 is not allowed; expected a finite number > 0"):
+        BatchNorm({}, "g", "b", eps=0)
+
+
+def test_the_config_schema_allows_what_the_train_kinds_parameter_table_allows():
+    """The schema (a YAML file, so a copy) checks a config's spec values before any spec is
+    resolved; its bounds and choices are tied here to the kind's table."""
+    import numbers
+
+    from nnbench.config import load_schema
+    from nnbench.runkinds import train
+    from nnbench.validation import Interval, Options
+
+    schema = load_schema()
+    fixed = schema["$defs"]["fixed"]["properties"]
+
+    def definition(key):
+        node = fixed[key]
+        return schema["$defs"]["value"][node["$ref"].rsplit("/", 1)[1]] if "$ref" in node else node
+
+    for key, allowed in train.PARAMETERS.items():
+        node = definition(key)
+        if isinstance(allowed, Options):
+            assert set(node["enum"]) == set(allowed.values), key
+            continue
+        assert isinstance(allowed, Interval)
+        types = node["type"] if isinstance(node["type"], list) else [node["type"]]
+        assert ("integer" in types) == (allowed.kind is numbers.Integral), key
+        assert ("null" in types) == (key in train.OPTIONAL), key
+        low = node.get("minimum", node.get("exclusiveMinimum"))
+        high = node.get("maximum", node.get("exclusiveMaximum"))
+        assert (low, high) == (allowed.low, allowed.high), key
+        assert ("exclusiveMinimum" not in node) == allowed.low_inclusive or low is None, key
+        assert ("exclusiveMaximum" not in node) == allowed.high_inclusive or high is None, key
