@@ -6,7 +6,8 @@
 #
 # config -> grid (resources/specs/<run_id>.json) -> runs (results/runs/<run_id>/)
 # -> aggregate (results/<study>/*.csv) -> figures (reports/figures, reports/tables)
-# -> report (reports/report.html, reports/report.<lang>.html per config `languages`). See config/README.md.
+# -> report (reports/report.html, reports/report.<lang>.html per config `languages`)
+# -> slides (reports/slides/lecture.<lang>.pptx). See config/README.md.
 
 # The config: `--configfile FILE` replaces config/config.yaml entirely (no merging of
 # two studies' settings); `--config KEY=VALUE` overrides top-level keys of either.
@@ -16,6 +17,7 @@ include: "workflow/rules/runs.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/slides.smk"
 include: "workflow/rules/slurm_status.smk"
 
 
@@ -29,6 +31,7 @@ rule all:
     default_target: True
     input:
         [f"{REPORTS}/{report_name(lang)}" for lang in LANGUAGES],
+        rules.slides.output,
 
 
 onsuccess:

@@ -80,9 +80,12 @@ def archive_format(path: str | os.PathLike, fmt: str | None = None) -> str:
 
 
 def _skipped(relative: Path) -> bool:
-    # a write in progress (nnbench.files.atomic_open names it .<name>.<random>.tmp) and an
-    # old manifest (a fresh one is made) never go into a bundle
-    return (relative.name.startswith(".") and relative.name.endswith(".tmp")) or relative.as_posix() == MANIFEST
+    # a write in progress (nnbench.files.atomic_open names it .<name>.<random>.tmp), an old
+    # manifest (a fresh one is made) and the lock file of a deck open in LibreOffice
+    # (.~lock.<name>#) or PowerPoint (~$<name>) never go into a bundle
+    name = relative.name
+    return ((name.startswith(".") and name.endswith(".tmp")) or relative.as_posix() == MANIFEST
+            or name.startswith(("~$", ".~lock.")))
 
 
 def _sha256_file(path: Path) -> str:

@@ -15,8 +15,9 @@ from nnbench import __version__
 from nnbench.commands import HelpFormatter, examples
 from nnbench.errors import NnbenchError
 
-# In the order of the data flow: config -> grid -> runs -> aggregate -> figures -> report -> bundle.
-COMMANDS = ("data", "run", "run_group", "grid", "aggregate", "figures", "report", "bundle",
+# In the order of the data flow: config -> grid -> runs -> aggregate -> figures -> report -> slides
+# -> bundle; findings-diff compares two findings tables.
+COMMANDS = ("data", "run", "run_group", "grid", "aggregate", "figures", "report", "slides", "bundle",
             "findings_diff")
 
 

@@ -171,7 +171,8 @@ def findings_overview(csv_path: Path, lang: str = SOURCE_LANGUAGE) -> dict:
             "legend": [badge(verdict) for verdict in VERDICT_CLASSES]}
 
 
-def _read_manifest(reports_dir: Path, lang: str = SOURCE_LANGUAGE) -> dict:
+def read_manifest(reports_dir: Path, lang: str = SOURCE_LANGUAGE) -> dict:
+    """``reports_dir``'s manifest in ``lang`` (what ``nnbench figures --lang`` wrote); ReportError when absent."""
     from nnbench.figures import manifest_name
 
     path = reports_dir / manifest_name(lang)
@@ -294,9 +295,9 @@ def _table_entry(csv: Path, lang: str = SOURCE_LANGUAGE) -> dict:
     return dict(_table_html(csv, lang), csv_name=csv.name)
 
 
-def _citation(results_dir: Path, manifest: dict) -> dict:
-    """The header's citation: the code most runs recorded (else this checkout's), dated by
-    its commit; ``source`` says which."""
+def results_citation(results_dir: Path, manifest: dict) -> dict:
+    """The citation of the report and the decks: the code most runs recorded (else this
+    checkout's), dated by its commit; ``source`` says which."""
     from nnbench import __version__
     from nnbench.citation import citation, results_code
     from nnbench.results import Results
@@ -320,7 +321,7 @@ def build_context(results_dir, reports_dir, config_path, lang: str = SOURCE_LANG
     if config is not None and not config.is_file():
         raise ReportError(f"config file {str(config)!r} does not exist; pass --config with the "
                           "YAML file the workflow ran (e.g. config/config.yaml)")
-    manifest = _read_manifest(reports_dir, lang)
+    manifest = read_manifest(reports_dir, lang)
     figures_by_section = _by_section(manifest, "figures", "png", reports_dir, _figure_entry)
     tables_by_section = _by_section(manifest, "tables", "csv", reports_dir,
                                     lambda csv: _table_entry(csv, lang))
@@ -341,7 +342,7 @@ def build_context(results_dir, reports_dir, config_path, lang: str = SOURCE_LANG
     return {"lang": lang, "other_languages": others, "sections": sections, "manifest": manifest,
             "studies_held": held,
             "provenance": _provenance(results_dir, config, manifest),
-            "citation": _citation(results_dir, manifest),
+            "citation": results_citation(results_dir, manifest),
             "interval": manifest.get("interval", ""),
             "css": (TEMPLATE_DIR / "style.css").read_text(encoding="utf-8")}
 

@@ -157,7 +157,11 @@ def test_findings_overview_one_row_per_claim_with_a_badge_per_dataset(rendered):
             row = overview[overview.index(f'<tr id="claim-{claim_id}">'):]
             row = row[:row.index("</tr>")]
             assert f'<td class="slide">{slide}</td>' in row
-            assert row.count('<span class="badge ') == 3  # MNIST, Fashion-MNIST, overall
+            # a badge per dataset the claim was measured on (MNIST, Fashion-MNIST; the activation
+            # histograms' claims: their one data-free row), and the overall one
+            measured = findings[(findings["claim_id"] == claim_id) & (findings["dataset"] != "all")]
+            overall = int((findings[findings["claim_id"] == claim_id]["dataset"] == "all").any())
+            assert row.count('<span class="badge ') == measured["dataset"].nunique() + overall
         for word in words:
             assert f">{word}</span>" in overview
     sgd = findings[(findings["claim_id"] == "sgd_slowest") & (findings["dataset"] == "mnist")].iloc[0]
@@ -207,7 +211,7 @@ def test_an_unknown_language_on_the_command_line_exits_2_and_writes_nothing(tmp_
     from nnbench.cli import main
 
     write_synthetic_results(tmp_path / "results", studies=["batch_norm"])
-    out = ["--out", str(tmp_path / "reports")] if command == "figures" else ["--reports", str(tmp_path / "reports")]
+    out = ["--out-dir", str(tmp_path / "reports")] if command == "figures" else ["--reports", str(tmp_path / "reports")]
     code = main([command, "--results", str(tmp_path / "results"), *out, "--lang", "en", "kr"])
     error = capsys.readouterr().err
     assert code == 2 and error.count("\n") == 1

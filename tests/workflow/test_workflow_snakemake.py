@@ -38,7 +38,7 @@ def test_dry_run_of_the_default_config_plans_every_study(workdir):
     assert 0 < counts["run"] <= len(expected) / 4
     assert planned_run_ids(workdir, result.stdout) == expected
     assert counts["aggregate"] == len(STUDY_NAMES)  # one table set per study, the tuned one included
-    assert counts["choose"] == 1 and counts["data"] == 2 and counts["report"] == 1
+    assert counts["choose"] == 1 and counts["data"] == 2 and counts["report"] == 1 and counts["slides"] == 1
     assert len(list((workdir / "resources" / "specs").glob("*.json"))) == len(expected)
     assert not (workdir / "results").exists()
 
@@ -68,6 +68,35 @@ def test_bad_config_fails_before_any_job(workdir, text, message):
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
     assert not (workdir / "results").exists() and not (workdir / "resources" / "specs").exists()
+
+
+def check_decks(workdir):
+    """The decks of every language, as python-pptx opens them: the outline's slide count, a
+    figure on every content slide (the quick config has every study), the findings table's
+    first column the claims of findings.csv, the runs' commit in the notes (the details:
+    tests/report/test_slides.py)."""
+    import pandas as pd
+    from pptx import Presentation
+
+    from nnbench.citation import results_code
+    from nnbench.i18n import LANGUAGES, gettext
+    from nnbench.results import Results
+    from nnbench.slides import outline_length
+    from nnbench.slides.outline import CONTENT_SLIDES
+
+    findings = pd.read_csv(workdir / "reports" / "tables" / "findings.csv")
+    commit = results_code(Results(workdir / "results"))["commit"]
+    manifest = json.loads((workdir / "reports" / "manifest.json").read_text())
+    assert [entry["lang"] for entry in manifest["slides"]] == list(LANGUAGES)
+    for lang in LANGUAGES:
+        deck = Presentation(str(workdir / "reports" / "slides" / f"lecture.{lang}.pptx"))
+        assert len(deck.slides) == outline_length(findings)
+        content = list(deck.slides)[3:3 + len(CONTENT_SLIDES)]
+        assert all(sum(shape.shape_type == 13 for shape in slide.shapes) == 1 for slide in content)  # 13: picture
+        tables = [shape.table for slide in deck.slides for shape in slide.shapes if shape.has_table]
+        claims = [row.cells[0].text for table in tables for row in list(table.rows)[1:]]
+        assert claims == [gettext(claim, lang) for claim in dict.fromkeys(findings["claim"])]
+        assert all(commit[:12] in slide.notes_slide.notes_text_frame.text for slide in deck.slides)
 
 
 @pytest.mark.slow
@@ -101,6 +130,7 @@ def test_quick_config_end_to_end_then_nothing_to_do_then_only_new_seeds(quick_st
             assert attributes["data-errors"] == "0" and console == []
             assert attributes["data-lang"] == lang
             assert int(attributes["data-scroll-width"]) <= int(attributes["data-client-width"])
+    check_decks(workdir)
     for run_id in runs:
         summary = json.loads((workdir / "results" / "runs" / run_id / "summary.json").read_text())
         assert summary["status"] in ("ok", "diverged")

@@ -1,0 +1,38 @@
+"""``nnbench slides``: the lecture's slide deck per language, from the report's inputs."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    """Add the ``slides`` command."""
+    parser = subparsers.add_parser(
+        "slides",
+        help="write reports/slides/lecture.<lang>.pptx (the seed deck with the measured results)",
+        description="Write one PowerPoint deck per language that follows the seed lecture slide for "
+                    "slide: each claim's slide shows its measured figure, the verdict with its "
+                    "estimate, interval and n from REPORTS/tables/findings.csv, and the deck's "
+                    "sentence quoted; then the findings as a table, the corrections and the closing "
+                    "slide. Reads what `nnbench report` reads (REPORTS/manifest.json, the figures and "
+                    "tables, RESULTS/<study>/runs.csv for the citation); provenance goes to the "
+                    "slide notes. The decks are listed in REPORTS/manifest.json.",
+    )
+    parser.add_argument("--results", default="results", metavar="RESULTS",
+                        help="folder with the aggregated tables (default: results)")
+    parser.add_argument("--reports", default="reports", metavar="REPORTS",
+                        help="folder `nnbench figures` wrote (default: reports)")
+    parser.add_argument("--config", default="config/config.yaml", metavar="CONFIG",
+                        help="the config the workflow ran; its `languages` are the decks written "
+                             "when --lang is not given (default: config/config.yaml)")
+    parser.add_argument("--lang", action="append", default=None, metavar="LANG",
+                        help="a language to write (repeat for several; default: the config's "
+                             "`languages`, else every language nnbench has)")
+    parser.set_defaults(func=handle)
+
+
+def handle(args) -> int:
+    """Run :func:`nnbench.slides.write_decks`; print each deck written and its slide count."""
+    from nnbench.slides import write_decks
+
+    for path, slides in write_decks(args.results, args.reports, args.config, args.lang):
+        print(f"wrote {path} ({slides} slides, {path.stat().st_size / 2**20:.1f} MiB)")
+    return 0
