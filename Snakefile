@@ -6,8 +6,8 @@
 #
 # config -> grid (resources/specs/<run_id>.json) -> runs (results/runs/<run_id>/)
 # -> aggregate (results/<study>/*.csv) -> figures (reports/figures, reports/tables)
-# -> report (reports/report.html) -> slides (reports/slides/lecture.<lang>.pptx).
-# See config/README.md.
+# -> report (reports/report.html, reports/report.<lang>.html per config `languages`)
+# -> slides (reports/slides/lecture.<lang>.pptx). See config/README.md.
 
 # The config: `--configfile FILE` replaces config/config.yaml entirely (no merging of
 # two studies' settings); `--config KEY=VALUE` overrides top-level keys of either.
@@ -30,7 +30,7 @@ localrules:
 rule all:
     default_target: True
     input:
-        f"{REPORTS}/report.html",
+        [f"{REPORTS}/{report_name(lang)}" for lang in LANGUAGES],
         rules.slides.output,
 
 

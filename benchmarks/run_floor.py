@@ -56,7 +56,7 @@ def main() -> None:
             load = os.getloadavg()[0]
             out = Path(folder) / f"run{repeat}"
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "nnbench", "run", str(spec_file), "--out", str(out), "--quiet"],
+            subprocess.run([sys.executable, "-m", "nnbench", "run", str(spec_file), "--out-dir", str(out), "--quiet"],
                            check=True)
             wall = time.perf_counter() - started
             summary = json.loads((out / "summary.json").read_text())

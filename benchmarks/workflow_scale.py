@@ -80,7 +80,7 @@ def measure_overhead(datasets: list[str], repeats: int, workdir: Path) -> dict:
         walls, inside = [], []
         for index in range(repeats + 1):  # the first one may fill the cache: not counted
             out = workdir / f"overhead-{dataset}-{index}"
-            seconds, result = time_command(nnbench_command() + ["run", str(spec_file), "--out", str(out), "--quiet",
+            seconds, result = time_command(nnbench_command() + ["run", str(spec_file), "--out-dir", str(out), "--quiet",
                                                                 "--cache-dir", str(workdir / "cache")], cwd=workdir, env=env)
             if result.returncode != 0:
                 log(f"overhead run on {dataset} failed: {result.stderr.strip()[-500:]}")

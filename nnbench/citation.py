@@ -7,8 +7,9 @@ current checkout's :func:`nnbench.provenance.code_identity` stands in, and the c
 says so. The config is named by the SHA-256 of its file (the workflow's effective config
 ``resources/config.json``, or the file passed).
 
-The citation's fixed facts (title, authors, licence) agree with ``CITATION.cff`` (a test
-checks it); the version is the package's.
+The citation's fixed facts (title, authors, licence, and the works nnbench builds on:
+:data:`REFERENCES`) agree with ``CITATION.cff`` (a test checks it); the version is the
+package's.
 """
 
 from __future__ import annotations
@@ -18,12 +19,55 @@ import os
 from collections import Counter
 from typing import Any
 
-__all__ = ["TITLE", "AUTHORS", "LICENSE", "config_sha256", "study_provenance", "provenance_line",
+__all__ = ["TITLE", "AUTHORS", "LICENSE", "REFERENCES", "config_sha256", "study_provenance", "provenance_line",
            "results_code", "citation"]
 
 TITLE = "nnbench"
 AUTHORS = ("nnbench contributors",)
 LICENSE = "MIT"
+
+#: The works a user of nnbench's results cites with it (CITATION.cff's ``references``): the
+#: book whose lecture the study reruns, and the two datasets. BibTeX fields, in order.
+REFERENCES = (
+    ("book", "saitoh2016deep", (
+        ("author", "Saitoh, Koki"),
+        ("title", "Deep Learning from Scratch"),
+        ("publisher", "O'Reilly Japan"),
+        ("year", "2016"),
+        ("isbn", "978-4-87311-758-4"),
+        ("note", "Japanese original: Zero kara tsukuru Deep Learning; Korean edition: "
+                 "밑바닥부터 시작하는 딥러닝, Hanbit Media, 2017. The lecture nnbench reruns follows "
+                 "its chapter 6"),
+    )),
+    ("article", "lecun1998gradient", (
+        ("author", "LeCun, Yann and Bottou, L{\\'e}on and Bengio, Yoshua and Haffner, Patrick"),
+        ("title", "Gradient-Based Learning Applied to Document Recognition"),
+        ("journal", "Proceedings of the IEEE"),
+        ("volume", "86"),
+        ("number", "11"),
+        ("pages", "2278--2324"),
+        ("year", "1998"),
+        ("doi", "10.1109/5.726791"),
+        ("note", "The MNIST dataset"),
+    )),
+    ("article", "xiao2017fashion", (
+        ("author", "Xiao, Han and Rasul, Kashif and Vollgraf, Roland"),
+        ("title", "Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning Algorithms"),
+        ("journal", "arXiv preprint arXiv:1708.07747"),
+        ("year", "2017"),
+        ("eprint", "1708.07747"),
+        ("archiveprefix", "arXiv"),
+        ("note", "The Fashion-MNIST dataset"),
+    )),
+)
+
+
+def bibtex_entry(kind: str, key: str, fields) -> str:
+    """One BibTeX entry, its ``=`` signs aligned."""
+    width = max(len(name) for name, _ in fields)
+    body = ",\n".join(f"  {name.ljust(width)} = {{{value}}}" for name, value in fields)
+    return f"@{kind}{{{key},\n{body}\n}}"
+
 
 #: Characters of a commit or hash shown in a provenance line (the full ones are in the files).
 SHORT = 12
@@ -141,6 +185,6 @@ def citation(code: dict[str, Any], version: str, generated: str) -> dict[str, st
     if date:
         fields.append(("date", date))
     fields += [("note", f"{where}; figures generated {generated}"), ("license", LICENSE)]
-    width = max(len(name) for name, _ in fields)
-    body = ",\n".join(f"  {name.ljust(width)} = {{{value}}}" for name, value in fields)
-    return {"plain": plain, "bibtex": f"@software{{{key},\n{body}\n}}"}
+    entries = [bibtex_entry("software", key, fields)]
+    entries += [bibtex_entry(kind, ref_key, ref_fields) for kind, ref_key, ref_fields in REFERENCES]
+    return {"plain": plain, "bibtex": "\n\n".join(entries)}

@@ -35,7 +35,7 @@ from nnbench.validation import coerce_number, unknown_name_error
 from nnbench.vocabulary import (CONFIG_COLUMNS, CURVE_METRICS, CURVE_SPLITS, DEFAULT_TUNE_METRIC, KEY_ALIASES, STUDIES,
                                 USER_STUDY_PATTERN)
 
-__all__ = ["ConfigError", "SCHEMA_PATH", "load_config", "load_schema", "prepare_config",
+__all__ = ["ConfigError", "SCHEMA_PATH", "load_config", "load_schema", "prepare_config", "select_studies",
            "validate_config", "coerce_numbers", "tuned_studies", "write_effective_config", "job_environment",
            "read_config_file"]
 
@@ -93,6 +93,41 @@ def read_config_file(path: str | os.PathLike, error: type[NnbenchError] = Config
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as problem:
         raise error(f"config file {str(path)!r} is not valid YAML: {problem}".replace("\n", " ")) from None
+
+
+def select_studies(config: Mapping[str, Any], config_files: Iterable[str | os.PathLike]) -> dict:
+    """The workflow's config with the command line's study selection applied.
+
+    ``config`` is snakemake's: the ``config_files`` (its ``--configfile``s, else the default
+    config/config.yaml) with ``--config KEY=VALUE`` on top. Without a ``studies`` mapping
+    in it, the files give every key that ``--config`` did not set. ``--config
+    studies=[a,b]`` (or ``studies=a``) replaces the files' ``studies:`` mapping by a list
+    of names: the result keeps the files' definitions of those studies only, plus the
+    studies a selected tuned study takes its values from (``tune.from``). An unknown name
+    raises a :class:`ConfigError` naming it and the studies available.
+    """
+    import yaml
+
+    base: dict = {}
+    for path in config_files:
+        loaded = yaml.safe_load(Path(path).read_text()) or {}
+        if isinstance(loaded, Mapping):
+            base = {**base, **loaded, "studies": {**base.get("studies", {}), **(loaded.get("studies") or {})}}
+    merged = {**base, **config}
+    selection = merged.get("studies")
+    if isinstance(selection, Mapping) or selection is None:
+        return merged
+    names = [selection] if isinstance(selection, str) else list(selection)
+    available = base.get("studies") or {}
+    for name in names:
+        if not isinstance(name, str) or name not in available:
+            raise unknown_name_error("study", name, available, where="--config studies", error=ConfigError)
+    chosen = list(dict.fromkeys(names))
+    for name in chosen:  # tuned studies need their source (appended, so the loop visits it too)
+        source = (available[name].get("tune") or {}).get("from")
+        if source in available and source not in chosen:
+            chosen.append(source)
+    return {**merged, "studies": {name: available[name] for name in available if name in chosen}}
 
 
 def load_schema() -> dict:

@@ -209,7 +209,7 @@ def run_job_cores(cores: int, threads: int, cpus: int, local: bool = True) -> in
 
     Locally, training jobs never outnumber the machine's ``cpus`` whatever ``--cores``
     says: with ``--cores 8`` on 2 CPUs, 8 BLAS processes time-sharing 2 cores took 17%
-    longer than 2 (README, "Threads"), so each job holds ``cores / cpus`` of them while its
+    longer than 2 (docs/CONFIG.md, "Threads"), so each job holds ``cores / cpus`` of them while its
     BLAS still uses ``threads``. On a cluster a job's cores are the CPUs it asks for.
     """
     if not local or cpus >= cores:

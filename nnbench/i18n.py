@@ -12,6 +12,9 @@ Marking strings:
   the text unchanged; the extractor finds it) and translate it later with
   :func:`gettext` (``gettext(TITLE, lang)``);
 * where the language is known, ``_ = translator(lang).gettext`` and ``_("text")``;
+* in drawing code that many functions share (the figures), :func:`_` translates into the
+  language of the enclosing ``with using_language(lang):`` (English outside one), so a
+  figure function needs no language argument;
 * in jinja2 templates, ``{% trans %}...{% endtrans %}`` and ``_("...")`` (jinja2's i18n
   extension, installed with :func:`translator`'s object).
 
@@ -29,6 +32,8 @@ builder of "unknown X (did you mean Y?); allowed: ...").
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import gettext as _gettext
 import io
@@ -36,8 +41,9 @@ from pathlib import Path
 
 from nnbench.errors import NnbenchError
 
-__all__ = ["LANGUAGES", "SOURCE_LANGUAGE", "DOMAIN", "LOCALE_DIR", "LanguageError", "N_",
-           "check_language", "check_languages", "translator", "gettext", "language_suffix"]
+__all__ = ["LANGUAGES", "SOURCE_LANGUAGE", "DOMAIN", "LOCALE_DIR", "LanguageError", "N_", "_",
+           "check_language", "check_languages", "translator", "gettext", "language_suffix",
+           "current_language", "using_language"]
 
 #: Every language nnbench renders, the source language first.
 LANGUAGES = ("en", "ko")
@@ -119,6 +125,29 @@ def translator(lang: str = SOURCE_LANGUAGE) -> _gettext.NullTranslations:
     return _gettext.GNUTranslations(io.BytesIO(data))
 
 
-def gettext(message: str, lang: str = SOURCE_LANGUAGE) -> str:
-    """``message`` (an English msgid) in ``lang``."""
-    return translator(lang).gettext(message)
+_CURRENT = contextvars.ContextVar("nnbench_language", default=SOURCE_LANGUAGE)
+
+
+def current_language() -> str:
+    """The language of the enclosing :func:`using_language` block (English outside one)."""
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def using_language(lang: str):
+    """Within the block, :func:`_` and :func:`gettext` without a language translate into ``lang``."""
+    token = _CURRENT.set(check_language(lang))
+    try:
+        yield lang
+    finally:
+        _CURRENT.reset(token)
+
+
+def gettext(message: str, lang: str | None = None) -> str:
+    """``message`` (an English msgid) in ``lang`` (default: :func:`current_language`)."""
+    return translator(lang or _CURRENT.get()).gettext(message)
+
+
+def _(message: str) -> str:
+    """``message`` in the :func:`current_language`."""
+    return translator(_CURRENT.get()).gettext(message)

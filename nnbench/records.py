@@ -139,21 +139,21 @@ def check_replaceable(out: Path) -> None:
     cwd = Path.cwd().resolve()
     if out.resolve() == cwd or out.resolve() in cwd.parents:
         # replacing it would pull the folder out from under the caller
-        raise RunError(f"--out {str(out)!r} is the current folder or one above it; give a new folder "
+        raise RunError(f"--out-dir {str(out)!r} is the current folder or one above it; give a new folder "
                        "such as results/runs/<name>")
     ancestor = out.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise RunError(f"--out {str(out)!r}: {str(ancestor)!r} is a file, not a folder")
+        raise RunError(f"--out-dir {str(out)!r}: {str(ancestor)!r} is a file, not a folder")
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise RunError(f"--out {str(out)!r}: no permission to write in {str(ancestor)!r}")
+        raise RunError(f"--out-dir {str(out)!r}: no permission to write in {str(ancestor)!r}")
     if out.exists() or out.is_symlink():
         if not out.is_dir() or out.is_symlink():
-            raise RunError(f"--out {str(out)!r} exists and is not a folder; give the run record's folder")
+            raise RunError(f"--out-dir {str(out)!r} exists and is not a folder; give the run record's folder")
         foreign = sorted(entry.name for entry in out.iterdir() if entry.name not in RECORD_FILES)
         if foreign:
-            raise RunError(f"--out {str(out)!r} exists and holds files that are not part of a run record "
+            raise RunError(f"--out-dir {str(out)!r} exists and holds files that are not part of a run record "
                            f"({', '.join(foreign[:3])}); refusing to replace it; choose an empty or new folder")
 
 

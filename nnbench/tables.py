@@ -80,8 +80,19 @@ def _cell(value) -> str:
     return str(value)
 
 
-def display_rows(frame):
-    """Headings and rows of strings: interval triples merged into ``mean [low, high]``."""
+def _plain_heading(column: str) -> str:
+    return column.replace("_", " ")
+
+
+def display_rows(frame, heading=None, interval_heading=None):
+    """Headings and rows of strings: interval triples merged into ``mean [low, high]``.
+
+    ``heading(column)`` names a column (default: its name with spaces) and
+    ``interval_heading(metric)`` a merged interval (default: 'test acc (95% CI)'); the
+    report passes a reader's words in its language (:mod:`nnbench.labels`)."""
+    heading = heading or _plain_heading
+    interval_heading = interval_heading or (
+        lambda metric: metric.replace("final_", "").replace("_", " ") + " (95% CI)")
     columns = list(frame.columns)
     interval = _interval_metrics(columns)
     skip = {f"{m}_{part}" for m in interval for part in ("low", "high")}
@@ -91,7 +102,7 @@ def display_rows(frame):
             continue
         if column.endswith("_mean") and column[:-5] in interval:
             metric = column[:-5]
-            headings.append(metric.replace("final_", "").replace("_", " ") + " (95% CI)")
+            headings.append(interval_heading(metric))
 
             def get(row, metric=metric):
                 mean, low, high = (row[f"{metric}_{p}"] for p in ("mean", "low", "high"))
@@ -102,7 +113,7 @@ def display_rows(frame):
                 return f"{fmt_number(mean)} [{fmt_number(low)}, {fmt_number(high)}]"
             getters.append(get)
         else:
-            headings.append(column.replace("_", " "))
+            headings.append(heading(column))
             getters.append(lambda row, column=column: _cell(row[column]))
     rows = [[get(row) for get in getters] for _, row in frame.iterrows()]
     return headings, rows
@@ -150,8 +161,13 @@ def to_latex(frame, caption: str = "", label: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
+#: The files of every table, in the order the report links them.
+TABLE_FORMATS = ("csv", "md", "tex")
+
+
 def write_table(frame, out_dir, name: str, caption: str = "") -> dict:
-    """Write ``name``.csv, .md and .tex under ``out_dir``; returns {format: path}."""
+    """Write ``name``.csv, .md and .tex (:data:`TABLE_FORMATS`) under ``out_dir``; returns
+    {format: path}."""
     out_dir = Path(out_dir)
     texts = {"csv": frame.to_csv(index=False, float_format="%.6g"),
              "md": to_markdown(frame, caption),

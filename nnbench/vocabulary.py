@@ -20,6 +20,11 @@ DEFAULT_KIND = RUN_KINDS[0]
 #: Built-in optimizers (a user's own is named by import path, ``package.module:Class``).
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam")
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+#: The bounds and the centre of the bounded activations: the activation histograms record
+#: the fraction of activations within ACTIVATION_MARGIN of a bound (``saturated_fraction``)
+#: and of the centre (``central_fraction``), the findings' measure of the deck's slide 2.2.2.
+ACTIVATION_RANGES = {"sigmoid": (0.0, 0.5, 1.0), "tanh": (-1.0, 0.0, 1.0)}
+ACTIVATION_MARGIN = 0.05
 #: Named initializers; a positive number is also an init (the std).
 INITIALIZERS = ("he", "xavier", "glorot", "constant")
 #: ``loss_after_update``: the loss of each minibatch right after the update made on it (the
@@ -32,7 +37,7 @@ STUDIES = (
     "optimizer_paths", "optimizers", "optimizers_lr_sweep", "optimizers_tuned",
     "activation_histograms", "weight_init", "vanishing_gradient", "minibatch_noise",
     "batch_size", "batch_norm", "overfitting_weight_decay", "overfitting_dropout",
-    "overfitting_capacity", "factorial", "factorial_long",
+    "overfitting_capacity", "overfitting_batchnorm", "factorial", "factorial_long",
 )
 #: A study of the user's own: any other name of this form that declares ``plot:``.
 USER_STUDY_PATTERN = "^[a-z][a-z0-9_]*$"
@@ -51,14 +56,8 @@ KEY_ALIASES = {
     "width": "hidden_sizes", "depth": "hidden_sizes", "layers": "hidden_sizes",
 }
 
-# ------------------------------------------------------------------ display labels
+# ------------------------------------------------------------------ datasets
 
-DATASET_LABELS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "digits (8x8)"}
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
-                    "rmsprop": "RMSprop", "adadelta": "Adadelta", "adam": "Adam"}
-ACTIVATION_LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU"}
-INIT_LABELS = {"constant": "equal (constant)", "xavier": "Xavier √(1/n)",
-               "glorot": "Glorot √(2/(n_in+n_out))", "he": "He √(2/n)"}
 #: Input size per dataset (for describing the network in captions).
 INPUT_SIZES = {"mnist": 784, "fashion-mnist": 784, "digits": 64}
 

@@ -27,6 +27,9 @@ window.addEventListener("load", function () {
   document.body.setAttribute("data-images-total", String(images.length));
   document.body.setAttribute("data-images-ok", String(ok.length));
   document.body.setAttribute("data-errors", String(window.__errors.length));
+  document.body.setAttribute("data-lang", document.documentElement.lang);
+  document.body.setAttribute("data-client-width", String(document.documentElement.clientWidth));
+  document.body.setAttribute("data-scroll-width", String(document.documentElement.scrollWidth));
 });
 </script>"""
 
@@ -43,13 +46,15 @@ def open_in_chromium(tmp_path):
     if CHROMIUM is None:
         pytest.skip("no chromium binary (apt-get install chromium)")
 
-    def open_page(html_path):
+    def open_page(html_path, width=None):
+        """``width``: the window's width in pixels (Chromium's default otherwise)."""
         probed = tmp_path / f"probed_{html_path.name}"
         probed.write_text(html_path.read_text(encoding="utf-8").replace("<head>", "<head>\n" + PROBE, 1),
                           encoding="utf-8")
         result = subprocess.run(
             [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr",
-             "--v=0", "--virtual-time-budget=10000", "--dump-dom", probed.as_uri()],
+             "--v=0", "--virtual-time-budget=10000", *([f"--window-size={width},1000"] if width else []),
+             "--dump-dom", probed.as_uri()],
             capture_output=True, text=True, timeout=60)
         body = re.search(r"<body[^>]*>", result.stdout)
         assert body, result.stderr[-2000:]
@@ -63,14 +68,14 @@ def open_in_chromium(tmp_path):
 
 @pytest.fixture
 def chromium_screenshot(tmp_path):
-    """``shoot(html_path) -> png path``: a 1280 x 2000 screenshot of the page."""
+    """``shoot(html_path, width=1280) -> png path``: a ``width`` x 2000 screenshot of the page."""
     if CHROMIUM is None:
         pytest.skip("no chromium binary (apt-get install chromium)")
 
-    def shoot(html_path):
+    def shoot(html_path, width=1280):
         shot = tmp_path / f"{html_path.stem}.png"
         subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}",
-                        "--window-size=1280,2000", f"--screenshot={shot}", html_path.as_uri()],
+                        f"--window-size={width},2000", f"--screenshot={shot}", html_path.as_uri()],
                        capture_output=True, timeout=60)
         return shot
 

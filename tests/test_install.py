@@ -35,7 +35,7 @@ def test_non_editable_install_validates_the_default_config(tmp_path):
     where = subprocess.run([sys.executable, "-c", "import nnbench; print(nnbench.__file__)"],
                            capture_output=True, text=True, cwd=elsewhere, env=env)
     assert Path(where.stdout.strip()).is_relative_to(target), where.stdout + where.stderr
-    grid = subprocess.run([sys.executable, "-m", "nnbench", "grid", str(REPO / "config" / "config.yaml"), "--count"],
+    grid = subprocess.run([sys.executable, "-m", "nnbench", "grid", "--config", str(REPO / "config" / "config.yaml"), "--count"],
                           capture_output=True, text=True, cwd=elsewhere, env=env, timeout=300)
     assert grid.returncode == 0, grid.stdout + grid.stderr
     assert "optimizers" in grid.stdout

@@ -114,3 +114,37 @@ def test_citation_cff_has_the_required_keys_and_the_package_version():
 def test_license_is_mit_for_the_contributors():
     text = (REPO / "LICENSE").read_text()
     assert text.startswith("MIT License") and "Copyright (c) 2026 nnbench contributors" in text
+
+
+def test_citation_references_are_the_reports_bibtex_references():
+    citation = yaml.safe_load((REPO / "CITATION.cff").read_text())
+    cff = [(ref["title"], str(ref["year"]), [author["family-names"] for author in ref["authors"]])
+           for ref in citation["references"]]
+    ours = []
+    for _, _, fields in nnbench.citation.REFERENCES:
+        fields = dict(fields)
+        families = [name.split(",")[0].strip() for name in fields["author"].split(" and ")]
+        ours.append((fields["title"], fields["year"], families))
+    assert cff == ours
+    assert [family for *_, families in ours for family in families[:1]] == ["Saitoh", "LeCun", "Xiao"]
+    assert "1708.07747" in str(citation["references"][2]) and "10.1109/5.726791" in str(citation["references"][1])
+    bibtex = nnbench.citation.citation({"commit": "a" * 40, "commit_date": "2026-01-02"}, "0.1.0", "2026-01-03")
+    for _, key, _ in nnbench.citation.REFERENCES:
+        assert f"{{{key}," in bibtex["bibtex"]
+
+
+def test_package_metadata_names_authors_pythons_and_an_spdx_licence():
+    project = PYPROJECT["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert any(Requirement(text).name == "setuptools" and Version("77") in Requirement(text).specifier
+               and not Requirement(text).specifier.contains("76") for text in PYPROJECT["build-system"]["requires"])
+    assert project["authors"] and project["keywords"]
+    for minor in ("3.11", "3.12", "3.13"):
+        assert f"Programming Language :: Python :: {minor}" in project["classifiers"]
+    assert not any(classifier.startswith("License ::") for classifier in project["classifiers"])  # SPDX instead
+
+
+def test_snakemake_min_version_is_the_locked_snakemake():
+    locked = locked_entries((REPO / "requirements.lock").read_text())["snakemake"][0][2:].split(";")[0].strip()
+    common = (REPO / "workflow" / "rules" / "common.smk").read_text()
+    assert re.search(r'^min_version\("([^"]+)"\)', common, re.MULTILINE).group(1) == locked

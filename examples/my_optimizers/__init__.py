@@ -1,4 +1,4 @@
-"""Two optimizers of one's own, as a user would write them (README: "Benchmark your own
+"""Two optimizers of one's own, as a user would write them (docs/USAGE.md: "Benchmark your own
 optimizer"). Name them in a spec or config by import path, from the repository root:
 ``optimizer: {name: "examples.my_optimizers:AdamW", lr: 0.001}``."""
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from nnbench.commands import add_command, examples
+
 
 def register(subparsers) -> None:
     """Add the ``bundle`` command."""
-    parser = subparsers.add_parser(
-        "bundle",
+    parser = add_command(
+        subparsers, "bundle",
         help="pack reports/ into one archive with a checksum manifest, or verify one",
         description="Pack REPORTS (default: reports) into one .tar.gz or .zip archive under one top "
                     "folder, with <folder>/SHA256SUMS listing the SHA-256 of every file (sha256sum "
                     "format). The archive is reproducible (sorted entries, fixed times and owners) and "
                     "written under a temporary name, then renamed. With --verify ARCHIVE, check an "
                     "archive against its manifest without unpacking it (exit 1 on a difference).",
+        epilog=examples(
+            "nnbench bundle                                 # reports/ -> reports.tar.gz",
+            "nnbench bundle reports --out talk.zip",
+            "nnbench bundle --verify talk.zip",
+        ),
     )
     parser.add_argument("reports", nargs="?", default="reports", metavar="REPORTS",
                         help="the folder to pack (default: reports)")

@@ -5,38 +5,53 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nnbench.commands import add_command, examples
+
 DEFAULT_NAMES = ("mnist", "fashion-mnist")
 
 
 def register(subparsers) -> None:
     """Add ``nnbench data`` and its actions to the CLI."""
-    parser = subparsers.add_parser(
-        "data", help="fetch, verify and describe the datasets",
+    parser = add_command(
+        subparsers, "data", help="fetch, verify and describe the datasets",
         description="Fetch MNIST / Fashion-MNIST into the verified cache, check copies, describe a dataset. "
                     "Files are searched in: --data-dir, $NNBENCH_DATA/<name>, the cache (--cache-dir, "
                     "$NNBENCH_CACHE, $XDG_CACHE_HOME/nnbench, ~/.cache/nnbench), "
-                    "/usr/share/datasets/fashion-mnist, then downloaded from the official mirrors.")
+                    "/usr/share/datasets/fashion-mnist, then downloaded from the official mirrors.",
+        epilog=examples(
+            "nnbench data fetch                                   # both datasets, downloaded if needed",
+            "nnbench data fetch mnist --data-dir ../shared/datasets   # from a folder, no download",
+            "nnbench data verify",
+            "nnbench data info fashion-mnist",
+        ))
     actions = parser.add_subparsers(dest="data_action", metavar="ACTION")
     parser.set_defaults(func=lambda args: _usage(parser))
 
-    fetch = actions.add_parser(
-        "fetch", help="download (or copy from --data-dir) and verify into the cache",
+    fetch = add_command(
+        actions, "fetch", help="download (or copy from --data-dir) and verify into the cache",
         description="Verify every file and build the memory-mapped cache. With --data-dir the files come "
-                    "from that folder (read only) and nothing is downloaded.")
+                    "from that folder (read only) and nothing is downloaded.",
+        epilog=examples("nnbench data fetch", "nnbench data fetch mnist --data-dir ../shared/datasets",
+                        "nnbench data fetch --offline --cache-dir /tmp/nnbench-cache"))
     fetch.add_argument("names", nargs="*", metavar="NAME", help=f"datasets (default: {' '.join(DEFAULT_NAMES)})")
     _add_folders(fetch)
     fetch.add_argument("--offline", action="store_true", help="never download")
     fetch.set_defaults(func=fetch_command)
 
-    verify = actions.add_parser(
-        "verify", help="check every copy of every file; exit 1 on any problem",
+    verify = add_command(
+        actions, "verify", help="check every copy of every file; exit 1 on any problem",
         description="Check magic number, dimensions, counts and content SHA-256 of every file found "
-                    "(or of exactly the files in --data-dir). Changes nothing.")
+                    "(or of exactly the files in --data-dir). Changes nothing.",
+        epilog=examples("nnbench data verify", "nnbench data verify fashion-mnist --data-dir ../shared/datasets"))
     verify.add_argument("names", nargs="*", metavar="NAME", help=f"datasets (default: {' '.join(DEFAULT_NAMES)})")
     _add_folders(verify)
     verify.set_defaults(func=verify_command)
 
-    info = actions.add_parser("info", help="shapes, class counts, source and licence of a dataset")
+    info = add_command(
+        actions, "info", help="shapes, class counts, source and licence of a dataset",
+        description="Describe a dataset: title, licence, homepage and mirrors, then (when its files are "
+                    "available locally) shapes, pixel statistics and class counts of each split.",
+        epilog=examples("nnbench data info mnist", "nnbench data info digits"))
     info.add_argument("name", metavar="NAME")
     _add_folders(info)
     info.set_defaults(func=info_command)

@@ -1,21 +1,31 @@
-"""``nnbench grid CONFIG``: list (or count) the runs a study config asks for."""
+"""``nnbench grid --config CONFIG``: list (or count) the runs a study config asks for."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+from nnbench.commands import add_command, examples
 
 
 def register(subparsers) -> None:
     """Add the ``grid`` command."""
-    parser = subparsers.add_parser(
-        "grid",
+    parser = add_command(
+        subparsers, "grid",
         help="list or count the runs a config asks for",
         description="Validate CONFIG and print its runs, one line per run (study, run_id, axis values), "
                     "or with --count the number of runs per study. Runs shared by several studies have "
                     "the same run_id and run once. A tuned study (tune:) is listed once its source "
                     "study's choice exists under --results; before that it is counted as pending.",
+        epilog=examples(
+            "nnbench grid --config config/config.yaml --count",
+            "nnbench grid --config config/quick.yaml --study batch_norm --format tsv",
+        ),
     )
-    parser.add_argument("config", metavar="CONFIG", help="study config, e.g. config/config.yaml")
+    parser.add_argument("--config", metavar="CONFIG", default=None,
+                        help="study config, e.g. config/config.yaml (required)")
+    # the old form `nnbench grid CONFIG`: still accepted, with a line naming the new one
+    parser.add_argument("positional_config", nargs="?", metavar="CONFIG", help=argparse.SUPPRESS)
     parser.add_argument("--study", action="append", metavar="S", default=None,
                         help="only this study (repeatable)")
     parser.add_argument("--count", action="store_true", help="print the number of runs per study")
@@ -43,6 +53,14 @@ def handle(args) -> int:
     from nnbench.grid import expand_study, format_value, pending_count
     from nnbench.validation import unknown_name_error
 
+    if args.positional_config:
+        if args.config:
+            raise ConfigError(f"give the config once: --config {args.config} or {args.positional_config}, not both")
+        print("nnbench: warning: `nnbench grid CONFIG` is deprecated; use nnbench grid --config CONFIG",
+              file=sys.stderr)
+        args.config = args.positional_config
+    if not args.config:
+        raise ConfigError("--config CONFIG is required, e.g. nnbench grid --config config/config.yaml --count")
     config = load_config(args.config)
     names = args.study or list(config["studies"])
     for name in names:

@@ -7,7 +7,7 @@ slice, or an array of row numbers) into the float array ``out`` in ``out``'s dty
 row source lets a caller keep its data compact and convert only the rows a step needs:
 ``nnbench.data`` gives MNIST as uint8 pixels that stand for pixels / 255 in float32, so
 no process holds a float32 copy of the 47 million training pixels (188 MB, and 0.1 to
-0.5 s to make; README, Throughput). Any other use (``np.asarray(x)``) is the row
+0.5 s to make; docs/PERFORMANCE.md). Any other use (``np.asarray(x)``) is the row
 source's own business.
 """
 

@@ -8,8 +8,9 @@ else ``~/.cache/nnbench``) -> OS package folders (Debian's
 
 Only the cache is ever written to. Every file lands under a temporary name and is
 renamed into place once complete; the first decode or download of a dataset holds
-an exclusive ``flock`` on ``<cache>/<name>/.lock`` so that processes starting
-together decode once and never see half-written files. The cache holds one uint8
+an exclusive lock on ``<cache>/<name>/.lock`` (``filelock``: ``flock`` on POSIX,
+``msvcrt`` locking on Windows) so that processes starting together decode once and
+never see half-written files. The cache holds one uint8
 ``.npy`` per split, named by the expected content hash and written only after the
 source file passed every check, so later loads trust it and just memory-map it.
 """
@@ -17,7 +18,6 @@ source file passed every check, so later loads trust it and just memory-map it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import http.client
 import json
 import os
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 from nnbench.data.idx import DatasetFileError, content_sha256, fix_hint, read_verified
 from nnbench.data.registry import DatasetError, IdxFile, RemoteDataset
@@ -174,12 +175,8 @@ def note(message: str) -> None:
 @contextlib.contextmanager
 def locked(cache_folder: Path):
     """Exclusive lock on the dataset's cache folder (released when the process dies, too)."""
-    fd = os.open(cache_folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with FileLock(cache_folder / LOCK_NAME, mode=0o644):  # 0o644: the cache may be shared
         yield
-    finally:
-        os.close(fd)
 
 
 def remove_stale_temp_files(cache_folder: Path) -> None:

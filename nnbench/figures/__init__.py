@@ -6,7 +6,8 @@ a notebook) and ``build(results, writer) -> list[str]`` which saves that section
 figures and tables and returns generated "what this shows" sentences; a module with
 ``methods() -> str`` adds a paragraph to the report's methods section.
 
-:func:`make_all` runs every section and writes ``manifest.json``.
+:func:`make_all` runs every section in one language and writes its manifest
+(``manifest.json`` for English, ``manifest.<lang>.json`` otherwise: :func:`manifest_name`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ SECTIONS = (
     ("factorial", "factorial"),
 )
 MANIFEST_NAME = "manifest.json"
+
+
+def manifest_name(lang: str = "en") -> str:
+    """The manifest of the figures in ``lang``: ``manifest.json``, ``manifest.ko.json``."""
+    from nnbench.i18n import language_suffix
+
+    return MANIFEST_NAME.replace(".json", f"{language_suffix(lang)}.json")
 
 
 def section_module(module_name: str):
@@ -79,9 +87,11 @@ def _progress_printer():
     return report
 
 
-def make_all(results_dir, out_dir, config=None, jobs: int = 1) -> dict:
-    """Write every figure (``out_dir/figures``), table (``out_dir/tables``) and
-    ``out_dir/manifest.json``; returns the manifest.
+def make_all(results_dir, out_dir, config=None, jobs: int = 1, lang: str = "en",
+             write_tables: bool = True) -> dict:
+    """Write every figure in ``lang`` (``out_dir/figures/<lang>``), every table
+    (``out_dir/tables``; with ``write_tables=False`` only listed, as another language's
+    call wrote them) and the manifest (:func:`manifest_name`); returns the manifest.
 
     A study whose ``results/<study>/runs.csv`` is absent is skipped and named in the
     manifest (its section says so); studies no section knows (the user's own) get the
@@ -93,10 +103,12 @@ def make_all(results_dir, out_dir, config=None, jobs: int = 1) -> dict:
     from nnbench import __version__
     from nnbench.figures.captions import INTERVAL_TEXT
     from nnbench.files import atomic_open
+    from nnbench.i18n import check_language, gettext
     from nnbench.results import Results, ResultsError
     from nnbench.validation import Interval
 
     jobs = Interval(numbers.Integral, 1, None).check("jobs", jobs)
+    lang = check_language(lang)
     config_dict = _load_config(config)
     config_hash = _config_hash(config)
     present = set(Results(results_dir).studies())
@@ -107,12 +119,13 @@ def make_all(results_dir, out_dir, config=None, jobs: int = 1) -> dict:
     out_dir = Path(out_dir)
     manifest = {"nnbench_version": __version__,
                 "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                "results_dir": str(results_dir), "interval": INTERVAL_TEXT, "config_sha256": config_hash,
+                "language": lang, "results_dir": str(results_dir),
+                "interval": gettext(INTERVAL_TEXT, lang), "config_sha256": config_hash,
                 "sections": [], "figures": [], "tables": [], "methods": []}
     sections = list(SECTIONS)
     if sorted(present - set(known_studies())):
         sections.append(("other", None))  # the user's own studies
-    tasks = [(results_dir, out_dir, section_id, module_name, config_dict, config_hash)
+    tasks = [(results_dir, out_dir, section_id, module_name, config_dict, config_hash, lang, write_tables)
              for section_id, module_name in sections]
     if jobs == 1 or len(tasks) == 1:
         progress = _progress_printer()
@@ -134,7 +147,7 @@ def make_all(results_dir, out_dir, config=None, jobs: int = 1) -> dict:
         manifest["methods"] += part["methods"]
         manifest["figures"] += part["figures"]
         manifest["tables"] += part["tables"]
-    with atomic_open(out_dir / MANIFEST_NAME, newline="") as stream:
+    with atomic_open(out_dir / manifest_name(lang), newline="") as stream:
         stream.write(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
@@ -143,17 +156,29 @@ def make_all(results_dir, out_dir, config=None, jobs: int = 1) -> dict:
 _SLOW_SECTIONS = ("factorial", "findings", "optimizers")
 
 
-def _draw_section(results_dir, out_dir, section_id, module_name, config_dict, config_hash, progress=None) -> dict:
-    """Draw one section (``module_name`` None: the generic section of the user's own
-    studies); returns its manifest parts: the section entry, methods, figures, tables."""
+def _draw_section(results_dir, out_dir, section_id, module_name, config_dict, config_hash, lang="en",
+                  write_tables=True, progress=None) -> dict:
+    """Draw one section in ``lang`` (``module_name`` None: the generic section of the
+    user's own studies); returns its manifest parts: the section entry, methods, figures,
+    tables."""
+    from nnbench.i18n import using_language
+
+    with using_language(lang):
+        return _draw_section_here(results_dir, out_dir, section_id, module_name, config_dict, config_hash,
+                                  lang, write_tables, progress)
+
+
+def _draw_section_here(results_dir, out_dir, section_id, module_name, config_dict, config_hash, lang,
+                       write_tables, progress) -> dict:
     from nnbench.citation import study_provenance
     from nnbench.figures import findings as findings_section
     from nnbench.figures import generic
     from nnbench.figures.plotting import setup_matplotlib
     from nnbench.figures.writer import Writer
+    from nnbench.i18n import gettext
     from nnbench.results import Results
 
-    setup_matplotlib()
+    setup_matplotlib(lang)
     results = Results(results_dir)
     present = set(results.studies())
     titles = {name: (spec or {}).get("title") or (spec or {}).get("description") for name, spec in
@@ -175,14 +200,14 @@ def _draw_section(results_dir, out_dir, section_id, module_name, config_dict, co
             described[study] = study_provenance(runs_of(study), study, config_hash)
         return described[study]
 
-    writer = Writer(out_dir, section_id, progress, describe)
+    writer = Writer(out_dir, section_id, progress, describe, lang=lang, write_tables=write_tables)
     methods = []
     if module_name is None:
         others = sorted(present - set(known_studies()))
         plots = {name: spec.get("plot") for name, spec in (config_dict.get("studies") or {}).items()
                  if isinstance(spec, dict)}
         findings = generic.build(results, writer, others, plots)
-        section = {"id": "other", "title": generic.TITLE, "studies": others, "missing": [],
+        section = {"id": "other", "title": gettext(generic.TITLE), "studies": others, "missing": [],
                    "findings": findings, "study_titles": {s: titles[s] for s in others if titles.get(s)}}
     else:
         module = section_module(module_name)
@@ -190,7 +215,7 @@ def _draw_section(results_dir, out_dir, section_id, module_name, config_dict, co
         missing = [s for s in module.STUDIES if s not in present]
         findings = module.build(results, writer) if studies_here or not module.STUDIES else []
         if hasattr(module, "methods"):  # a paragraph for the report's methods section
-            methods.append({"section": section_id, "title": module.TITLE, "text": module.methods()})
-        section = {"id": section_id, "title": module.TITLE, "studies": studies_here, "missing": missing,
+            methods.append({"section": section_id, "title": gettext(module.TITLE), "text": module.methods(results)})
+        section = {"id": section_id, "title": gettext(module.TITLE), "studies": studies_here, "missing": missing,
                    "findings": findings, "study_titles": {s: titles[s] for s in studies_here if titles.get(s)}}
     return {"section": section, "methods": methods, "figures": writer.figures, "tables": writer.tables}

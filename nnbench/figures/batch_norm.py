@@ -4,20 +4,21 @@ initial weight scales, with and without BN, as 4 x 4 small multiples."""
 from __future__ import annotations
 
 from nnbench.figures.captions import BAND_TEXT, diverged_note
-from nnbench.figures.labels import batchnorm_color, init_sort_key
+from nnbench.figures.labels import batchnorm_color, batchnorm_label, curve_label, init_label, init_sort_key
 from nnbench.figures.plotting import new_figure, plot_band
 from nnbench.figures.sections import per_dataset, write_final_table
 from nnbench.formatting import as_bool, fmt_number
 from nnbench.statistics import mean_interval
+from nnbench.i18n import N_, _
 
-TITLE = "Batch normalisation"
+TITLE = N_("Batch normalisation")
 STUDIES = ("batch_norm",)
 BOOK_STD = 0.29  # the book's run where the network without BN wins
 BOOK_EPS = 1e-6  # the book's BatchNormalization eps (10e-7)
 
 
 def _bn_label(flag) -> str:
-    return "with BN" if as_bool(flag) else "without BN"
+    return batchnorm_label(flag)
 
 
 def grid_figure(curves, *, split="train", metric="accuracy"):
@@ -36,15 +37,15 @@ def grid_figure(curves, *, split="train", metric="accuracy"):
                 plot_band(ax, part, "epoch", _bn_label(flag), batchnorm_color(flag))
             elif flag in set(curves["batchnorm"].map(as_bool)):
                 # every seed of this panel diverged (their curves are left out): say so
-                ax.text(0.5, 0.9 if flag else 0.8, f"{_bn_label(flag)}: diverged", transform=ax.transAxes,
+                ax.text(0.5, 0.9 if flag else 0.8, _("{label}: diverged").format(label=_bn_label(flag)), transform=ax.transAxes,
                         ha="center", fontsize=11, color=batchnorm_color(flag))
-        ax.set_title(f"std {fmt_number(std)}", fontsize=13)
+        ax.set_title(init_label(std), fontsize=13)
         ax.set_ylim(0, 1.02)
         ax.tick_params(labelsize=10)
     for ax in axes.flat[len(stds):]:
         ax.axis("off")
-    fig.supxlabel("epoch")
-    fig.supylabel(f"{split} {metric}")
+    fig.supxlabel(_("epoch"))
+    fig.supylabel(curve_label(split, metric))
     # One entry per line style over all panels: a panel can lack a line (diverged runs).
     legend = {}
     for ax in axes.flat:
@@ -71,9 +72,9 @@ def eps_text(runs) -> str:
     if not values:
         return ""
     text = ", ".join(fmt_number(v) for v in values)
-    return (f"Batch norm eps {text}" + (" (the book's value)"
-                                        if values == [BOOK_EPS] else
-                                        f" (the book's code uses {fmt_number(BOOK_EPS)})"))
+    if values == [BOOK_EPS]:
+        return _("Batch norm eps {eps} (the book's value)").format(eps=text)
+    return _("Batch norm eps {eps} (the book's code uses {book})").format(eps=text, book=fmt_number(BOOK_EPS))
 
 
 def build(results, writer) -> list[str]:
@@ -81,15 +82,15 @@ def build(results, writer) -> list[str]:
     runs = results.runs("batch_norm")
     eps = eps_text(runs)
     if eps:
-        findings.append(f"{eps}: at the smallest init scales the first layer's pre-BN variance "
-                        "is of the order of eps, so eps decides the result there.")
+        findings.append(_("{eps}: at the smallest init scales the first layer's pre-BN variance is of "
+                          "the order of eps, so eps decides the result there.").format(eps=eps))
     for part in per_dataset(runs, results.ok_curves("batch_norm")):
         if part.curves is not None and len(part.curves):
             writer.figure(
                 grid_figure(part.curves), f"batch_norm_{part.name}_grid",
-                f"Training accuracy vs epoch, with and without batch normalisation, one panel "
-                f"per initial weight std (logspace(0, -4, 16)). {part.setup}."
-                + (f" {eps}." if eps else "") + f" {BAND_TEXT}."
+                _("Training accuracy vs epoch, with and without batch normalisation, one panel per "
+                  "initial weight std (logspace(0, -4, 16)). {setup}.").format(setup=part.setup)
+                + (f" {eps}." if eps else "") + f" {_(BAND_TEXT)}."
                 + diverged_note(part.runs), "batch_norm")
         metric = "final_train_acc"
         if metric not in part.runs.columns:
@@ -98,18 +99,19 @@ def build(results, writer) -> list[str]:
         if False in table.columns and True in table.columns:
             both = table.dropna()
             wins = int((both[True] > both[False]).sum())
-            findings.append(f"{part.label}: with BN the final training accuracy is higher at {wins} "
-                            f"of {len(both)} initial weight scales.")
+            findings.append(_("{dataset}: with BN the final training accuracy is higher at {wins} of "
+                              "{count} initial weight scales.").format(dataset=part.label, wins=wins,
+                                                                       count=len(both)))
             numeric = both.assign(std=[float(s) for s in both.index])
             if len(numeric):
                 near = numeric.iloc[(numeric["std"] - BOOK_STD).abs().argsort()[:1]]
                 std, off, on = near["std"].iloc[0], near[False].iloc[0], near[True].iloc[0]
                 if abs(std - BOOK_STD) < 0.05:
-                    text = (f"At std {fmt_number(std)} (the book's case) the final training "
-                            f"accuracy is {fmt_number(off)} without BN vs {fmt_number(on)} "
-                            "with BN")
-                    text += (": here the network without BN wins, so BN does not always help."
-                             if off > on else ": here BN helps.")
-                    findings.append(text)
-    write_final_table(writer, runs, "batch_norm", of="per initial weight std and BN flag")
+                    values = dict(std=fmt_number(std), off=fmt_number(off), on=fmt_number(on))
+                    findings.append((_("At std {std} (the book's case) the final training accuracy is {off} "
+                                       "without BN vs {on} with BN: here the network without BN wins, so BN "
+                                       "does not always help.") if off > on else
+                                     _("At std {std} (the book's case) the final training accuracy is {off} "
+                                       "without BN vs {on} with BN: here BN helps.")).format(**values))
+    write_final_table(writer, runs, "batch_norm", of=_("per initial weight std and BN flag"))
     return findings

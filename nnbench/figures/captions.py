@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from nnbench.figures.labels import activation_label, dataset_label
 from nnbench.formatting import fmt_number
+from nnbench.i18n import N_, _
 from nnbench.results import varying_columns
 from nnbench.statistics import logged_step_spacing, smoothing_window
 from nnbench.vocabulary import CURVES_TABLE, INPUT_SIZES
@@ -16,10 +17,10 @@ from nnbench.vocabulary import CURVES_TABLE, INPUT_SIZES
 __all__ = ["INTERVAL_TEXT", "BOOK_LABEL", "BAND_TEXT", "describe_setup", "diverged_note",
            "smoothing_text", "final_metrics_caption"]
 
-INTERVAL_TEXT = "95% t-interval of the mean over seeds"
-BOOK_LABEL = "book, one unseeded run"
+INTERVAL_TEXT = N_("95% t-interval of the mean over seeds")
+BOOK_LABEL = N_("book, one unseeded run")
 #: How a learning-curve band is drawn (figures from :func:`nnbench.statistics.mean_interval`).
-BAND_TEXT = f"Line: mean over seeds; band: {INTERVAL_TEXT}"
+BAND_TEXT = N_("Line: mean over seeds; band: 95% t-interval of the mean over seeds")
 
 
 def describe_setup(runs) -> str:
@@ -36,7 +37,7 @@ def describe_setup(runs) -> str:
 
     datasets = sorted(set(runs.get("dataset", []).astype(str)) - {""}) if "dataset" in runs else []
     if datasets:
-        parts.append(" and ".join(dataset_label(d) for d in datasets))
+        parts.append(_(" and ").join(dataset_label(d) for d in datasets))
     width, depth = single("width"), single("depth")
     if width and depth:
         try:
@@ -52,26 +53,27 @@ def describe_setup(runs) -> str:
     n_train = single("n_train")
     if n_train and n_train not in ("nan", "0", "0.0"):
         try:
-            parts.append(f"{int(float(n_train))} training samples")
+            parts.append(_("{count} training samples").format(count=int(float(n_train))))
         except ValueError:
             pass
     batch = single("batch_size")
     if batch and batch != "nan":
-        parts.append(f"batch {int(float(batch))}")
+        parts.append(_("batch {size}").format(size=int(float(batch))))
     if "iterations" in runs.columns and runs["iterations"].notna().any():
         iterations = runs["iterations"].astype(float)
         low, high = iterations.min(), iterations.max()
         epochs = runs["epochs"].astype(float).max() if "epochs" in runs.columns else np.nan
-        budget = f"{fmt_number(high)} iterations" if low == high else (
-            f"{fmt_number(low)}-{fmt_number(high)} iterations")
+        budget = _("{count} iterations").format(count=fmt_number(high)) if low == high else (
+            _("{low}-{high} iterations").format(low=fmt_number(low), high=fmt_number(high)))
         if not np.isnan(epochs):
-            budget += f" (≈{fmt_number(epochs)} epochs)"
+            budget += _(" (≈{count} epochs)").format(count=fmt_number(epochs))
         parts.append(budget)
     seeds = runs.groupby([c for c in varying_columns(runs)] or ["study"])["seed"].nunique() \
         if "seed" in runs.columns else None
     if seeds is not None and len(seeds):
         low, high = int(seeds.min()), int(seeds.max())
-        parts.append(f"{low} seeds" if low == high else f"{low}-{high} seeds per configuration")
+        parts.append(_("{count} seeds").format(count=low) if low == high
+                     else _("{low}-{high} seeds per configuration").format(low=low, high=high))
     return ", ".join(parts)
 
 
@@ -82,8 +84,10 @@ def diverged_note(runs) -> str:
     count = int((runs["status"] == "diverged").sum())
     if not count:
         return ""
-    return (f" {count} diverged run{'s' if count != 1 else ''} (loss not finite) "
-            "left out of the means; listed under provenance.")
+    return " " + (_("1 diverged run (loss not finite) left out of the means; listed under provenance.")
+                  if count == 1 else
+                  _("{count} diverged runs (loss not finite) left out of the means; listed under "
+                    "provenance.").format(count=count))
 
 
 def smoothing_text(curves, study: str) -> tuple[int, str]:
@@ -91,15 +95,15 @@ def smoothing_text(curves, study: str) -> tuple[int, str]:
     part = curves[curves["split"] == "minibatch"]
     window = smoothing_window(part)
     if window <= 1:
-        return 1, "not smoothed"
+        return 1, _("not smoothed")
     spacing = logged_step_spacing(part)
-    return window, (f"each run smoothed with a trailing moving average over {window} logged "
-                    f"points (≈{fmt_number(window * spacing)} iterations), raw values in "
-                    f"{study}/{CURVES_TABLE}")
+    return window, _("each run smoothed with a trailing moving average over {window} logged points "
+                     "(≈{iterations} iterations), raw values in {table}").format(
+        window=window, iterations=fmt_number(window * spacing), table=f"{study}/{CURVES_TABLE}")
 
 
 def final_metrics_caption(of: str, runs) -> str:
     """Caption of a final-metrics table (:func:`nnbench.tables.final_metrics_table`);
     ``of`` says what a row is, e.g. "per batch size"."""
-    return (f"Final metrics {of}: mean with {INTERVAL_TEXT}, seeds, diverged runs, seconds "
-            f"per run. {describe_setup(runs)}.")
+    return _("Final metrics {of}: mean with {interval}, seeds, diverged runs, seconds per run. "
+             "{setup}.").format(of=of, interval=_(INTERVAL_TEXT), setup=describe_setup(runs))

@@ -6,18 +6,17 @@ from __future__ import annotations
 import itertools
 
 from nnbench.figures.captions import INTERVAL_TEXT, describe_setup, diverged_note
-from nnbench.figures.labels import (OPTIMIZER_ORDER, dataset_label, datasets_of, init_color,
-                                    init_label, init_sort_key, optimizer_color, optimizer_label)
+from nnbench.figures.labels import (OPTIMIZER_ORDER, batchnorm_label, column_label, dataset_label, datasets_of,
+                                    init_color, init_label, init_sort_key, optimizer_color, optimizer_label)
 from nnbench.figures.plotting import interval_yerr, legend_outside, new_figure
 from nnbench.figures.sections import per_dataset, write_final_table
 from nnbench.formatting import as_bool, fmt_number
 from nnbench.statistics import mean_interval, prefixed
+from nnbench.i18n import N_, _
 
-TITLE = "Factorial summary: which techniques matter together"
+TITLE = N_("Factorial summary: which techniques matter together")
 STUDIES = ("factorial", "factorial_long")
 FACTORS = ("optimizer", "init", "batchnorm", "dropout", "weight_decay")
-FACTOR_LABELS = {"optimizer": "optimizer", "init": "initializer", "batchnorm": "batch norm",
-                 "dropout": "dropout", "weight_decay": "weight decay λ"}
 METRIC = "final_test_acc"
 # The budget check's wording: a rank correlation whose 95% lower bound reaches this counts
 # as "ranks the settings about the same" (the table gives the numbers either way).
@@ -29,13 +28,15 @@ def factors_of(runs) -> list[str]:
     return [f for f in FACTORS if f in runs.columns and runs[f].astype(str).nunique() > 1]
 
 
-def level_label(factor, value) -> str:
+def level_label(factor, value, *, short: bool = False) -> str:
+    """A level as a reader names it on its own ("without BN", "std 0.01"; ``short``: "He"
+    for "He √(2/n)")."""
     if factor == "optimizer":
         return optimizer_label(value)
     if factor == "init":
-        return init_label(value)
+        return init_label(value, short=short)
     if factor == "batchnorm":
-        return "BN on" if as_bool(value) else "BN off"
+        return batchnorm_label(value)
     return fmt_number(value)
 
 
@@ -79,15 +80,14 @@ def heatmap_figure(runs, metric: str = METRIC):
             table = table.reindex(index=_sorted_levels("optimizer", table.index),
                                   columns=_sorted_levels("init", table.columns))
             table.index = [optimizer_label(o) for o in table.index]
-            table.columns = [init_label(v).split(" ")[0] if v in ("xavier", "he", "glorot")
-                             else init_label(v) for v in table.columns]
+            table.columns = [init_label(v, short=True) for v in table.columns]
             sns.heatmap(table, ax=axes[i, j], annot=True, fmt=".3f", cmap="cividis",
                         vmin=low, vmax=high, cbar=j == len(flags) - 1,
                         annot_kws={"fontsize": 11})
             axes[i, j].set_title(f"{dataset_label(dataset)}, {level_label('batchnorm', flag)}",
                                  fontsize=14)
-            axes[i, j].set_xlabel("initializer")
-            axes[i, j].set_ylabel("optimizer" if j == 0 else "")
+            axes[i, j].set_xlabel(column_label("init"))
+            axes[i, j].set_ylabel(column_label("optimizer") if j == 0 else "")
     fig.tight_layout()
     return fig
 
@@ -132,12 +132,12 @@ def main_effects_figure(runs, metric: str = METRIC):
             ax.errorbar(rows["x"], rows["mean"], yerr=interval_yerr(rows), marker="o", capsize=4, linewidth=2, color=dataset_colors[dataset],
                         label=dataset_label(dataset))
         ax.set_xticks(range(len(levels)))
-        ax.set_xticklabels([level_label(factor, v).split(" ")[0] for v in levels],
+        ax.set_xticklabels([level_label(factor, v, short=True) for v in levels],
                            rotation=30, fontsize=11)
-        ax.set_title(FACTOR_LABELS.get(factor, factor), fontsize=14)
+        ax.set_title(column_label(factor), fontsize=14)
     for ax in axes.flat[len(factors):]:
         ax.axis("off")
-    axes[0, 0].set_ylabel(metric.replace("final_", "final ").replace("_", " "))
+    axes[0, 0].set_ylabel(column_label(metric))
     axes[0, 0].legend(fontsize=11)
     fig.tight_layout()
     return fig
@@ -169,10 +169,10 @@ def interactions_figure(runs, metric: str = METRIC):
     strengths = interaction_strengths(runs, metric)
     fig, axes = new_figure(1, 2, width=7.0, height=5.2)
     left, right = axes[0, 0], axes[0, 1]
-    labels = [f"{FACTOR_LABELS[a]} × {FACTOR_LABELS[b]}" for a, b in
+    labels = [f"{column_label(a)} × {column_label(b)}" for a, b in
               zip(strengths["factor_a"], strengths["factor_b"])]
     left.barh(labels[::-1], strengths["rms_interaction"].values[::-1], color="0.45")
-    left.set_xlabel("RMS interaction (accuracy)")
+    left.set_xlabel(_("RMS interaction (accuracy)"))
     left.tick_params(axis="y", labelsize=10)
     if len(strengths):
         top = strengths.iloc[0]
@@ -188,9 +188,9 @@ def interactions_figure(runs, metric: str = METRIC):
                        linewidth=2, color=color, label=level_label(a, level))
         right.set_xticks(range(len(levels_b)))
         right.set_xticklabels([level_label(b, v) for v in levels_b], rotation=20, fontsize=11)
-        right.set_xlabel(FACTOR_LABELS[b])
-        right.set_ylabel(metric.replace("final_", "final ").replace("_", " "))
-        right.set_title(f"strongest: {FACTOR_LABELS[a]} × {FACTOR_LABELS[b]}", fontsize=13)
+        right.set_xlabel(column_label(b))
+        right.set_ylabel(column_label(metric))
+        right.set_title(_("strongest: {pair}").format(pair=f"{column_label(a)} × {column_label(b)}"), fontsize=13)
         legend_outside(right, fontsize=10)
     fig.tight_layout()
     return fig
@@ -251,7 +251,7 @@ def build(results, writer) -> list[str]:
             levels = part[part["factor"] == factor].sort_values("mean")
             findings.append(
                 f"{dataset.label}: the largest main effect is the "
-                f"{FACTOR_LABELS[factor]} (mean test accuracy from "
+                f"{column_label(factor)} (mean test accuracy from "
                 f"{fmt_number(levels['mean'].iloc[0])} with "
                 f"{level_label(factor, levels['level'].iloc[0])} to "
                 f"{fmt_number(levels['mean'].iloc[-1])} with "
@@ -265,23 +265,23 @@ def build(results, writer) -> list[str]:
         for dataset, part in strengths.groupby("dataset"):
             top = part.iloc[0]
             findings.append(f"{dataset_label(dataset)}: strongest interaction "
-                            f"{FACTOR_LABELS[top['factor_a']]} × {FACTOR_LABELS[top['factor_b']]} "
+                            f"{column_label(top['factor_a'])} × {column_label(top['factor_b'])} "
                             f"(RMS {fmt_number(top['rms_interaction'])}).")
     table = best_worst(runs)
     if len(table):
         writer.table(table, "factorial_best_worst",
                      f"The five best and five worst configurations per dataset by mean final "
-                     f"test accuracy, with {INTERVAL_TEXT}. {setup}.", "factorial")
+                     f"test accuracy, with {_(INTERVAL_TEXT)}. {setup}.", "factorial")
         for dataset, part in table.groupby("dataset"):
             best = part[part["rank"] == "best"].iloc[0]
             config = ", ".join(
                 str(best[f]) if f == "batchnorm" else
-                f"{FACTOR_LABELS[f]} {best[f] if isinstance(best[f], str) else fmt_number(best[f])}"
+                f"{column_label(f)} {best[f] if isinstance(best[f], str) else fmt_number(best[f])}"
                 for f in factors_of(runs) if f in best)
             findings.append(f"{dataset_label(dataset)}: best configuration {config} "
                             f"(test accuracy {fmt_number(best[METRIC + '_mean'])}).")
     findings += _analysis(results, writer, runs, setup)
-    write_final_table(writer, runs, "factorial", of="of every configuration")
+    write_final_table(writer, runs, "factorial", of=_("of every configuration"))
     return findings
 
 
@@ -327,7 +327,7 @@ def _analysis(results, writer, runs, setup) -> list[str]:
                      "one (study factorial_long, a subsample of the settings), with a 95% "
                      "interval (Fisher z, variance 1.06/(n−3)); n settings in both.",
                      "factorial_long")
-        for _, row in check.iterrows():
+        for _index, row in check.iterrows():
             if row["n"]:
                 findings.append(
                     f"{dataset_label(row['dataset'])}: budget check over {int(row['n'])} "
@@ -349,4 +349,4 @@ def _analysis(results, writer, runs, setup) -> list[str]:
 
 def _term_label(term: str) -> str:
     """'init:batchnorm' -> 'initializer × batch norm'."""
-    return " × ".join(FACTOR_LABELS.get(part, part) for part in term.split(":"))
+    return " × ".join(column_label(part) for part in term.split(":"))

@@ -12,8 +12,10 @@ from __future__ import annotations
 from nnbench.analysis.findings import (ALL_DATASETS, CLAIMS, VERDICTS, evaluate_claims, methods_text,
                                        tables_from_results)
 from nnbench.figures.labels import dataset_label
+from nnbench.i18n import N_, _
+from nnbench.labels import verdict_label
 
-TITLE = "Findings: does each claim of the lecture hold?"
+TITLE = N_("Findings: does each claim of the lecture hold?")
 STUDIES = ()  # reads the studies of every claim (nnbench.analysis.findings.CLAIMS)
 TABLE_NAME = "findings"
 #: The findings table's "study" in the manifest: it draws on every claim's study.
@@ -24,8 +26,9 @@ def source_studies() -> list[str]:
     """The studies the claims read (the findings table's provenance covers their runs)."""
     return sorted({claim.study for claim in CLAIMS})
 #: The table's columns in display order (the CSV keeps them all).
-COLUMNS = ("claim", "dataset", "metric", "estimate", "low", "high", "n", "book", "verdict",
-           "study", "direction", "threshold", "note", "claim_id")
+COLUMNS = ("slide", "claim", "dataset", "metric", "estimate", "low", "high", "level", "n", "p",
+           "p_adjusted", "book", "verdict", "near_threshold", "study", "direction", "threshold",
+           "note", "claim_id")
 
 
 def findings_table(results, datasets=None):
@@ -34,29 +37,34 @@ def findings_table(results, datasets=None):
     return table[list(COLUMNS)]
 
 
-def methods() -> str:
-    """The methods paragraph of the findings (the verdict rule)."""
-    return methods_text()
+def methods(results=None) -> str:
+    """The methods paragraph of the findings (the verdict rules, the family and, with
+    ``results``, the verdicts of this report near their threshold)."""
+    return methods_text(table=findings_table(results) if results is not None else None)
 
 
 def build(results, writer) -> list[str]:
     table = findings_table(results)
     writer.table(table, TABLE_NAME,
-                 "A verdict for every claim of the lecture, per dataset and overall ('all'): "
-                 "the estimate (mean over seeds of one number per seed, as the metric column "
-                 "says) with its 95% Student-t interval and n seeds, the book's value where it "
-                 "has one (for comparison only), and the verdict from the rule in the methods "
-                 "section.", PSEUDO_STUDY)
+                 _("A verdict for every claim of the lecture, by the deck's slide, per dataset "
+                   "and overall ('all'): the estimate (mean over seeds of one number per seed, as "
+                   "the metric column says) with its Student-t interval at the level column's "
+                   "level (Holm's level for the row, so that it excludes the threshold exactly "
+                   "when the adjusted p is below 0.05; 95 percent for the claims that count seeds) and n "
+                   "seeds, the raw and the Holm-adjusted p over the whole family, the book's value "
+                   "where it has one (for comparison only), and the verdict from the rules in the "
+                   "methods section."), PSEUDO_STUDY)
     overall = table[table["dataset"] == ALL_DATASETS]
     counts = overall["verdict"].value_counts()
-    summary = ", ".join(f"{int(counts[v])} {v}" for v in VERDICTS if v in counts)
-    findings = [f"Of the {len(CLAIMS)} claims, across datasets: {summary}."]
+    summary = ", ".join(f"{int(counts[v])} {verdict_label(v)}" for v in VERDICTS if v in counts)
+    findings = [_("Of the {count} claims, across datasets: {summary}.").format(count=len(CLAIMS), summary=summary)]
     for verdict in VERDICTS:
         claims = overall.loc[overall["verdict"] == verdict, "claim"].tolist()
         if claims:
-            findings.append(f"{verdict.capitalize()}: " + "; ".join(claims) + ".")
+            findings.append(_("{verdict}: {claims}.").format(
+                verdict=verdict_label(verdict).capitalize(), claims="; ".join(_(claim) for claim in claims)))
     per_dataset = table[table["dataset"] != ALL_DATASETS]
     datasets = sorted(set(per_dataset["dataset"]) - {""})
     if datasets:
-        findings.append("Datasets: " + ", ".join(dataset_label(d) for d in datasets) + ".")
+        findings.append(_("Datasets: {datasets}.").format(datasets=", ".join(dataset_label(d) for d in datasets)))
     return findings

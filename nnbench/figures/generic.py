@@ -1,4 +1,4 @@
-"""Studies of the user's own (config/README.md "Your own study"), after the lecture's sections.
+"""Studies of the user's own (docs/CONFIG.md "A study"), after the lecture's sections.
 
 A user study declares ``plot: {metric, x, hue, facet}`` in the config (checked by
 :mod:`nnbench.config` and :mod:`nnbench.grid` before any run). Per dataset this section
@@ -12,14 +12,15 @@ when both are columns). A study without a ``plot`` (no config given) gets its ta
 from __future__ import annotations
 
 from nnbench.figures.captions import BAND_TEXT, INTERVAL_TEXT, diverged_note
-from nnbench.figures.labels import name_label, name_color
+from nnbench.figures.labels import column_label, name_color, name_label
 from nnbench.figures.plotting import interval_yerr, legend_outside, new_figure, plot_band
 from nnbench.figures.sections import per_dataset, write_final_table
 from nnbench.formatting import fmt_number
 from nnbench.results import varying_columns
 from nnbench.statistics import curve_stats, mean_interval
+from nnbench.i18n import N_, _
 
-TITLE = "Studies of your own"
+TITLE = N_("Studies of your own")
 STUDIES = ()
 #: The name of the single line or panel when no hue or facet is declared.
 _ALL = "all runs"
@@ -84,7 +85,7 @@ def plot_figure(frame, *, metric: str, x: str, hue=None, facet=None, curves: boo
                             capsize=3, linewidth=2, label=label)
         if not curves and _log_scale(frame[x].dropna().unique()):
             ax.set_xscale("log")
-        ax.set_xlabel("iteration" if x == "step" else x)
+        ax.set_xlabel(_("iteration") if x == "step" else column_label(x))
         ax.set_title(_label(facet, facet_value) if facet else title)
     axes[0, 0].set_ylabel(_metric_text(metric))
     if hue:
@@ -107,10 +108,10 @@ def heatmap_figure(stats, *, rows: str, columns: str, metric: str, title=""):
     ax.set_yticks(range(len(table.index)), [name_label(rows, v) for v in table.index])
     for (i, j), value in _cells(table):
         ax.text(j, i, fmt_number(value), ha="center", va="center", color="white", fontsize=11)
-    ax.set_xlabel(columns)
-    ax.set_ylabel(rows)
+    ax.set_xlabel(column_label(columns))
+    ax.set_ylabel(column_label(rows))
     ax.grid(False)
-    fig.colorbar(image, ax=ax, label=f"mean {_metric_text(metric)}")
+    fig.colorbar(image, ax=ax, label=_("mean {metric}").format(metric=_metric_text(metric)))
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -138,7 +139,7 @@ def _final_values(runs, curves, metric):
 def _study(results, writer, study: str, plot) -> list[str]:
     runs = results.runs(study)
     if not plot:
-        table = write_final_table(writer, runs, study, of=f"per configuration of study {study}")
+        table = write_final_table(writer, runs, study, of=_("per configuration of study {study}").format(study=study))
         return [f"Study {study}: {len(runs)} runs in {len(table)} configurations (no plot declared: "
                 "pass the config to `nnbench figures --config`)."]
     metric, x, hue, facet = plot["metric"], plot.get("x"), plot.get("hue"), plot.get("facet")
@@ -164,7 +165,7 @@ def _study(results, writer, study: str, plot) -> list[str]:
                         title=f"{part.label}: {study}"),
             f"{study}_{part.name}_plot",
             f"Study {study}: {description}. {part.setup}. "
-            + (f"{BAND_TEXT}." if is_curve else f"Points: mean over seeds; bars: {INTERVAL_TEXT}.")
+            + (f"{_(BAND_TEXT)}." if is_curve else f"Points: mean over seeds; bars: {_(INTERVAL_TEXT)}.")
             + diverged_note(runs[runs["dataset"] == part.dataset]), study)
         values = _final_values(part.runs, part.curves, metric)
         factors = [column for column in (x, hue, facet) if column in values.columns and column != "dataset"]
@@ -186,7 +187,7 @@ def _study(results, writer, study: str, plot) -> list[str]:
             setting = ", ".join(f"{column} {name_label(column, top[column])}" for column in factors) or "all runs"
             findings.append(f"{part.label}, study {study}: best mean {_metric_text(metric)} "
                             f"{fmt_number(top['mean'])} with {setting} ({int(top['n'])} seeds).")
-    write_final_table(writer, runs, study, of=f"per configuration of study {study}")
+    write_final_table(writer, runs, study, of=_("per configuration of study {study}").format(study=study))
     return findings
 
 

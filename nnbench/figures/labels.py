@@ -1,22 +1,23 @@
 """What the figures call things, in which order they draw them and in which colour.
 
-Names, their display order and their labels come from :mod:`nnbench.vocabulary`; this
-module adds only what is a choice of the figures: the colour of each name (fixed, so an
-optimizer, an initializer or an activation has the same colour in every figure) and the
-order of the initial weight scales in legends.
+Names and their display order come from :mod:`nnbench.vocabulary`, their labels (in the
+current language) from :mod:`nnbench.labels`; this module adds only what is a choice of
+the figures: the colour of each name (fixed, so an optimizer, an initializer or an
+activation has the same colour in every figure) and the order of the initial weight
+scales in legends.
 """
 
 from __future__ import annotations
 
-import math
 import zlib
 
 from nnbench.formatting import fmt_number, init_key
-from nnbench.vocabulary import (ACTIVATION_LABELS, ACTIVATIONS, DATASET_LABELS, DATASETS,
-                                INIT_LABELS, OPTIMIZER_LABELS, OPTIMIZERS)
+from nnbench.labels import (activation_label, batchnorm_label, column_label, curve_label, dataset_label,
+                            init_label, optimizer_label, split_label)
+from nnbench.vocabulary import ACTIVATIONS, DATASETS, OPTIMIZERS
 
 __all__ = ["OPTIMIZER_ORDER", "ACTIVATION_ORDER", "INIT_ORDER", "dataset_label", "optimizer_label",
-           "activation_label", "init_label", "init_sort_key", "ordered", "datasets_of",
+           "activation_label", "init_label", "batchnorm_label", "column_label", "curve_label", "split_label", "init_sort_key", "ordered", "datasets_of",
            "optimizer_color", "init_color", "activation_color", "batchnorm_color", "name_label", "name_color",
            "canonical"]
 
@@ -32,35 +33,6 @@ _OPTIMIZER_COLOR = {name: index for index, name in enumerate(OPTIMIZERS)}
 _INIT_COLOR = {"constant": 7, "1": 8, "0.01": 9, "xavier": 0, "he": 1, "glorot": 4}
 _ACTIVATION_COLOR = {"sigmoid": 0, "tanh": 2, "relu": 3, "leaky_relu": 4}
 _BN_COLOR = {False: 7, True: 2}
-
-
-def dataset_label(name) -> str:
-    """Display name of a dataset ('mnist' -> 'MNIST')."""
-    if name is None or (isinstance(name, float) and math.isnan(name)) or name == "":
-        return "no data"
-    return DATASET_LABELS.get(str(name).lower(), str(name))
-
-
-def optimizer_label(name) -> str:
-    """'adam' -> 'Adam'; a user's optimizer 'my_package.optim:Lion' -> its class name 'Lion'."""
-    text = str(name)
-    return OPTIMIZER_LABELS.get(text.lower(), text.rsplit(":", 1)[-1])
-
-
-def activation_label(name) -> str:
-    return ACTIVATION_LABELS.get(str(name).lower(), str(name))
-
-
-def init_label(value) -> str:
-    """'he' -> 'He √(2/n)', a std '0.01' -> 'std 0.01'."""
-    key = init_key(value)
-    if key in INIT_LABELS:
-        return INIT_LABELS[key]
-    try:
-        float(key)
-    except ValueError:
-        return key
-    return f"std {key}"
 
 
 def init_sort_key(value):
@@ -119,9 +91,9 @@ def optimizer_color(name):
 
 def name_label(column: str | None, value) -> str:
     """The label of a value of a run column (``optimizer``, ``activation``, ``init``,
-    ``dataset``; a number or other text as it is)."""
+    ``dataset``, ``batchnorm``; a number or other text as it is)."""
     labels = {"optimizer": optimizer_label, "activation": activation_label, "init": init_label,
-              "dataset": dataset_label}
+              "dataset": dataset_label, "batchnorm": batchnorm_label}
     if column in labels:
         return labels[column](value)
     return fmt_number(value) if isinstance(value, float) else str(value)

@@ -4,18 +4,19 @@ full training loss (spread ~ 1/√N), and batch size vs learning speed and throu
 from __future__ import annotations
 
 from nnbench.figures.captions import BAND_TEXT, INTERVAL_TEXT, diverged_note
-from nnbench.figures.labels import batchnorm_color
+from nnbench.figures.labels import batchnorm_color, column_label, curve_label
 from nnbench.figures.plotting import interval_yerr, legend_outside, new_figure, plot_band
 from nnbench.figures.sections import build_studies, per_dataset, write_final_table
 from nnbench.formatting import fmt_number
 from nnbench.statistics import mean_interval, prefixed
+from nnbench.i18n import N_, _
 
-TITLE = "Mini-batch: a noisy estimate of the full loss"
+TITLE = N_("Mini-batch: a noisy estimate of the full loss")
 STUDIES = ("minibatch_noise", "batch_size")
 
 
 def _when(step, first) -> str:
-    return "initial weights" if step == first else f"final weights (iteration {int(step)})"
+    return _("initial weights") if step == first else _("final weights (iteration {step})").format(step=int(step))
 
 
 def spread_figure(spread):
@@ -35,7 +36,7 @@ def spread_figure(spread):
         sizes = np.array(sorted(stats["batch_size"]), dtype=float)
         left.plot(sizes, anchor["mean"] * np.sqrt(anchor["batch_size"] / sizes), "--",
                   color=color, linewidth=1.5,
-                  label="c/√N reference" if k == 0 else None)
+                  label=_("c/√N reference") if k == 0 else None)
         means = part.groupby("batch_size")[["mean_loss", "std_loss", "full_loss"]].mean() \
             .reset_index()
         right.errorbar(means["batch_size"], means["mean_loss"], yerr=means["std_loss"],
@@ -43,12 +44,12 @@ def spread_figure(spread):
         right.axhline(means["full_loss"].mean(), color=color, linestyle=":", linewidth=2)
     left.set_xscale("log", base=2)
     left.set_yscale("log")
-    left.set_xlabel("minibatch size N")
-    left.set_ylabel("std of the minibatch loss (log)")
+    left.set_xlabel(_("minibatch size N"))
+    left.set_ylabel(_("std of the minibatch loss (log scale)"))
     right.set_xscale("log", base=2)
-    right.set_xlabel("minibatch size N")
-    right.set_ylabel("minibatch loss (mean ± 1 std)")
-    right.set_title("dotted: loss over the full training set", fontsize=12)
+    right.set_xlabel(_("minibatch size N"))
+    right.set_ylabel(_("minibatch loss (mean ± 1 std)"))
+    right.set_title(_("dotted: loss over the full training set"), fontsize=12)
     left.legend(fontsize=10)
     fig.tight_layout()
     return fig
@@ -87,7 +88,7 @@ def batch_loss_figures(curves, runs):
     rows["seconds"] = rows["epoch"] * rows["run_id"].map(per_epoch)
     color = _size_color(rows["batch_size"])
     figures = []
-    for x, xlabel in (("epoch", "epoch"), ("seconds", "training seconds (estimated)")):
+    for x, xlabel in (("epoch", _("epoch")), ("seconds", _("training seconds (estimated)"))):
         if x == "epoch":
             stats = mean_interval(rows, ["batch_size", "epoch"], "value")
         else:
@@ -98,11 +99,11 @@ def batch_loss_figures(curves, runs):
         fig, axes = new_figure(width=9.0, height=5.5)
         ax = axes[0, 0]
         for size in sorted(stats["batch_size"].unique()):
-            plot_band(ax, stats[stats["batch_size"] == size], x, f"batch {int(size)}",
+            plot_band(ax, stats[stats["batch_size"] == size], x, _("batch {size}").format(size=int(size)),
                         color(size))
         ax.set_yscale("log")
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(f"{split} loss (log scale)")
+        ax.set_ylabel(_("{label} (log scale)").format(label=curve_label(split, "loss")))
         legend_outside(ax)
         fig.tight_layout()
         figures.append(fig)
@@ -118,8 +119,8 @@ def throughput_figure(runs):
     color = _size_color(stats["batch_size"])
     ax.bar([str(int(s)) for s in stats["batch_size"]], stats["mean"], yerr=interval_yerr(stats),
            color=[color(s) for s in stats["batch_size"]], capsize=4)
-    ax.set_xlabel("batch size")
-    ax.set_ylabel("training samples / second")
+    ax.set_xlabel(column_label("batch_size"))
+    ax.set_ylabel(_("training samples / second"))
     fig.tight_layout()
     return fig
 
@@ -137,19 +138,19 @@ def _noise(results, writer):
             f"Spread of the loss of {draws} random minibatches of each size N around the loss "
             f"over the full training set, at the initial and final weights. "
             f"{part.setup}. Left: std over draws, "
-            f"mean over seeds with {INTERVAL_TEXT} as band, dashed c/√N through N = 1. "
+            f"mean over seeds with {_(INTERVAL_TEXT)} as band, dashed c/√N through N = 1. "
             "Right: mean ± 1 std over draws (averaged over seeds).", "minibatch_noise")
         slopes = spread_slopes(part.curves)
         if slopes:
             first = min(slopes)
             text = "; ".join(f"{_when(step, first)} {slope:.2f}" for step, slope in
                              sorted(slopes.items()))
-            findings.append(f"{part.label}: slope of log(std) vs log(N): {text} "
-                            "(1/√N would be -0.50).")
+            findings.append(_("{dataset}: slope of log(std) vs log(N): {slopes} (1/√N would be -0.50).").format(
+                dataset=part.label, slopes=text))
     table = prefixed(mean_interval(spread, ["dataset", "step", "batch_size"], "std_loss"), "std_loss")
     writer.table(table, "minibatch_noise_spread",
                  f"Std of the minibatch loss per minibatch size N and logged step (mean over "
-                 f"seeds with {INTERVAL_TEXT}).", "minibatch_noise")
+                 f"seeds with {_(INTERVAL_TEXT)}).", "minibatch_noise")
     return findings
 
 
@@ -161,19 +162,19 @@ def _batch_size(results, writer):
             (by_epoch, by_seconds), split = batch_loss_figures(part.curves, part.runs)
             writer.figure(by_epoch, f"batch_size_{part.name}_loss_epoch",
                           f"{split.capitalize()} loss vs epoch per batch size. {part.setup}. "
-                          f"{BAND_TEXT}." + diverged_note(part.runs), "batch_size")
+                          f"{_(BAND_TEXT)}." + diverged_note(part.runs), "batch_size")
             writer.figure(by_seconds, f"batch_size_{part.name}_loss_seconds",
                           f"{split.capitalize()} loss vs training seconds per batch size; "
                           "seconds are estimated as epoch × train_seconds / epochs of each run "
                           f"(runs.csv), i.e. assuming a constant rate. {part.setup}. "
-                          f"{BAND_TEXT}.", "batch_size")
+                          f"{_(BAND_TEXT)}.", "batch_size")
         if "samples_per_second" in part.runs.columns:
             writer.figure(throughput_figure(part.runs), f"batch_size_{part.name}_throughput",
                           f"Training throughput per batch size. {part.setup}. Bars: mean over "
-                          f"seeds; error bars: {INTERVAL_TEXT}. Single-threaded BLAS per job.",
+                          f"seeds; error bars: {_(INTERVAL_TEXT)}. Single-threaded BLAS per job.",
                           "batch_size")
             findings.append(_throughput_finding(part))
-    write_final_table(writer, runs, "batch_size", of="per batch size")
+    write_final_table(writer, runs, "batch_size", of=_("per batch size"))
     return findings
 
 
@@ -182,12 +183,12 @@ def _throughput_finding(part) -> str:
     ok = part.runs[part.runs["status"] != "diverged"]
     losses = ok.groupby("batch_size")["final_train_loss"].mean() \
         if "final_train_loss" in ok.columns else None
-    text = (f"{part.label}: batch {int(rates.idxmax())} processed the most samples per second "
-            f"({fmt_number(rates.max())}), batch {int(rates.idxmin())} the fewest "
-            f"({fmt_number(rates.min())}).")
+    text = _("{dataset}: batch {fastest} processed the most samples per second ({most}), batch {slowest} the "
+             "fewest ({fewest}).").format(dataset=part.label, fastest=int(rates.idxmax()), most=fmt_number(rates.max()),
+                                          slowest=int(rates.idxmin()), fewest=fmt_number(rates.min()))
     if losses is not None and losses.notna().any():
-        text += (f" After the same number of epochs, batch {int(losses.idxmin())} "
-                 f"reached the lowest final training loss ({fmt_number(losses.min())}).")
+        text += " " + _("After the same number of epochs, batch {size} reached the lowest final training loss "
+                        "({loss}).").format(size=int(losses.idxmin()), loss=fmt_number(losses.min()))
     return text
 
 

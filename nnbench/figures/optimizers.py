@@ -6,8 +6,8 @@ from __future__ import annotations
 from nnbench.choice import TunedChoice, choice_path
 from nnbench.figures.captions import (BAND_TEXT, BOOK_LABEL, INTERVAL_TEXT, describe_setup,
                                       diverged_note, smoothing_text)
-from nnbench.figures.labels import (OPTIMIZER_ORDER, canonical, dataset_label, datasets_of, optimizer_color,
-                                    optimizer_label, ordered)
+from nnbench.figures.labels import (OPTIMIZER_ORDER, canonical, column_label, curve_label, dataset_label,
+                                    datasets_of, optimizer_color, optimizer_label, ordered)
 from nnbench.figures.plotting import (interval_yerr, learning_curve_figure, legend_outside,
                                       new_figure)
 from nnbench.figures.sections import (build_studies, curves_by_dataset, no_curves, per_dataset,
@@ -16,8 +16,9 @@ from nnbench.formatting import fmt_number
 from nnbench.results import ResultsError
 from nnbench.statistics import curve_stats, first_crossing, mean_interval, smoothing_window
 from nnbench.core.objective import PATH_LEARNING_RATES, PATH_START, path_objective
+from nnbench.i18n import N_, _
 
-TITLE = "Optimizers: faster than plain gradient descent"
+TITLE = N_("Optimizers: faster than plain gradient descent")
 STUDIES = ("optimizer_paths", "optimizers", "optimizers_lr_sweep", "optimizers_tuned")
 
 # The book's numbers (one unseeded run, MNIST): smoothed training loss at iteration 1900.
@@ -67,7 +68,7 @@ def loss_figure(curves, *, window: int = 1, book=None, label=None, title=""):
         curves, "optimizer", split="minibatch", metric="loss", color=optimizer_color,
         label=label or optimizer_label, order=ordered(curves["optimizer"], OPTIMIZER_ORDER),
         window=window, book=book, book_x=1900, log_y=True, title=title,
-        ylabel="minibatch loss (log scale)")
+        ylabel=curve_label("minibatch", "loss"))
 
 
 def accuracy_figure(curves, *, label=None, title=""):
@@ -75,7 +76,7 @@ def accuracy_figure(curves, *, label=None, title=""):
     return learning_curve_figure(
         curves, "optimizer", split="test", metric="accuracy", color=optimizer_color,
         label=label or optimizer_label, order=ordered(curves["optimizer"], OPTIMIZER_ORDER),
-        title=title, ylabel="test accuracy")
+        title=title, ylabel=curve_label("test", "accuracy"))
 
 
 def sensitivity_metric(runs) -> str:
@@ -147,9 +148,8 @@ def lr_sensitivity_figure(runs, *, metric=None, chosen=None, title=""):
         ax.set_yscale("log")
     else:
         ax.set_ylim(0, 1.05)  # a 2-seed t-interval can reach far outside [0, 1]
-    ax.set_xlabel("learning rate (log scale)")
-    ax.set_ylabel(metric.replace("final_", "final ").replace("_acc", "_accuracy").replace("_", " ")
-                  + (" (log)" if log_y else ""))
+    ax.set_xlabel(_("{label} (log scale)").format(label=column_label("lr")))
+    ax.set_ylabel(_("{label} (log scale)").format(label=column_label(metric)) if log_y else column_label(metric))
     ax.set_title(title)
     legend_outside(ax)
     fig.tight_layout()
@@ -202,27 +202,27 @@ def _learning_curve_study(results, writer, study, label_with_lr):
     if parts is None:
         return no_curves(study)
     findings = []
-    view = "tuned learning rates" if study == "optimizers_tuned" else "default hyperparameters"
+    view = _("tuned learning rates") if study == "optimizers_tuned" else _("default hyperparameters")
     for part in parts:
         window, smooth = smoothing_text(part.curves, study)
         label = _lr_label(part.curves) if label_with_lr else None
         book = BOOK_LOSS_1900 if (part.dataset == "mnist" and study == "optimizers") else None
-        book_text = (f" Stars: loss at iteration 1900, {BOOK_LABEL}." if book else "")
+        book_text = (f" Stars: loss at iteration 1900, {_(BOOK_LABEL)}." if book else "")
         title = f"{part.label}: {view}"
         writer.figure(
             loss_figure(part.curves, window=window, book=book, label=label, title=title),
             f"{study}_{part.name}_loss",
-            f"Minibatch training loss vs iteration, {view}. {part.setup}. {BAND_TEXT}; "
+            f"Minibatch training loss vs iteration, {view}. {part.setup}. {_(BAND_TEXT)}; "
             f"{smooth}.{book_text}" + diverged_note(part.runs), study)
         writer.figure(
             accuracy_figure(part.curves, label=label, title=title), f"{study}_{part.name}_test_accuracy",
-            f"Test accuracy vs iteration, {view}. {part.setup}. {BAND_TEXT}; not smoothed."
+            f"Test accuracy vs iteration, {view}. {part.setup}. {_(BAND_TEXT)}; not smoothed."
             + diverged_note(part.runs), study)
         if book:
             findings += write_book_table(writer, part, study, "optimizer", book, optimizer_label)
         findings += _curve_findings(part.curves, part.label, view)
     write_final_table(writer, runs, study, caption=(
-        f"Final metrics per configuration ({study}): mean with {INTERVAL_TEXT}, number of seeds, "
+        f"Final metrics per configuration ({study}): mean with {_(INTERVAL_TEXT)}, number of seeds, "
         f"diverged runs, mean training seconds per run. {describe_setup(runs)}."))
     return findings
 
@@ -273,11 +273,11 @@ def _sweep(results, writer):
         metric, chosen = read_choice(results, part.dataset) or (sensitivity_metric(runs), None)
         writer.figure(
             lr_sensitivity_figure(part.runs, metric=metric, chosen=chosen,
-                                  title=f"{part.label}: lr sensitivity"),
+                                  title=_("{dataset}: learning-rate sensitivity").format(dataset=part.label)),
             f"optimizers_lr_sweep_{part.name}_sensitivity",
             f"{metric.replace('_', ' ')} vs learning rate per optimizer (log grid; the lr is "
             f"chosen on a validation split carved from the training set). {part.setup}."
-            f" Points: mean over seeds; bars: {INTERVAL_TEXT}; ringed: the lr the tuned study "
+            f" Points: mean over seeds; bars: {_(INTERVAL_TEXT)}; ringed: the lr the tuned study "
             "chose (best mean; a diverged seed counts as worst); "
             "crosses at the top: every seed diverged." + diverged_note(part.runs),
             "optimizers_lr_sweep")
@@ -289,7 +289,7 @@ def _sweep(results, writer):
             findings.append(f"{part.label}: learning rates chosen by the best mean "
                             f"{metric.replace('_', ' ')}: {text}.")
     write_final_table(writer, runs, "optimizers_lr_sweep", caption=(
-        f"Learning-rate sweep: final metrics per optimizer and lr, mean with {INTERVAL_TEXT}. "
+        f"Learning-rate sweep: final metrics per optimizer and lr, mean with {_(INTERVAL_TEXT)}. "
         f"{describe_setup(runs)}."))
     return findings
 
@@ -304,8 +304,8 @@ def time_to_target_figure(table):
     names = ordered(table["optimizer"], OPTIMIZER_ORDER)
     fig, axes = new_figure(1, 2, width=7.0, height=4.8)
     width = 0.8 / max(1, len(names))
-    for ax, (column, ylabel) in zip(axes.flat, (("iterations", "iterations to target"),
-                                                ("seconds", "training seconds to target"))):
+    for ax, (column, ylabel) in zip(axes.flat, (("iterations", _("iterations to target")),
+                                                ("seconds", _("training seconds to target")))):
         for k, name in enumerate(names):
             part = table[table["optimizer"].str.lower() == name].set_index("dataset") \
                 .reindex(datasets)
@@ -341,7 +341,7 @@ def _time_to_target(results, writer):
     caption = (f"Time to target of the tuned optimizers: the first evaluation (every "
                f"eval_every iterations, on the validation split) at which the validation "
                f"accuracy reaches the target ({targets}); iterations and training seconds, mean "
-               f"over the runs that reached it with {INTERVAL_TEXT} (runs); reached / n counts "
+               f"over the runs that reached it with {_(INTERVAL_TEXT)} (runs); reached / n counts "
                f"the runs that did, not_reached those that never did within the budget, no_curve "
                f"those without a validation curve. {describe_setup(runs)}.")
     writer.table(table, "optimizers_tuned_time_to_target", caption, "optimizers_tuned")

@@ -5,17 +5,17 @@ growing with capacity and shrinking with the dropout ratio. The weight-decay sec
 from __future__ import annotations
 
 from nnbench.figures.captions import BAND_TEXT, BOOK_LABEL, INTERVAL_TEXT, diverged_note
+from nnbench.figures.labels import batchnorm_label, column_label, curve_label, split_label
 from nnbench.figures.plotting import (book_marker, interval_yerr, legend_outside, new_figure,
                                       plot_band)
 from nnbench.figures.sections import build_studies, per_dataset, write_final_table
 from nnbench.formatting import fmt_number
 from nnbench.statistics import mean_interval, prefixed
+from nnbench.i18n import N_, _
 
-TITLE = "Overfitting and dropout"
-STUDIES = ("overfitting_capacity", "overfitting_dropout")
+TITLE = N_("Overfitting and dropout")
+STUDIES = ("overfitting_capacity", "overfitting_dropout", "overfitting_batchnorm")
 
-FACTOR_LABELS = {"weight_decay": "weight decay λ", "dropout": "dropout ratio",
-                 "width": "hidden width"}
 # The book's numbers (one unseeded run, MNIST): (factor value, epoch, train acc, test acc).
 BOOK = {"overfitting_weight_decay": (0.1, 200, 0.927, 0.721),
         "overfitting_dropout": (0.2, 301, 0.67, 0.548)}
@@ -29,7 +29,9 @@ def _split_color(split):
 
 
 def _value_label(factor, value) -> str:
-    return f"{FACTOR_LABELS.get(factor, factor)} {fmt_number(value)}"
+    if factor == "batchnorm":  # a level, not a number: "with BN" / "without BN"
+        return batchnorm_label(value)
+    return f"{column_label(factor)} {fmt_number(value)}"
 
 
 def train_test_figure(curves, factor: str, values, *, book=None):
@@ -41,14 +43,14 @@ def train_test_figure(curves, factor: str, values, *, book=None):
         part = rows[rows[factor].astype(float) == float(value)]
         stats = mean_interval(part, ["split", "epoch"], "value")
         for split in ("train", "test"):
-            plot_band(ax, stats[stats["split"] == split], "epoch", split, _split_color(split))
+            plot_band(ax, stats[stats["split"] == split], "epoch", split_label(split), _split_color(split))
         if book and abs(float(book[0]) - float(value)) < 1e-12:
             for k, (split, reference) in enumerate((("train", book[2]), ("test", book[3]))):
                 book_marker(ax, book[1], reference, _split_color(split), label=k == 0)
         ax.set_title(_value_label(factor, value), fontsize=14)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(_("epoch"))
         ax.set_ylim(0, 1.02)
-    axes[0, 0].set_ylabel("accuracy")
+    axes[0, 0].set_ylabel(_("accuracy"))
     axes[0, -1].legend(loc="lower right", fontsize=11)
     fig.tight_layout()
     return fig
@@ -76,16 +78,16 @@ def gap_figure(runs, factor: str):
     positions = range(len(stats))
     fig, axes = new_figure(width=8.0, height=5.0)
     ax = axes[0, 0]
-    for metric, label, color in (("final_train_acc", "train accuracy", _split_color("train")),
-                                 ("final_test_acc", "test accuracy", _split_color("test")),
-                                 ("final_gap", "gap (train − test)", "black")):
+    for metric, label, color in (("final_train_acc", curve_label("train", "accuracy"), _split_color("train")),
+                                 ("final_test_acc", curve_label("test", "accuracy"), _split_color("test")),
+                                 ("final_gap", _("gap (training − test)"), "black")):
         ax.errorbar(list(positions), stats[f"{metric}_mean"], yerr=interval_yerr(stats, f"{metric}_"),
                     marker="o", capsize=4, linewidth=2, color=color, label=label,
                     linestyle="--" if metric == "final_gap" else "-")
     ax.set_xticks(list(positions))
     ax.set_xticklabels([fmt_number(v) for v in stats[factor]])
-    ax.set_xlabel(FACTOR_LABELS.get(factor, factor))
-    ax.set_ylabel("final accuracy / gap")
+    ax.set_xlabel(column_label(factor))
+    ax.set_ylabel(_("final accuracy / gap"))
     legend_outside(ax)
     fig.tight_layout()
     return fig
@@ -107,21 +109,21 @@ def technique(results, writer, study: str, factor: str, highlight):
         if part.curves is not None and len(part.curves):
             writer.figure(
                 train_test_figure(part.curves, factor, shown, book=book), f"{study}_{part.name}_curves",
-                f"Train and test accuracy vs epoch for "
-                f"{', '.join(_value_label(factor, v) for v in shown)}. {part.setup}. "
-                f"{BAND_TEXT}; not smoothed."
-                + (f" Stars: {BOOK_LABEL} at epoch {book[1]}." if book else "")
+                _("Training and test accuracy vs epoch for {values}. {setup}. {band}; not smoothed.").format(
+                    values=", ".join(_value_label(factor, v) for v in shown), setup=part.setup, band=_(BAND_TEXT))
+                + (" " + _("Stars: {book} at epoch {epoch}.").format(book=_(BOOK_LABEL), epoch=book[1]) if book else "")
                 + diverged_note(part.runs), study)
         if {"final_train_acc", "final_test_acc"} <= set(part.runs.columns):
             writer.figure(
                 gap_figure(part.runs, factor), f"{study}_{part.name}_gap",
-                f"Final train accuracy, test accuracy and their gap vs "
-                f"{FACTOR_LABELS.get(factor, factor)}. {part.setup}. Points: mean over seeds; "
-                f"bars: {INTERVAL_TEXT}." + diverged_note(part.runs), study)
+                _("Final training accuracy, test accuracy and their gap vs {factor}. {setup}. Points: mean "
+                  "over seeds; bars: {interval}.").format(factor=column_label(factor), setup=part.setup,
+                                                          interval=_(INTERVAL_TEXT))
+                + diverged_note(part.runs), study)
             findings += _gap_findings(part, factor)
         if book:
             findings += _book_findings(part, factor, book)
-    write_final_table(writer, runs, study, of=f"per {FACTOR_LABELS.get(factor, factor)}")
+    write_final_table(writer, runs, study, of=_("per {factor}").format(factor=column_label(factor)))
     return findings
 
 
@@ -130,12 +132,14 @@ def _gap_findings(part, factor) -> list[str]:
     if len(stats) < 2:
         return []
     lo, hi = stats.iloc[0], stats.iloc[-1]
-    trend = "grows" if hi["final_gap_mean"] > lo["final_gap_mean"] else "shrinks"
-    return [f"{part.label}: the train-test gap {trend} from {fmt_number(lo['final_gap_mean'])} "
-            f"at {_value_label(factor, lo[factor])} to "
-            f"{fmt_number(hi['final_gap_mean'])} at {_value_label(factor, hi[factor])}"
-            f"; best test accuracy at "
-            f"{_value_label(factor, stats.loc[stats['final_test_acc_mean'].idxmax(), factor])}."]
+    grows = hi["final_gap_mean"] > lo["final_gap_mean"]
+    values = dict(dataset=part.label, low=fmt_number(lo["final_gap_mean"]), low_at=_value_label(factor, lo[factor]),
+                  high=fmt_number(hi["final_gap_mean"]), high_at=_value_label(factor, hi[factor]),
+                  best=_value_label(factor, stats.loc[stats["final_test_acc_mean"].idxmax(), factor]))
+    return [(_("{dataset}: the train-test gap grows from {low} at {low_at} to {high} at {high_at}; best test "
+               "accuracy at {best}.") if grows else
+             _("{dataset}: the train-test gap shrinks from {low} at {low_at} to {high} at {high_at}; best test "
+               "accuracy at {best}.")).format(**values)]
 
 
 def _book_findings(part, factor, book) -> list[str]:
@@ -143,13 +147,15 @@ def _book_findings(part, factor, book) -> list[str]:
     ours = ours[ours["status"] != "diverged"]
     if not len(ours):
         return []
-    return [f"{part.label}, {_value_label(factor, book[0])}: ours train "
-            f"{fmt_number(ours['final_train_acc'].mean())} / test "
-            f"{fmt_number(ours['final_test_acc'].mean())} (mean of {len(ours)} seeds) vs "
-            f"the book's {book[2]} / {book[3]} ({BOOK_LABEL})."]
+    return [_("{dataset}, {value}: ours training {train} / test {test} (mean of {seeds} seeds) vs the book's "
+              "{book_train} / {book_test} ({book}).").format(
+        dataset=part.label, value=_value_label(factor, book[0]), train=fmt_number(ours["final_train_acc"].mean()),
+        test=fmt_number(ours["final_test_acc"].mean()), seeds=len(ours), book_train=book[2], book_test=book[3],
+        book=_(BOOK_LABEL))]
 
 
 def build(results, writer) -> list[str]:
     return build_studies(results, writer, (
         ("overfitting_capacity", lambda r, w: technique(r, w, "overfitting_capacity", "width", None)),
-        ("overfitting_dropout", lambda r, w: technique(r, w, "overfitting_dropout", "dropout", 0.2))))
+        ("overfitting_dropout", lambda r, w: technique(r, w, "overfitting_dropout", "dropout", 0.2)),
+        ("overfitting_batchnorm", lambda r, w: technique(r, w, "overfitting_batchnorm", "batchnorm", None))))

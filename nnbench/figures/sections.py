@@ -10,6 +10,7 @@ from typing import Any
 from nnbench.figures.captions import BOOK_LABEL, INTERVAL_TEXT, describe_setup, final_metrics_caption
 from nnbench.figures.labels import dataset_label, datasets_of
 from nnbench.formatting import fmt_number, slug
+from nnbench.i18n import _
 from nnbench.statistics import mean_interval
 from nnbench.tables import final_metrics_table
 from nnbench.vocabulary import CURVES_TABLE
@@ -51,12 +52,13 @@ def per_dataset(runs, curves=None, *, datasets=None):
                           None if curves is None else curves[curves["dataset"] == dataset])
 
 
-def write_final_table(writer, runs, study: str, *, of: str = "per configuration",
+def write_final_table(writer, runs, study: str, *, of: str | None = None,
                       caption: str | None = None):
     """Write and return ``<study>_final``: :func:`~nnbench.tables.final_metrics_table` of
     ``runs``, captioned "Final metrics ``of``: ..." unless ``caption`` is given."""
     table = final_metrics_table(runs)
-    writer.table(table, f"{study}_final", caption or final_metrics_caption(of, runs), study)
+    caption = caption or final_metrics_caption(of or _("per configuration"), runs)
+    writer.table(table, f"{study}_final", caption, study)
     return table
 
 
@@ -95,8 +97,8 @@ def write_book_table(writer, part: DatasetPart, study: str, hue: str, book: dict
     writer.table(table, f"{study}_{part.name}_book",
                  f"Minibatch loss, mean over iterations {first}-{last} of each run, measured "
                  f"before and after the update made on that minibatch (mean over seeds with "
-                 f"{INTERVAL_TEXT}; n: seeds), beside the book's loss at iteration {first} "
-                 f"({BOOK_LABEL}, logged after the update). {part.setup}.", study)
+                 f"{_(INTERVAL_TEXT)}; n: seeds), beside the book's loss at iteration {first} "
+                 f"({_(BOOK_LABEL)}, logged after the update). {part.setup}.", study)
     if "after_update_mean" not in table.columns:
         return []
     pairs = ", ".join(f"{row[hue]} {fmt_number(row['before_update_mean'])} before vs "

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from nnbench.figures.captions import BAND_TEXT, INTERVAL_TEXT, diverged_note, smoothing_text
 from nnbench.figures.labels import (ACTIVATION_ORDER, activation_color, activation_label, init_color,
-                                    init_label, init_sort_key)
+                                    curve_label, init_label, init_sort_key)
 from nnbench.figures.plotting import (draw_curves, learning_curve_figure, legend_outside, new_figure,
                                       plot_band)
 from nnbench.figures.sections import build_studies, curves_by_dataset, no_curves, write_final_table
 from nnbench.formatting import fmt_number
 from nnbench.statistics import mean_interval
+from nnbench.i18n import N_, _
 
-TITLE = "Vanishing gradient: sigmoid saturates"
+TITLE = N_("Vanishing gradient: sigmoid saturates")
 STUDIES = ("activation_histograms", "vanishing_gradient")
 
 
@@ -46,12 +47,12 @@ def histograms_figure(histograms):
                        width=part["bin_right"] - part["bin_left"], align="edge",
                        color=activation_color(activation), edgecolor="none")
             if i == 0:
-                ax.set_title(f"layer {layer}")
+                ax.set_title(_("layer {layer}").format(layer=layer))
             if j == 0:
                 ax.set_ylabel(_config_label(activation, init).replace(", ", "\n"),
                               fontsize=11)
             ax.tick_params(labelsize=9)
-    fig.supxlabel("activation value")
+    fig.supxlabel(_("activation value"))
     fig.tight_layout()
     return fig
 
@@ -71,8 +72,8 @@ def mean_abs_grad_figure(forward):
         plot_band(ax, part, "layer", _config_label(activation, init), init_color(init),
                     linestyle=styles.get(activation, "-"), marker="o")
     ax.set_yscale("log")
-    ax.set_xlabel("layer")
-    ax.set_ylabel("mean |gradient| (log scale)")
+    ax.set_xlabel(_("layer"))
+    ax.set_ylabel(_("mean |gradient| (log scale)"))
     legend_outside(ax, fontsize=10)
     fig.tight_layout()
     return fig
@@ -85,13 +86,13 @@ def _per_layer_start_end(curves, metric, *, ylabel, xlabel, log):
     rows["layer"] = rows["layer"].astype(float)
     first, last = rows["step"].min(), rows["step"].max()
     fig, axes = new_figure(1, 2, width=6.5, height=5.0, sharey=True)
-    for ax, step, when in ((axes[0, 0], first, "start"), (axes[0, 1], last, "end")):
+    for ax, step, when in ((axes[0, 0], first, _("start")), (axes[0, 1], last, _("end"))):
         stats = mean_interval(rows[rows["step"] == step], ["activation", "layer"], "value")
         draw_curves(ax, stats, "activation", color=activation_color,
                       label=activation_label, order=ACTIVATION_ORDER, x="layer")
         if log:
             ax.set_yscale("log")
-        ax.set_title(f"{when} (iteration {int(step)})")
+        ax.set_title(_("{when} (iteration {step})").format(when=when, step=int(step)))
         ax.set_xlabel(xlabel)
     axes[0, 0].set_ylabel(ylabel)
     legend_outside(axes[0, 1])
@@ -102,14 +103,14 @@ def _per_layer_start_end(curves, metric, *, ylabel, xlabel, log):
 def grad_norm_figure(curves):
     """Gradient norm per layer (log scale) at the first and last logged step, one band
     per activation."""
-    return _per_layer_start_end(curves, "grad_norm", ylabel="‖dL/dW‖ (log scale)",
-                                xlabel="affine layer (1 = input side)", log=True)
+    return _per_layer_start_end(curves, "grad_norm", ylabel=_("‖dL/dW‖ (log scale)"),
+                                xlabel=_("affine layer (1 = input side)"), log=True)
 
 
 def dead_units_figure(curves):
     """Fraction of dead units (ReLU output 0 for every diagnostic sample) per layer at the
     first and last logged step."""
-    return _per_layer_start_end(curves, "dead_fraction", ylabel="dead fraction", xlabel="hidden layer", log=False)
+    return _per_layer_start_end(curves, "dead_fraction", ylabel=_("fraction of dead units"), xlabel=_("hidden layer"), log=False)
 
 
 def _histograms(results, writer):
@@ -141,12 +142,12 @@ def _histograms(results, writer):
         if saturation:
             worst = max(saturation, key=saturation.get)
             findings.append(
-                f"Activation histograms: at layer {int(last_layer)}, "
-                f"{_config_label(*worst)} puts {saturation[worst]:.0%} of activations in the "
-                "two outermost bins (saturated or collapsed), the most of all rows.")
+                _("Activation histograms: at layer {layer}, {config} puts {share} of activations in the two "
+                  "outermost bins (saturated or collapsed), the most of all rows.").format(
+                    layer=int(last_layer), config=_config_label(*worst), share=f"{saturation[worst]:.0%}"))
     if forward is not None and (forward["metric"] == "mean_abs_grad").any():
         writer.figure(mean_abs_grad_figure(forward), "activation_histograms_mean_abs_grad",
-                      f"Mean |gradient| per layer from one backward pass. {setup}. {BAND_TEXT}.",
+                      f"Mean |gradient| per layer from one backward pass. {setup}. {_(BAND_TEXT)}.",
                       "activation_histograms")
         rows = forward[forward["metric"].isin(["activation_mean", "activation_std",
                                                "mean_abs_grad"])]
@@ -157,7 +158,7 @@ def _histograms(results, writer):
                          table.columns]
         writer.table(pd.DataFrame(table), "activation_histograms_layers",
                      f"Per layer: activation mean and std, mean |gradient| (mean with "
-                     f"{INTERVAL_TEXT}). {setup}.", "activation_histograms")
+                     f"{_(INTERVAL_TEXT)}). {setup}.", "activation_histograms")
         grads = rows[rows["metric"] == "mean_abs_grad"].groupby(
             ["activation", "init", "layer"])["value"].mean().reset_index()
         ratios = {}
@@ -168,10 +169,11 @@ def _histograms(results, writer):
         if ratios:
             smallest = min(ratios, key=ratios.get)
             findings.append(
-                f"Mean |gradient| of the last layer relative to the first: smallest for "
-                f"{_config_label(*smallest)} ({fmt_number(ratios[smallest])}×), largest for "
-                f"{_config_label(*max(ratios, key=ratios.get))} "
-                f"({fmt_number(max(ratios.values()))}×).")
+                _("Mean |gradient| of the last layer relative to the first: smallest for {smallest} "
+                  "({smallest_ratio}×), largest for {largest} ({largest_ratio}×).").format(
+                    smallest=_config_label(*smallest), smallest_ratio=fmt_number(ratios[smallest]),
+                    largest=_config_label(*max(ratios, key=ratios.get)),
+                    largest_ratio=fmt_number(max(ratios.values()))))
     return findings
 
 
@@ -185,7 +187,7 @@ def _vanishing(results, writer):
         if "grad_norm" in metrics:
             writer.figure(grad_norm_figure(part.curves), f"vanishing_gradient_{part.name}_grad_norm",
                           f"L2 norm of dL/dW per affine layer at the start and the end of "
-                          f"training (log scale). {part.setup}. {BAND_TEXT}."
+                          f"training (log scale). {part.setup}. {_(BAND_TEXT)}."
                           + diverged_note(part.runs), "vanishing_gradient")
             findings += _grad_norm_findings(part)
         if (part.curves["split"] == "minibatch").any():
@@ -194,17 +196,17 @@ def _vanishing(results, writer):
                 learning_curve_figure(part.curves, "activation", split="minibatch", metric="loss",
                                       color=activation_color, label=activation_label,
                                       order=ACTIVATION_ORDER, window=window, log_y=True,
-                                      title=part.label, ylabel="minibatch loss (log scale)"),
+                                      title=part.label, ylabel=curve_label("minibatch", "loss")),
                 f"vanishing_gradient_{part.name}_loss",
-                f"Minibatch training loss vs iteration per activation. {part.setup}. {BAND_TEXT}; "
+                f"Minibatch training loss vs iteration per activation. {part.setup}. {_(BAND_TEXT)}; "
                 f"{smooth}." + diverged_note(part.runs), "vanishing_gradient")
         if "dead_fraction" in metrics:
             writer.figure(dead_units_figure(part.curves), f"vanishing_gradient_{part.name}_dead_units",
                           f"Fraction of dead units per hidden layer (output 0 for every sample "
                           f"of the diagnostic batch) at the start and end. {part.setup}. "
-                          f"{BAND_TEXT}.", "vanishing_gradient")
+                          f"{_(BAND_TEXT)}.", "vanishing_gradient")
             findings += _dead_unit_findings(part)
-    write_final_table(writer, runs, "vanishing_gradient", of="per activation")
+    write_final_table(writer, runs, "vanishing_gradient", of=_("per activation"))
     return findings
 
 
@@ -222,8 +224,8 @@ def _grad_norm_findings(part) -> list[str]:
         return []
     text = "; ".join(f"{activation_label(a)} {fmt_number(r)}"
                      for a, r in sorted(ratios.items(), key=lambda kv: kv[1]))
-    return [f"{part.label}: gradient norm of the first layer relative to the "
-            f"last at the start of training: {text}."]
+    return [_("{dataset}: gradient norm of the first layer relative to the last at the start of training: "
+              "{ratios}.").format(dataset=part.label, ratios=text)]
 
 
 def _dead_unit_findings(part) -> list[str]:
@@ -231,8 +233,9 @@ def _dead_unit_findings(part) -> list[str]:
     worst = dead[dead["step"] == dead["step"].max()].groupby("activation")["value"].mean().sort_values()
     if not len(worst):
         return []
-    return [f"{part.label}: at the end, {activation_label(worst.index[-1])} "
-            f"has the most dead units ({worst.iloc[-1]:.1%} averaged over layers)."]
+    return [_("{dataset}: at the end, {activation} has the most dead units ({share} averaged over "
+              "layers).").format(dataset=part.label, activation=activation_label(worst.index[-1]),
+                                 share=f"{worst.iloc[-1]:.1%}")]
 
 
 def build(results, writer) -> list[str]:

@@ -4,8 +4,9 @@ L_new = L_old + λ/2 Σ w², and the final gap vs λ."""
 from __future__ import annotations
 
 from nnbench.figures import overfitting
+from nnbench.i18n import N_
 
-TITLE = "Weight decay"
+TITLE = N_("Weight decay")
 STUDIES = ("overfitting_weight_decay",)
 
 train_test_figure = overfitting.train_test_figure

@@ -4,13 +4,14 @@ evidence that equal initial weights never break the symmetry between units."""
 from __future__ import annotations
 
 from nnbench.figures.captions import BAND_TEXT, BOOK_LABEL, diverged_note, smoothing_text
-from nnbench.figures.labels import init_color, init_label, init_sort_key
+from nnbench.figures.labels import curve_label, init_color, init_label, init_sort_key
 from nnbench.figures.plotting import learning_curve_figure, legend_outside, new_figure, plot_band
 from nnbench.figures.sections import curves_by_dataset, no_curves, write_book_table, write_final_table
 from nnbench.formatting import fmt_number
 from nnbench.statistics import curve_stats, mean_interval
+from nnbench.i18n import N_, _
 
-TITLE = "Weight initialisation"
+TITLE = N_("Weight initialisation")
 STUDIES = ("weight_init",)
 
 # The book's numbers (one unseeded run, MNIST): training loss at iteration 1900.
@@ -26,7 +27,7 @@ def loss_figure(curves, *, window=1, book=None, title=""):
     return learning_curve_figure(
         curves, "init", split="minibatch", metric="loss", color=init_color,
         label=init_label, order=_order(curves["init"]), window=window, book=book,
-        book_x=1900, log_y=True, title=title, ylabel="minibatch loss (log scale)")
+        book_x=1900, log_y=True, title=title, ylabel=curve_label("minibatch", "loss"))
 
 
 def distinct_units_figure(curves):
@@ -44,12 +45,12 @@ def distinct_units_figure(curves):
         stats = mean_interval(part, ["layer", "step"], "value")
         for k, layer in enumerate(sorted(stats["layer"].unique())):
             # markers differ per layer so identical curves stay distinguishable
-            plot_band(ax, stats[stats["layer"] == layer], "step", f"layer {layer}",
+            plot_band(ax, stats[stats["layer"] == layer], "step", _("layer {layer}").format(layer=layer),
                         layer_colors[k], marker="osD^v<>ph*"[k % 10])
         ax.set_title(init_label(init), fontsize=13)
         ax.set_yscale("log")
-        ax.set_xlabel("iteration")
-    axes[0, 0].set_ylabel("distinct units (log scale)")
+        ax.set_xlabel(_("iteration"))
+    axes[0, 0].set_ylabel(_("distinct units (log scale)"))
     legend_outside(axes[0, -1], fontsize=10)
     fig.tight_layout()
     return fig
@@ -67,8 +68,8 @@ def build(results, writer) -> list[str]:
             loss_figure(part.curves, window=window, book=book, title=part.label),
             f"weight_init_{part.name}_loss",
             f"Minibatch training loss vs iteration per initial weight scale (std 0.01, "
-            f"Xavier √(1/n), He √(2/n), equal weights). {part.setup}. {BAND_TEXT}; {smooth}."
-            + (f" Stars: loss at iteration 1900, {BOOK_LABEL}." if book else "")
+            f"Xavier √(1/n), He √(2/n), equal weights). {part.setup}. {_(BAND_TEXT)}; {smooth}."
+            + (f" Stars: loss at iteration 1900, {_(BOOK_LABEL)}." if book else "")
             + diverged_note(part.runs), "weight_init")
         if book:
             findings += write_book_table(writer, part, "weight_init", "init", book, init_label)
@@ -76,18 +77,20 @@ def build(results, writer) -> list[str]:
         if len(stats):
             last = stats.sort_values("step").groupby("init").tail(1).sort_values("mean")
             findings.append(
-                f"{part.label}: lowest final smoothed loss with {init_label(last.iloc[0]['init'])} "
-                f"({fmt_number(last.iloc[0]['mean'])}), highest with "
-                f"{init_label(last.iloc[-1]['init'])} ({fmt_number(last.iloc[-1]['mean'])}).")
+                _("{dataset}: lowest final smoothed loss with {best} ({best_loss}), highest with {worst} "
+                  "({worst_loss}).").format(dataset=part.label, best=init_label(last.iloc[0]["init"]),
+                                            best_loss=fmt_number(last.iloc[0]["mean"]),
+                                            worst=init_label(last.iloc[-1]["init"]),
+                                            worst_loss=fmt_number(last.iloc[-1]["mean"])))
         if (part.curves["metric"] == "distinct_units").any():
             writer.figure(
                 distinct_units_figure(part.curves), f"weight_init_{part.name}_distinct_units",
                 f"Number of distinct units (distinct weight columns) per hidden layer vs "
-                f"iteration, per init. {part.setup}. {BAND_TEXT}. Equal initial weights give "
+                f"iteration, per init. {part.setup}. {_(BAND_TEXT)}. Equal initial weights give "
                 "every unit the same gradient, so a layer that starts with 1 distinct unit "
                 "keeps 1.", "weight_init")
             findings += _symmetry_findings(part)
-    write_final_table(writer, runs, "weight_init", of="per init")
+    write_final_table(writer, runs, "weight_init", of=_("per initial weights"))
     return findings
 
 
@@ -97,6 +100,7 @@ def _symmetry_findings(part) -> list[str]:
     if not len(equal):
         return []
     most = equal["value"].max()
-    return [f"{part.label}: with equal initial weights the largest number of distinct units "
-            f"in any layer at any logged step is {fmt_number(most)}"
-            + (" — the symmetry is never broken." if most <= 1 else ".")]
+    return [(_("{dataset}: with equal initial weights the largest number of distinct units in any layer at "
+               "any logged step is {count} — the symmetry is never broken.") if most <= 1 else
+             _("{dataset}: with equal initial weights the largest number of distinct units in any layer at "
+               "any logged step is {count}.")).format(dataset=part.label, count=fmt_number(most))]

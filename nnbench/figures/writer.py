@@ -1,5 +1,10 @@
 """Saving figures and tables under stable names, and recording them for the manifest.
 
+Figures are drawn per language: ``figures/<lang>/<name>.png`` (150 dpi), ``.svg`` and
+``.pdf`` (vector, for LaTeX). Tables are data (column names as in the aggregated tables),
+one set for every language, under ``tables/``; a writer with ``write_tables=False``
+records them without writing them again (another language's pass wrote them).
+
 Every file is written through :func:`nnbench.files.atomic_open`, so a reader (the report,
 a workflow job) never sees half a figure. Each manifest entry has a stable ``id``
 (``figure-<name>``, ``table-<name>``: the report's anchors) and, when the writer is given
@@ -14,6 +19,7 @@ from pathlib import Path
 from nnbench.citation import provenance_line
 from nnbench.files import atomic_open
 from nnbench.formatting import slug
+from nnbench.i18n import SOURCE_LANGUAGE, check_language
 
 __all__ = ["Writer"]
 
@@ -21,11 +27,20 @@ __all__ = ["Writer"]
 class Writer:
     """Saves figures and tables under ``out_dir`` and records them for the manifest."""
 
-    def __init__(self, out_dir, section: str, progress=None, describe=None):
+    #: The figure formats, each with its savefig options. No dates or software versions in
+    #: the files: the same data gives the same bytes.
+    FIGURE_FORMATS = {"png": {"dpi": 150, "metadata": {"Software": None}},
+                      "svg": {"metadata": {"Date": None, "Creator": None}},
+                      "pdf": {"metadata": {"CreationDate": None, "Creator": None, "Producer": None}}}
+
+    def __init__(self, out_dir, section: str, progress=None, describe=None, *, lang: str = SOURCE_LANGUAGE,
+                 write_tables: bool = True):
         """``describe(study) -> dict`` gives a study's provenance
         (:func:`nnbench.citation.study_provenance`); without it entries carry none."""
         self.out_dir = Path(out_dir)
         self.section = section
+        self.lang = check_language(lang)
+        self.write_tables = write_tables
         self.figures: list[dict] = []
         self.tables: list[dict] = []
         self._progress = progress
@@ -40,17 +55,17 @@ class Writer:
         return entry
 
     def figure(self, fig, name: str, caption: str, study: str) -> None:
-        """Save ``fig`` as PNG (150 dpi) and SVG named ``name``, then close it."""
+        """Save ``fig`` as PNG (150 dpi), SVG and PDF named ``name`` under
+        ``figures/<lang>/``, then close it."""
         from matplotlib import pyplot as plt
 
         name = slug(name)
         files = {}
-        # No dates or software versions in the files: the same data gives the same bytes.
-        for ext, kwargs in (("png", {"dpi": 150, "metadata": {"Software": None}}),
-                            ("svg", {"metadata": {"Date": None, "Creator": None}})):
-            with atomic_open(self.out_dir / "figures" / f"{name}.{ext}", "wb") as stream:
+        for ext, kwargs in self.FIGURE_FORMATS.items():
+            relative = f"figures/{self.lang}/{name}.{ext}"
+            with atomic_open(self.out_dir / relative, "wb") as stream:
                 fig.savefig(stream, format=ext, bbox_inches="tight", **kwargs)
-            files[ext] = f"figures/{name}.{ext}"
+            files[ext] = relative
         plt.close(fig)
         self.figures.append(self._entry("figure", name, study, files, caption))
         if self._progress:
@@ -58,11 +73,14 @@ class Writer:
 
     def table(self, frame, name: str, caption: str, study: str) -> None:
         """Save ``frame`` as CSV, Markdown and LaTeX (booktabs) named ``name``."""
-        from nnbench.tables import write_table
+        from nnbench.tables import TABLE_FORMATS, write_table
 
         name = slug(name)
-        files = write_table(frame, self.out_dir / "tables", name, caption=caption)
-        files = {k: f"tables/{Path(v).name}" for k, v in files.items()}
+        if self.write_tables:
+            files = write_table(frame, self.out_dir / "tables", name, caption=caption)
+            files = {k: f"tables/{Path(v).name}" for k, v in files.items()}
+        else:
+            files = {ext: f"tables/{name}.{ext}" for ext in TABLE_FORMATS}
         self.tables.append(dict(self._entry("table", name, study, files, caption), rows=int(len(frame))))
         if self._progress:
             self._progress(f"table {name}")

@@ -2,9 +2,14 @@
 the figures and tables that :func:`nnbench.figures.make_all` wrote, the aggregated
 ``results/<study>/runs.csv`` (run counts, diverged runs, compute time) and the config.
 
-One file, no network: PNG figures as base64 data URIs, CSS inline, each table's CSV as a
-``data:`` download link, formulas as HTML/Unicode. Templates are autoescaped, so a name or
-label from the config or the results cannot inject markup.
+One file, no network: PNG figures as base64 data URIs, CSS inline, each table's CSV,
+Markdown and LaTeX as ``data:`` download links, formulas as HTML/Unicode. Templates are
+autoescaped, so a name or label from the config or the results cannot inject markup.
+
+One report per language (``report.html``, ``report.ko.html``: :func:`report_name`): the
+template's text goes through jinja2's i18n extension with :func:`nnbench.i18n.translator`,
+the figures and captions are that language's (``manifest.<lang>.json``), and the findings
+come first as an overview a reader takes in at a glance (:func:`findings_overview`).
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import platform
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 from nnbench.errors import NnbenchError
+from nnbench.i18n import SOURCE_LANGUAGE, check_language, gettext, language_suffix
 from nnbench.provenance import processor_name
 from nnbench.vocabulary import CODE_COLUMNS, CONFIG_COLUMNS
 
@@ -56,26 +63,123 @@ def _png_size(path: Path) -> tuple[int, int]:
         return image.size
 
 
-def _table_html(csv_path: Path) -> dict:
+#: The media type of each table file offered for download.
+_TABLE_MEDIA = {"csv": "text/csv", "md": "text/markdown", "tex": "application/x-tex"}
+
+
+def report_name(lang: str = SOURCE_LANGUAGE) -> str:
+    """The report file of ``lang``: ``report.html``, ``report.ko.html``."""
+    return f"report{language_suffix(lang)}.html"
+
+
+def _data_uri(path: Path, media: str) -> str:
+    return f"data:{media};charset=utf-8;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _headings(lang: str):
+    """``display_rows``' heading functions: a reader's words in ``lang`` for known columns."""
+    from nnbench.labels import COLUMN_LABELS, column_label
+
+    def heading(column):
+        return column_label(column, lang) if column in COLUMN_LABELS else column.replace("_", " ")
+
+    def interval_heading(metric):
+        return gettext("{label} (95% CI)", lang).format(label=heading(metric))
+
+    return heading, interval_heading
+
+
+def _table_html(csv_path: Path, lang: str = SOURCE_LANGUAGE) -> dict:
+    """Headings (in ``lang``), rows and a download link per file of the table (CSV,
+    Markdown and LaTeX where they were written)."""
     import pandas as pd
 
     from nnbench.tables import display_rows
 
     frame = pd.read_csv(csv_path, keep_default_na=True)
-    headings, rows = display_rows(frame)
-    raw = csv_path.read_bytes()
-    return {"headings": headings, "rows": rows,
-            "csv_uri": "data:text/csv;base64," + base64.b64encode(raw).decode("ascii")}
+    headings, rows = display_rows(frame, *_headings(lang))
+    downloads = [{"format": ext, "name": csv_path.with_suffix(f".{ext}").name,
+                  "uri": _data_uri(csv_path.with_suffix(f".{ext}"), media)}
+                 for ext, media in _TABLE_MEDIA.items() if csv_path.with_suffix(f".{ext}").is_file()]
+    return {"headings": headings, "rows": rows, "columns": len(headings), "downloads": downloads,
+            "csv_uri": downloads[0]["uri"]}
 
 
-def read_manifest(reports_dir: Path) -> dict:
-    """``reports_dir/manifest.json`` (what ``nnbench figures`` wrote); ReportError when absent."""
-    from nnbench.figures import MANIFEST_NAME
+#: Verdict -> CSS class of its badge (colour), in the order of the legend.
+VERDICT_CLASSES = {"holds": "holds", "does not hold": "fails", "inconclusive": "open", "no data": "none"}
 
-    path = reports_dir / MANIFEST_NAME
+
+def findings_overview(csv_path: Path, lang: str = SOURCE_LANGUAGE) -> dict:
+    """The findings table as a reader takes it in: one row per claim (its slide, its text
+    in ``lang``, its verdict across datasets) with one cell per dataset (a verdict badge,
+    the estimate with its interval and n, the book's value), the notes as numbered
+    footnotes. Reads whatever rows and columns ``findings.csv`` has (``claim_id``,
+    ``slide``, ``claim``, ``dataset``, ``verdict``, ``estimate``, ``low``, ``high``, ``n``,
+    ``book``, ``note``; a missing column is left blank)."""
+    import pandas as pd
+
+    from nnbench.analysis.findings import ALL_DATASETS
+    from nnbench.figures.labels import datasets_of
+    from nnbench.formatting import fmt_number
+    from nnbench.labels import dataset_label, verdict_label
+
+    frame = pd.read_csv(csv_path, keep_default_na=True, dtype={"slide": str, "dataset": str})
+
+    def value(row, column):
+        text = row.get(column)
+        return None if text is None or (isinstance(text, float) and math.isnan(text)) or text == "" else text
+
+    def number(row, column):
+        x = value(row, column)
+        return fmt_number(float(x)) if x is not None else ""
+
+    def badge(verdict):
+        verdict = verdict if verdict in VERDICT_CLASSES else "no data"
+        return {"class": VERDICT_CLASSES[verdict], "text": verdict_label(verdict, lang)}
+
+    key = "claim_id" if "claim_id" in frame.columns else "claim"
+    per_dataset = frame[frame["dataset"].fillna("") != ALL_DATASETS] if "dataset" in frame.columns else frame
+    datasets = datasets_of(per_dataset.fillna({"dataset": ""}) if "dataset" in per_dataset.columns else per_dataset)
+    if len(datasets) > 1:
+        datasets = [d for d in datasets if d]  # "": a claim without any data, shown as its badge only
+    footnotes, claims = [], []
+    for claim_key, rows in frame.groupby(key, sort=False):
+        first = rows.iloc[0]
+        overall = rows[rows["dataset"] == ALL_DATASETS] if "dataset" in rows.columns else rows[:0]
+        cells = {}
+        for _, row in rows.iterrows():
+            dataset = value(row, "dataset") or ""
+            if dataset == ALL_DATASETS:
+                continue
+            note = value(row, "note")
+            marks = []
+            if note:
+                footnotes.append({"number": len(footnotes) + 1, "text": str(note),
+                                  "where": f"{value(row, 'slide') or ''} {dataset_label(dataset, lang)}".strip()})
+                marks.append(len(footnotes))
+            estimate, low, high = number(row, "estimate"), number(row, "low"), number(row, "high")
+            cells[dataset] = dict(badge(value(row, "verdict")), estimate=estimate,
+                                  interval=f"[{low}, {high}]" if low and high else "",
+                                  n=number(row, "n"), book=number(row, "book"), notes=marks)
+        text = value(first, "claim") or str(claim_key)
+        claims.append({"id": str(claim_key), "slide": value(first, "slide") or "",
+                       "claim": gettext(str(text), lang),
+                       "overall": badge(value(overall.iloc[0], "verdict")) if len(overall) else None,
+                       "cells": [cells.get(dataset) for dataset in datasets]})
+    return {"datasets": [{"id": d, "label": dataset_label(d, lang)} for d in datasets],
+            "claims": claims, "footnotes": footnotes,
+            "legend": [badge(verdict) for verdict in VERDICT_CLASSES]}
+
+
+def read_manifest(reports_dir: Path, lang: str = SOURCE_LANGUAGE) -> dict:
+    """The manifest of the figures in ``lang`` (what ``nnbench figures --lang`` wrote);
+    ReportError when it is absent or not JSON."""
+    from nnbench.figures import manifest_name
+
+    path = reports_dir / manifest_name(lang)
     if not path.is_file():
         raise ReportError(f"no manifest {str(path)!r}; run `nnbench figures --results RESULTS "
-                          f"--out {reports_dir}` first")
+                          f"--out-dir {reports_dir} --lang {lang}` first")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -188,13 +292,13 @@ def _figure_entry(png: Path) -> dict:
     return {"src": _png_data_uri(png), "width": max(1, width // 2), "height": max(1, height // 2)}
 
 
-def _table_entry(csv: Path) -> dict:
-    return dict(_table_html(csv), csv_name=csv.name)
+def _table_entry(csv: Path, lang: str = SOURCE_LANGUAGE) -> dict:
+    return dict(_table_html(csv, lang), csv_name=csv.name)
 
 
 def results_citation(results_dir: Path, manifest: dict) -> dict:
-    """The citation of the report and the decks: the code most runs recorded (else this
-    checkout's), dated by its commit; ``source`` says which."""
+    """The citation of the report and the decks: the code most runs recorded (else this checkout's), dated by
+    its commit; ``source`` says which."""
     from nnbench import __version__
     from nnbench.citation import citation, results_code
     from nnbench.results import Results
@@ -204,46 +308,78 @@ def results_citation(results_dir: Path, manifest: dict) -> dict:
     return dict(citation(code, manifest.get("nnbench_version") or __version__, generated), **code)
 
 
-def build_context(results_dir, reports_dir, config_path) -> dict:
-    """Everything the template needs, read from disk (no HTML in here; the template
-    escapes every value)."""
+def build_context(results_dir, reports_dir, config_path, lang: str = SOURCE_LANGUAGE,
+                  languages=(SOURCE_LANGUAGE,)) -> dict:
+    """Everything the template needs in ``lang``, read from disk (no HTML in here; the
+    template escapes every value). ``languages``: the reports rendered beside this one
+    (the header links to each)."""
+    from nnbench.figures.findings import TABLE_NAME as FINDINGS_TABLE
+
+    lang = check_language(lang)
     reports_dir = Path(reports_dir)
     results_dir = Path(results_dir)
     config = Path(config_path) if config_path else None
     if config is not None and not config.is_file():
         raise ReportError(f"config file {str(config)!r} does not exist; pass --config with the "
                           "YAML file the workflow ran (e.g. config/config.yaml)")
-    manifest = read_manifest(reports_dir)
+    manifest = read_manifest(reports_dir, lang)
     figures_by_section = _by_section(manifest, "figures", "png", reports_dir, _figure_entry)
-    tables_by_section = _by_section(manifest, "tables", "csv", reports_dir, _table_entry)
+    tables_by_section = _by_section(manifest, "tables", "csv", reports_dir,
+                                    lambda csv: _table_entry(csv, lang))
     sections = []
     for section in manifest.get("sections", []):
-        sections.append(dict(section, figures=figures_by_section.get(section["id"], []),
-                             tables=tables_by_section.get(section["id"], [])))
-    return {"sections": sections, "manifest": manifest,
+        tables = tables_by_section.get(section["id"], [])
+        overview = None
+        for table in tables:
+            if table["name"] == FINDINGS_TABLE:
+                overview = findings_overview(reports_dir / "tables" / f"{FINDINGS_TABLE}.csv", lang)
+                table["collapsed"] = True  # one click away, below the overview
+        sections.append(dict(section, figures=figures_by_section.get(section["id"], []), tables=tables,
+                             overview=overview))
+    others = [{"lang": other, "file": report_name(other)} for other in languages if other != lang]
+    # the studies with results, in report order: a part of the study (`studies=[...]`)
+    # says so at the top
+    held = list(dict.fromkeys(study for section in sections for study in section.get("studies", [])))
+    return {"lang": lang, "other_languages": others, "sections": sections, "manifest": manifest,
+            "studies_held": held,
             "provenance": _provenance(results_dir, config, manifest),
             "citation": results_citation(results_dir, manifest),
             "interval": manifest.get("interval", ""),
             "css": (TEMPLATE_DIR / "style.css").read_text(encoding="utf-8")}
 
 
-def render_html(context: dict) -> str:
-    """The report HTML from :func:`build_context`'s dict (autoescaped jinja2)."""
+def template_environment(lang: str = SOURCE_LANGUAGE):
+    """The report's jinja2 environment in ``lang``: autoescaped, with the i18n extension
+    (``{% trans %}`` and ``_()``, whitespace-trimmed messages as ``nnbench/locale/babel.cfg``
+    extracts them) reading nnbench's catalog."""
     import jinja2
+
+    from nnbench.i18n import translator
 
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True)
-    return environment.get_template("report.html.j2").render(**context)
+        trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+    environment.policies["ext.i18n.trimmed"] = True
+    environment.install_gettext_translations(translator(lang), newstyle=True)
+    return environment
 
 
-def render(results_dir, reports_dir, config_path, out_path) -> Path:
-    """Render ``out_path`` (one self-contained HTML file) from ``reports_dir`` (manifest,
-    figures, tables), ``results_dir`` (runs.csv per study) and the config file."""
+def render_html(context: dict) -> str:
+    """The report HTML from :func:`build_context`'s dict (autoescaped jinja2)."""
+    return template_environment(context.get("lang", SOURCE_LANGUAGE)).get_template(
+        "report.html.j2").render(**context)
+
+
+def render(results_dir, reports_dir, config_path, out_path, lang: str = SOURCE_LANGUAGE,
+           languages=None) -> Path:
+    """Render ``out_path`` (one self-contained HTML file in ``lang``) from ``reports_dir``
+    (manifest, figures, tables), ``results_dir`` (runs.csv per study) and the config file;
+    ``languages``: the reports rendered beside it (linked from its header)."""
     from nnbench.files import atomic_open
 
-    html = render_html(build_context(results_dir, reports_dir, config_path))
+    html = render_html(build_context(results_dir, reports_dir, config_path, lang,
+                                     tuple(languages or (lang,))))
     out_path = Path(out_path)
     with atomic_open(out_path, newline="") as stream:
         stream.write(html)

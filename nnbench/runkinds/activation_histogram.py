@@ -2,7 +2,9 @@
 a stack of layers on N(0, 1) inputs, recording per-layer activation histograms.
 
 The record: ``curves.csv`` rows ``split=forward`` (``activation_mean``,
-``activation_std``, ``mean_abs_grad`` per layer) and ``histograms.csv``.
+``activation_std``, ``mean_abs_grad`` per layer; for sigmoid and tanh also
+``saturated_fraction`` and ``central_fraction``, the fractions of the layer's activations
+within ``vocabulary.ACTIVATION_MARGIN`` of a bound and of the centre) and ``histograms.csv``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, Mapping
 from nnbench.records import CurveRow, RunOutput
 from nnbench.runkinds import spec_values as values
 from nnbench.seeding import rng
-from nnbench.vocabulary import HISTOGRAM_COLUMNS, HISTOGRAMS_FILE
+from nnbench.vocabulary import ACTIVATION_MARGIN, ACTIVATION_RANGES, HISTOGRAM_COLUMNS, HISTOGRAMS_FILE
 
 DEFAULTS: dict[str, Any] = {
     "kind": "activation_histogram",
@@ -71,6 +73,12 @@ def execute(spec: Mapping[str, Any], **_context) -> RunOutput:
         rows.append(CurveRow(0, 0.0, "forward", "activation_mean", index, float(activation.mean())))
         rows.append(CurveRow(0, 0.0, "forward", "activation_std", index, float(activation.std())))
         rows.append(CurveRow(0, 0.0, "forward", "mean_abs_grad", index, float(np.mean(np.abs(grads[f"W{index}"])))))
+        if spec["activation"] in ACTIVATION_RANGES:
+            bottom, centre, top = ACTIVATION_RANGES[spec["activation"]]
+            saturated = (activation < bottom + ACTIVATION_MARGIN) | (activation > top - ACTIVATION_MARGIN)
+            rows.append(CurveRow(0, 0.0, "forward", "saturated_fraction", index, float(np.mean(saturated))))
+            central = np.abs(activation - centre) < ACTIVATION_MARGIN
+            rows.append(CurveRow(0, 0.0, "forward", "central_fraction", index, float(np.mean(central))))
         counts, edges = np.histogram(activation.ravel(), bins=spec["bins"], range=(low, high))
         histogram_rows.extend((index, float(edges[b]), float(edges[b + 1]), int(counts[b])) for b in range(len(counts)))
     finite = all(math.isfinite(row.value) for row in rows)

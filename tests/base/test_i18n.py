@@ -7,6 +7,7 @@ import gettext as stdlib_gettext
 import os
 import re
 import string
+from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -19,6 +20,7 @@ import nnbench.i18n as i18n
 from nnbench.errors import NnbenchError
 from nnbench.i18n import LANGUAGES, LOCALE_DIR, N_, SOURCE_LANGUAGE, check_language, check_languages
 
+REPO = Path(__file__).resolve().parents[2]
 FIX = "run scripts/messages.sh, translate in nnbench/locale/<lang>/LC_MESSAGES/nnbench.po (docs/DEVELOPMENT.md)"
 
 
@@ -205,3 +207,29 @@ def test_a_po_newer_than_its_mo_is_compiled_and_used(tmp_path, monkeypatch):
         assert i18n.gettext("not in the catalog", "ko") == "not in the catalog"
     finally:
         i18n.translator.cache_clear()
+
+
+def test_the_config_schema_offers_exactly_the_languages():
+    from nnbench.config import load_schema
+
+    languages = load_schema()["properties"]["languages"]
+    assert languages["items"]["enum"] == list(LANGUAGES)
+    assert languages["default"] == list(LANGUAGES)
+
+
+def test_an_unknown_language_in_the_config_is_one_line_and_exit_2(tmp_path, capsys):
+    import yaml
+
+    from nnbench.cli import main
+    from nnbench.config import ConfigError, prepare_config
+
+    quick = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
+    assert prepare_config(quick)["languages"] == ["en", "ko"]
+    with pytest.raises(ConfigError, match=r"languages\[1\]: unknown value 'kr' \(did you mean 'ko'\?\); allowed: en, ko"):
+        prepare_config({**quick, "languages": ["en", "kr"]})
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**quick, "languages": ["fr"]}))
+    assert main(["grid", "--config", str(bad), "--count"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "'fr'" in error and "allowed: en, ko" in error
+    assert list(tmp_path.iterdir()) == [bad]

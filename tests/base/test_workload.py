@@ -95,7 +95,7 @@ def test_a_measured_run_stays_within_its_estimate(tmp_path):
     script = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")  # KiB on Linux
     result = subprocess.run([sys.executable, "-c", script, sys.executable, "-m", "nnbench", "run", str(spec_file),
-                             "--out", str(tmp_path / "run"), "--quiet"], capture_output=True, text=True, check=True)
+                             "--out-dir", str(tmp_path / "run"), "--quiet"], capture_output=True, text=True, check=True)
     peak_mb = int(result.stdout.split()[-1]) * 1024 / 1e6
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "ok"
     print(f"digits run: peak {peak_mb:.0f} MB, estimate {peak_memory_mb(spec):.0f} MB")

@@ -25,7 +25,7 @@ def _load_and_digest(barrier, data_dir, cache_dir, results):
     results.put(digest.hexdigest())
 
 
-@pytest.mark.skipif(os.name != "posix", reason="fork and flock are POSIX")
+@pytest.mark.skipif(os.name != "posix", reason="the test forks (POSIX); the lock itself is filelock's, on every OS")
 def test_processes_loading_together_decode_once_and_agree(tiny, tmp_path, monkeypatch):
     log = tmp_path / "decodes.log"
     real_obtain = store.obtain

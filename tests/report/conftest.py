@@ -23,13 +23,23 @@ def synthetic_results(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def rendered(synthetic_results):
-    """Figures, tables, manifest and report.html made from :func:`synthetic_results`."""
+    """Figures, tables, manifests and report.html / report.ko.html made from
+    :func:`synthetic_results` (the Korean figures with a missing glyph as an error)."""
+    import warnings
+
     from nnbench.figures import make_all
     from nnbench.report import render
 
     reports = synthetic_results["root"] / "reports"
     manifest = make_all(synthetic_results["results"], reports, config=synthetic_results["config"])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=r"Glyph .* missing from")
+        korean = make_all(synthetic_results["results"], reports, config=synthetic_results["config"],
+                          lang="ko", write_tables=False)
     html_path = render(synthetic_results["results"], reports, synthetic_results["config"],
-                       reports / "report.html")
+                       reports / "report.html", languages=("en", "ko"))
+    korean_path = render(synthetic_results["results"], reports, synthetic_results["config"],
+                         reports / "report.ko.html", lang="ko", languages=("en", "ko"))
     return dict(synthetic_results, reports=reports, manifest=manifest, html_path=html_path,
-                html=html_path.read_text(encoding="utf-8"))
+                html=html_path.read_text(encoding="utf-8"), korean_manifest=korean,
+                korean_path=korean_path, korean_html=korean_path.read_text(encoding="utf-8"))

@@ -71,7 +71,7 @@ def test_citation_of_a_dirty_tree_and_of_runs_from_several_commits():
     cited = citation(code, "0.2.0", "2025-03-01")
     assert "git commit " + "a" * 40 + " with uncommitted changes (runs from 2 commits, listed per figure), " \
            "2025-02-03 [software]. Figures generated 2025-03-01." in cited["plain"]
-    assert "month   = {2}" in cited["bibtex"] and cited["bibtex"].endswith("license = {MIT}\n}")
+    assert "month   = {2}" in cited["bibtex"] and cited["bibtex"].split("\n\n")[0].endswith("license = {MIT}\n}")
     unknown = citation({"commit": None, "commit_date": None}, "0.2.0", "2025-03-01")
     assert "commit unknown" in unknown["plain"] and "date    = {2025-03-01}" in unknown["bibtex"]
     assert unknown["bibtex"].startswith("@software{nnbench_0_2_0,")

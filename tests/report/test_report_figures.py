@@ -93,13 +93,16 @@ def test_make_all_writes_every_listed_file(rendered):
                      "overfitting_capacity_fashion_mnist_gap", "factorial_heatmap",
                      "factorial_main_effects", "factorial_mnist_interactions"):
         assert expected in names, expected
+    assert manifest["language"] == "en"
     for figure in manifest["figures"]:
-        assert set(figure["files"]) == {"png", "svg"}
+        assert set(figure["files"]) == {"png", "svg", "pdf"}
+        assert all(path.startswith("figures/en/") for path in figure["files"].values())
         assert figure["caption"] and figure["section"] in {s for s, _ in SECTIONS}
         png = reports / figure["files"]["png"]
         with Image.open(png) as image:
             assert image.info["dpi"][0] == pytest.approx(150, abs=1)
         assert (reports / figure["files"]["svg"]).read_text().lstrip().startswith("<?xml")
+        assert (reports / figure["files"]["pdf"]).read_bytes().startswith(b"%PDF")
     tables = {t["name"] for t in manifest["tables"]}
     assert {"optimizers_final", "optimizers_mnist_book", "weight_init_mnist_book",
             "factorial_best_worst", "custom_final"} <= tables
@@ -153,8 +156,8 @@ def test_figures_are_byte_identical_on_rerun(tmp_path):
     write_synthetic_results(tmp_path / "results", studies=["optimizer_paths"])
     make_all(tmp_path / "results", tmp_path / "one")
     make_all(tmp_path / "results", tmp_path / "two")
-    for ext in ("png", "svg"):
-        name = f"figures/optimizer_paths_contour.{ext}"
+    for ext in ("png", "svg", "pdf"):
+        name = f"figures/en/optimizer_paths_contour.{ext}"
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
 
 
@@ -230,7 +233,7 @@ def test_sections_drawn_in_parallel_give_the_same_files_and_manifest(rendered, t
     serial = rendered["manifest"]
     assert {**parallel, "generated": None} == {**serial, "generated": None}
     assert [section["id"] for section in parallel["sections"]][-1] == "other"  # the user's study, last
-    for kind, extension in (("figures", "png"), ("tables", "csv"), ("tables", "tex")):
+    for kind, extension in (("figures/en", "png"), ("figures/en", "pdf"), ("tables", "csv"), ("tables", "tex")):
         names = sorted(path.name for path in (rendered["reports"] / kind).glob(f"*.{extension}"))
         assert names and names == sorted(path.name for path in (tmp_path / "parallel" / kind).glob(f"*.{extension}"))
         for name in names:

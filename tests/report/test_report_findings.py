@@ -33,6 +33,7 @@ def test_findings_table_is_the_first_section_of_the_report(rendered):
     # the verdict rule is in the methods section
     methods = html[html.index('<section id="methods"'):]
     assert "The verdict compares the interval with the claim" in methods
+    assert "Holm" in methods and "near its threshold" in methods
 
 
 def test_findings_csv_has_every_claim_with_a_verdict(rendered):
@@ -40,7 +41,11 @@ def test_findings_csv_has_every_claim_with_a_verdict(rendered):
     assert REQUIRED == [c for c in table.columns if c in REQUIRED]
     assert set(table["verdict"]) <= set(VERDICTS)
     assert set(table["claim"]) == {claim.text for claim in CLAIMS}
-    assert set(table["dataset"]) == {"mnist", "fashion-mnist", "all"}
+    # the claims on the data-free activation histograms have one row 'gaussian'
+    assert set(table["dataset"]) == {"mnist", "fashion-mnist", "gaussian", "all"}
+    assert table["slide"].notna().all()
+    tested = table[table["p_adjusted"].notna()]
+    assert len(tested) and (tested["p_adjusted"] >= tested["p"]).all()
     # planted: the synthetic SGD is the slowest optimizer on both datasets
     sgd = table[table["claim"] == "SGD is the slowest of the optimizers"].set_index("dataset")
     assert (sgd["verdict"] == "holds").all()

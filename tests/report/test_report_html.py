@@ -81,19 +81,24 @@ def test_every_figure_is_embedded_with_a_caption(rendered, parsed):
     assert len(learning) > 20 and all("95% t-interval" in c for c in learning)
 
 
-def test_every_table_has_a_csv_download(rendered, parsed):
+def test_every_table_has_a_csv_markdown_and_latex_download(rendered, parsed):
     tables = rendered["manifest"]["tables"]
-    assert len(parsed.downloads) == len(tables)
-    for link, table in zip(parsed.downloads, tables):
-        assert link["href"].startswith("data:text/csv;base64,")
-        assert link["download"] == f"{table['name']}.csv"
-        csv_on_disk = (rendered["reports"] / table["files"]["csv"]).read_bytes()
-        assert base64.b64decode(link["href"].split(",", 1)[1]) == csv_on_disk
+    formats = {"csv": "text/csv", "md": "text/markdown", "tex": "application/x-tex"}
+    assert len(parsed.downloads) == len(formats) * len(tables)
+    links = iter(parsed.downloads)
+    for table in tables:
+        for ext, media in formats.items():
+            link = next(links)
+            assert link["href"].startswith(f"data:{media};charset=utf-8;base64,")
+            assert link["download"] == f"{table['name']}.{ext}"
+            on_disk = (rendered["reports"] / table["files"][ext]).read_bytes()
+            assert base64.b64decode(link["href"].split(",", 1)[1]) == on_disk
 
 
 def test_no_external_reference(rendered, parsed):
     for tag, key, value in parsed.links:
-        assert value.startswith("#") or value.startswith("data:"), (tag, key, value[:60])
+        # the one relative link: the report in the other language, beside this one
+        assert value.startswith(("#", "data:")) or value == "report.ko.html", (tag, key, value[:60])
     html = rendered["html"]
     assert "http://" not in html and "https://" not in html
     assert "<script" not in html.lower()  # no script at all, inline or remote
@@ -142,13 +147,15 @@ def test_cli_figures_and_report(tmp_path, capsys):
     write_synthetic_results(tmp_path / "results", studies=["optimizer_paths"])
     (tmp_path / "config.yaml").write_text(CONFIG_TEXT)
     assert main(["figures", "--results", str(tmp_path / "results"),
-                 "--out", str(tmp_path / "reports")]) == 0
-    assert (tmp_path / "reports" / "figures" / "optimizer_paths_contour.png").is_file()
+                 "--out-dir", str(tmp_path / "reports")]) == 0
+    assert (tmp_path / "reports" / "figures" / "en" / "optimizer_paths_contour.png").is_file()
     out = tmp_path / "reports" / "report.html"
     assert main(["report", "--results", str(tmp_path / "results"), "--reports",
                  str(tmp_path / "reports"), "--config", str(tmp_path / "config.yaml"),
                  "--out", str(out)]) == 0
     assert out.is_file() and "optimizer_paths_contour" in out.read_text()
+    # a part of the study says which studies it holds
+    assert "Studies in this report (1): optimizer_paths." in out.read_text()
     assert main(["report", "--results", str(tmp_path / "results"), "--reports",
                  str(tmp_path / "reports"), "--config", str(tmp_path / "nope.yaml")]) == 2
     assert "nope.yaml" in capsys.readouterr().err

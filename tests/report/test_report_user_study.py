@@ -88,7 +88,7 @@ def test_the_figures_command_reads_the_effective_config(tmp_path):
     user_results(results, lambda lr, batch_size: 0.5 + lr)
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"studies": {"mine": {"plot": {"metric": "final_test_acc", "x": "lr"}}}}))
-    assert main(["figures", "--results", str(results), "--config", str(config), "--out", str(tmp_path / "r")]) == 0
-    assert (tmp_path / "r" / "figures" / "mine_digits_plot.png").is_file()
+    assert main(["figures", "--results", str(results), "--config", str(config), "--out-dir", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "figures" / "en" / "mine_digits_plot.png").is_file()
     # one factor varies with x = lr and another (batch_size) in the runs: a heatmap of the two
-    assert (tmp_path / "r" / "figures" / "mine_digits_heatmap.png").is_file()
+    assert (tmp_path / "r" / "figures" / "en" / "mine_digits_heatmap.png").is_file()

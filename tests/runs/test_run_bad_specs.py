@@ -57,7 +57,7 @@ def _run_cli(tmp_path, capsys, spec_text: str, name: str = "spec.yaml"):
     spec_path = tmp_path / name
     spec_path.write_text(spec_text)
     out = tmp_path / "results" / "run"
-    code = main(["run", str(spec_path), "--out", str(out), "--quiet"])
+    code = main(["run", str(spec_path), "--out-dir", str(out), "--quiet"])
     captured = capsys.readouterr()
     return code, captured, out
 
@@ -101,7 +101,7 @@ def test_spec_that_does_not_fit_the_data_writes_nothing(tmp_path, capsys, spec, 
 
 def test_missing_spec_file(tmp_path, capsys):
     out = tmp_path / "results" / "run"
-    code = main(["run", str(tmp_path / "nope.yaml"), "--out", str(out)])
+    code = main(["run", str(tmp_path / "nope.yaml"), "--out-dir", str(out)])
     _assert_rejected(code, capsys.readouterr(), out, ["nope.yaml", "not found"])
 
 
@@ -111,7 +111,7 @@ def test_out_that_is_not_a_record_is_never_replaced(tmp_path, capsys):
     precious = tmp_path / "home"
     precious.mkdir()
     (precious / "thesis.tex").write_text("years of work")
-    code = main(["run", str(spec_path), "--out", str(precious), "--quiet"])
+    code = main(["run", str(spec_path), "--out-dir", str(precious), "--quiet"])
     captured = capsys.readouterr()
     assert code == 2
     assert "thesis.tex" in captured.err and "refusing" in captured.err
@@ -126,7 +126,7 @@ def test_out_that_is_the_current_folder_or_above_is_refused(tmp_path, capsys, mo
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.chdir(empty)  # even an empty current folder is never replaced
-    code = main(["run", str(spec_path), "--out", out, "--quiet"])
+    code = main(["run", str(spec_path), "--out-dir", out, "--quiet"])
     captured = capsys.readouterr()
     assert code == 2 and "current folder" in captured.err
     assert empty.is_dir() and not list(empty.iterdir())
@@ -138,7 +138,7 @@ def test_bad_spec_through_the_real_command_line(tmp_path):
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text("dataset: digits\nlearning_rate: 1e-4\n")
     out = tmp_path / "out"
-    completed = subprocess.run([sys.executable, "-m", "nnbench", "run", str(spec_path), "--out", str(out)],
+    completed = subprocess.run([sys.executable, "-m", "nnbench", "run", str(spec_path), "--out-dir", str(out)],
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
@@ -151,7 +151,7 @@ def test_out_below_a_file_is_rejected_before_the_run(tmp_path, capsys):
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text("kind: optimizer_path\n")
     (tmp_path / "afile").write_text("")
-    code = main(["run", str(spec_path), "--out", str(tmp_path / "afile" / "run"), "--quiet"])
+    code = main(["run", str(spec_path), "--out-dir", str(tmp_path / "afile" / "run"), "--quiet"])
     captured = capsys.readouterr()
     assert code == 2
     assert "afile" in captured.err and "is a file" in captured.err

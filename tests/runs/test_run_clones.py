@@ -39,7 +39,7 @@ def run_in(clone: Path, tmp_path: Path) -> Path:
     spec.write_text(json.dumps(SPEC))
     out = clone / "results" / "runs" / "tiny"
     env = {**os.environ, "PYTHONPATH": str(clone), "PYTHONHASHSEED": "0"}
-    result = subprocess.run([sys.executable, "-m", "nnbench", "run", str(spec), "--out", str(out), "--quiet",
+    result = subprocess.run([sys.executable, "-m", "nnbench", "run", str(spec), "--out-dir", str(out), "--quiet",
                              "--cache-dir", str(clone / "cache")],
                             cwd=clone, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -96,7 +96,7 @@ def test_divergence_is_a_result_not_a_crash(tmp_path, tiny_spec, capsys):
     # the stable softmax cross-entropy survives lr 1e6 on this net; 1e10 overflows in two steps
     spec_path.write_text(json.dumps({**tiny_spec, "optimizer": {"name": "sgd", "lr": 1e10}}))
     out = tmp_path / "diverged"
-    assert main(["run", str(spec_path), "--out", str(out), "--quiet"]) == 0
+    assert main(["run", str(spec_path), "--out-dir", str(out), "--quiet"]) == 0
     assert capsys.readouterr().err == ""  # no overflow warnings: divergence is a result
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "diverged"
@@ -196,8 +196,21 @@ def test_activation_histogram(tmp_path):
     layer5 = [int(row["count"]) for row in rows if row["layer"] == "5"]
     assert layer5[0] + layer5[-1] > 0.3 * sum(layer5)
     curves = _curves(out)
-    assert {row["metric"] for row in curves} == {"activation_mean", "activation_std", "mean_abs_grad"}
+    assert {row["metric"] for row in curves} == {"activation_mean", "activation_std", "mean_abs_grad",
+                                                 "saturated_fraction", "central_fraction"}
     assert all(value > 0 for value in _values(curves, "forward", "mean_abs_grad", 1))
+    # within 0.05 of 0 or 1 contains the outermost bins (1/30 wide) and more
+    saturated = _values(curves, "forward", "saturated_fraction", 5)[0]
+    assert (layer5[0] + layer5[-1]) / sum(layer5) <= saturated < 1
+    assert _values(curves, "forward", "central_fraction", 5)[0] < 0.05
+
+
+def test_activation_histogram_fractions_only_for_bounded_activations(tmp_path):
+    run({"kind": "activation_histogram", "activation": "relu", "init": "he"}, out=tmp_path / "r")
+    assert {row["metric"] for row in _curves(tmp_path / "r")} == {"activation_mean", "activation_std",
+                                                                 "mean_abs_grad"}
+    run({"kind": "activation_histogram", "activation": "tanh", "init": 1.0}, out=tmp_path / "t")
+    assert _values(_curves(tmp_path / "t"), "forward", "saturated_fraction", 5)[0] > 0.5  # at -1 and 1
 
 
 def test_activation_histogram_xavier_spreads_sigmoid(tmp_path):
@@ -207,13 +220,15 @@ def test_activation_histogram_xavier_spreads_sigmoid(tmp_path):
     std_xavier = _values(_curves(tmp_path / "x"), "forward", "activation_std", 5)[0]
     std_small = _values(_curves(tmp_path / "s"), "forward", "activation_std", 5)[0]
     assert std_small < 0.05 and std_xavier > 5 * std_small
+    central = [_values(_curves(tmp_path / name), "forward", "central_fraction", 5)[0] for name in ("x", "s")]
+    assert central[1] == 1.0 and central[0] < 0.5  # std 0.01: every activation within 0.05 of 0.5
     assert xavier["status"] == small["status"] == "ok"
 
 
 def test_spec_from_stdin_and_summary_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("kind: optimizer_path\noptimizer: adam\n"))
     out = tmp_path / "stdin"
-    assert main(["run", "-", "--out", str(out)]) == 0
+    assert main(["run", "-", "--out-dir", str(out)]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("run ") and "ok" in line and str(out) in line
     assert json.loads((out / "spec.json").read_text())["optimizer"]["lr"] == 0.3
@@ -242,7 +257,7 @@ def test_progress_only_when_asked_or_on_a_terminal(tmp_path, tiny_spec, capsys):
 def test_quiet_command_prints_nothing(tmp_path, tiny_spec, capsys):
     spec_path = tmp_path / "spec.json"
     spec_path.write_text(json.dumps(tiny_spec))
-    assert main(["run", str(spec_path), "--out", str(tmp_path / "q"), "--quiet", "--threads", "2"]) == 0
+    assert main(["run", str(spec_path), "--out-dir", str(tmp_path / "q"), "--quiet", "--threads", "2"]) == 0
     captured = capsys.readouterr()
     assert captured.out == captured.err == ""
     assert json.loads((tmp_path / "q" / "summary.json").read_text())["threads"] == 2

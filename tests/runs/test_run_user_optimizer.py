@@ -86,7 +86,7 @@ def test_editing_the_module_changes_the_run_id(user_folder):
 def test_bad_user_optimizers_fail_in_one_line_before_the_run(user_folder, optimizer, parts, capsys):
     spec_path = user_folder / "spec.json"
     spec_path.write_text(json.dumps(digits(optimizer)))
-    assert main(["run", str(spec_path), "--out", str(user_folder / "out"), "--quiet"]) == 2
+    assert main(["run", str(spec_path), "--out-dir", str(user_folder / "out"), "--quiet"]) == 2
     message = capsys.readouterr().err.strip()
     assert message.startswith("nnbench: error: ") and "\n" not in message
     for part in parts:
@@ -104,7 +104,7 @@ def test_nnbench_run_records_the_optimizer_and_its_source(user_folder):
     out = user_folder / "run"
     script = Path(sys.executable).with_name("nnbench")
     command = [str(script)] if script.is_file() else [sys.executable, "-m", "nnbench"]
-    done = subprocess.run(command + ["run", str(spec_path), "--out", str(out), "--quiet"],
+    done = subprocess.run(command + ["run", str(spec_path), "--out-dir", str(out), "--quiet"],
                           cwd=user_folder, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     digest = hashlib.sha256((user_folder / "mine" / "optim.py").read_bytes()).hexdigest()
@@ -116,5 +116,5 @@ def test_nnbench_run_records_the_optimizer_and_its_source(user_folder):
     assert summary["status"] == "ok" and summary["final_test_acc"] > 0.2
     # the same spec again gives the same record (deterministic, as the built-ins)
     again = user_folder / "again"
-    assert main(["run", str(spec_path), "--out", str(again), "--quiet"]) == 0
+    assert main(["run", str(spec_path), "--out-dir", str(again), "--quiet"]) == 0
     assert (again / "curves.csv").read_bytes() == (out / "curves.csv").read_bytes()

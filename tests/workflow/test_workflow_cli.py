@@ -12,7 +12,7 @@ from nnbench.grid import expand
 
 
 def test_grid_count_lists_every_study_and_the_distinct_total(capsys):
-    assert main(["grid", str(DEFAULT_CONFIG), "--count"]) == 0
+    assert main(["grid", "--config", str(DEFAULT_CONFIG), "--count"]) == 0
     out = capsys.readouterr().out
     rows = expand(load_config(DEFAULT_CONFIG))
     assert f"total: {len(rows)} study runs, {len({row.run_id for row in rows})} distinct runs" in out
@@ -21,25 +21,25 @@ def test_grid_count_lists_every_study_and_the_distinct_total(capsys):
 
 
 def test_grid_lists_runs_with_their_axis_values(capsys):
-    assert main(["grid", str(QUICK_CONFIG), "--study", "batch_size"]) == 0
+    assert main(["grid", "--config", str(QUICK_CONFIG), "--study", "batch_size"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["study", "run_id", "axes"]
-    assert len(lines) == 1 + 3 * 2  # 3 batch sizes x 2 seeds
-    assert "batch_size=512" in lines[-1] and "seed=1" in lines[-1] and "dataset=digits" in lines[-1]
-    assert main(["grid", str(QUICK_CONFIG), "--study", "batch_size", "--format", "json"]) == 0
+    assert len(lines) == 1 + 3 * 2  # 3 batch sizes (the last the full batch) x 2 seeds
+    assert "batch_size=1000" in lines[-1] and "seed=1" in lines[-1] and "dataset=digits" in lines[-1]
+    assert main(["grid", "--config", str(QUICK_CONFIG), "--study", "batch_size", "--format", "json"]) == 0
     runs = json.loads(capsys.readouterr().out)
-    assert [run["spec"]["batch_size"] for run in runs] == [8, 8, 64, 64, 512, 512]
+    assert [run["spec"]["batch_size"] for run in runs] == [8, 8, 128, 128, 1000, 1000]
 
 
 def test_bad_config_exits_2_with_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("studies:\n  optimizers:\n    axes:\n      optimizer.name: [sgd, adamw]\n")
-    assert main(["grid", str(bad)]) == 2
+    assert main(["grid", "--config", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert err.startswith("nnbench: error: config error in study 'optimizers', key axes.optimizer.name[1]: "
                           "unknown value 'adamw'")
-    assert main(["grid", str(QUICK_CONFIG), "--study", "optimizer"]) == 2
+    assert main(["grid", "--config", str(QUICK_CONFIG), "--study", "optimizer"]) == 2
     assert "did you mean 'optimizers'" in capsys.readouterr().err
 
 
@@ -49,7 +49,7 @@ def test_aggregate_and_choose_from_run_folders(tmp_path, capsys):
     one = write_record(tmp_path / "runs" / "aaaaaaaaaaaa", spec, {"status": "ok", "final_validation_acc": 0.7})
     two = write_record(tmp_path / "runs" / "bbbbbbbbbbbb", {**spec, "optimizer": {"name": "sgd", "lr": 0.01}},
                        {"status": "ok", "final_validation_acc": 0.9})
-    assert main(["aggregate", "--study", "optimizers", "--out", str(tmp_path / "out"), str(one), str(two)]) == 0
+    assert main(["aggregate", "--study", "optimizers", "--out-dir", str(tmp_path / "out"), str(one), str(two)]) == 0
     assert (tmp_path / "out" / "runs.csv").read_text().count("\n") == 3
     choice_file = tmp_path / "choice.json"
     assert main(["aggregate", "--choose", "optimizer.lr", "--out", str(choice_file), str(one), str(two)]) == 0

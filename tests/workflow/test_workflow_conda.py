@@ -1,6 +1,6 @@
 """The conda path (`snakemake --sdm conda`): the environment installs the lock and the
 package. Conda channels are unreachable where CI runs, so the run itself is skipped there
-(the skip reason is printed in pytest's summary, -ra) and the README says it is untested."""
+(the skip reason is printed in pytest's summary, -ra) and docs/CONFIG.md says it is untested."""
 
 from __future__ import annotations
 
@@ -35,12 +35,12 @@ def test_the_environment_installs_exactly_the_lock_then_the_package_editable():
     # every rule file names the environment through the one variable of common.smk
     common = (REPO / "workflow" / "rules" / "common.smk").read_text()
     assert 'CONDA_ENV = "../envs/nnbench.yaml"' in common
-    assert "--sdm conda" in (REPO / "README.md").read_text()
+    assert "--sdm conda" in (REPO / "docs" / "CONFIG.md").read_text()
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(CONDA is None, reason="conda/mamba not on PATH: the conda path (workflow/envs/nnbench.yaml, "
-                                          "--sdm conda) is untested here, as the README says")
+                                          "--sdm conda) is untested here, as docs/CONFIG.md says")
 def test_snakemake_builds_the_environment_and_runs_a_rule_in_it(tmp_path, copy_checkout):
     checkout = copy_checkout(tmp_path / "checkout", ("Snakefile", "workflow", "config", "nnbench", "pyproject.toml",
                                                       "requirements.lock", "profiles"))

@@ -70,6 +70,6 @@ def test_grouped_records_equal_one_run_per_process(quick_study, tmp_path):
     for rid in sample:
         alone = tmp_path / rid
         completed = subprocess.run([sys.executable, "-m", "nnbench", "run", str(runs / rid / "spec.json"),
-                                    "--out", str(alone), "--quiet"], capture_output=True, text=True, timeout=600)
+                                    "--out-dir", str(alone), "--quiet"], capture_output=True, text=True, timeout=600)
         assert completed.returncode == 0, completed.stderr[-2000:]
         assert _record(runs / rid) == _record(alone), rid

@@ -112,15 +112,24 @@ def test_quick_config_end_to_end_then_nothing_to_do_then_only_new_seeds(quick_st
         assert (workdir / "results" / name / "curves.csv").is_file(), name
     assert (workdir / "results" / "activation_histograms" / "histograms.csv").is_file()
     assert (workdir / "results" / "minibatch_noise" / "minibatch_spread.csv").is_file()
-    assert (workdir / "reports" / "report.html").is_file()
-    if shutil.which("chromium") or shutil.which("chromium-browser"):
-        # the quick report, as the workflow rendered it, opens offline with every image decoded
-        open_in_chromium = request.getfixturevalue("open_in_chromium")
-        attributes, console = open_in_chromium(workdir / "reports" / "report.html")
-        manifest = json.loads((workdir / "reports" / "manifest.json").read_text())
-        assert int(attributes["data-images-total"]) == len(manifest["figures"]) > 0
-        assert attributes["data-images-ok"] == attributes["data-images-total"]
-        assert attributes["data-errors"] == "0" and console == []
+    # config languages [en, ko]: a report, a manifest and a figure folder per language
+    for lang, report, manifest_file in (("en", "report.html", "manifest.json"),
+                                        ("ko", "report.ko.html", "manifest.ko.json")):
+        assert (workdir / "reports" / report).is_file()
+        manifest = json.loads((workdir / "reports" / manifest_file).read_text())
+        assert manifest["language"] == lang and manifest["figures"]
+        for figure in manifest["figures"]:
+            assert all((workdir / "reports" / path).is_file() and path.startswith(f"figures/{lang}/")
+                       for path in figure["files"].values())
+        if shutil.which("chromium") or shutil.which("chromium-browser"):
+            # the quick report, as the workflow rendered it, opens offline with every image decoded
+            open_in_chromium = request.getfixturevalue("open_in_chromium")
+            attributes, console = open_in_chromium(workdir / "reports" / report, width=1400)
+            assert int(attributes["data-images-total"]) == len(manifest["figures"]) > 0
+            assert attributes["data-images-ok"] == attributes["data-images-total"]
+            assert attributes["data-errors"] == "0" and console == []
+            assert attributes["data-lang"] == lang
+            assert int(attributes["data-scroll-width"]) <= int(attributes["data-client-width"])
     check_decks(workdir)
     for run_id in runs:
         summary = json.loads((workdir / "results" / "runs" / run_id / "summary.json").read_text())

@@ -47,15 +47,17 @@ def test_snakemake_report_holds_every_figure_and_table_with_its_caption(quick_st
     assert manifest["figures"] and manifest["tables"]
     for kind, extension, label in (("figures", "png", "Figure"), ("tables", "csv", "Table")):
         for item in manifest[kind]:
-            key = f"reports/{kind}/{item['name']}.{extension}"
+            key = item["files"][extension] and f"reports/{item['files'][extension]}"
             assert key in results, f"{key} is not in the snakemake report"
             entry = results[key]
             caption = plain(entry["caption"])
             assert caption.startswith(f"{label} {item['name']} (study {item['study']}):"), caption[:200]
             assert " ".join(item["caption"].split()) in caption
             assert key in categories[sections[item["section"]]][item["study"]]
-    assert results["reports/figures/optimizer_paths_contour.png"]["mime_type"] == "image/png"
+    assert results["reports/figures/en/optimizer_paths_contour.png"]["mime_type"] == "image/png"
+    assert "reports/figures/ko/optimizer_paths_contour.png" in results  # every language's figures
     assert "reports/report.html" in categories["nnbench report"]["Other"]
+    assert "reports/report.ko.html" in categories["nnbench report"]["Other"]
     with zipfile.ZipFile(archive) as bundle:  # the figures themselves travel in the archive
         pngs = [name for name in bundle.namelist() if name.endswith(".png")]
     assert len(pngs) >= len(manifest["figures"])

@@ -38,4 +38,4 @@ rule aggregate:
     resources:
         mem_mb=8000,
     shell:
-        "nnbench aggregate --study {wildcards.study} --out {params.out} {params.runs} > {log} 2>&1"
+        "nnbench aggregate --study {wildcards.study} --out-dir {params.out} {params.runs} > {log} 2>&1"

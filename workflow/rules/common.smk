@@ -8,31 +8,29 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from nnbench.config import ConfigError, job_environment, prepare_config, write_effective_config
+from nnbench.config import ConfigError, job_environment, prepare_config, select_studies, write_effective_config
 from nnbench.plan import GROUPS_DIR, WorkflowPlan
 
-min_version("8.0")
+min_version("9.27.1")  # the snakemake of requirements.lock (a test keeps them equal)
 
 # Without --configfile, the full default study next to this Snakefile (with any
 # --config KEY=VALUE on top). A `configfile:` directive would instead deep-merge it
 # with the user's --configfile, mixing two studies' settings.
+# `--config studies=[a,b]` keeps only those studies of the config (nnbench.config.select_studies).
 DEFAULT_CONFIGFILE = Path(workflow.main_snakefile).parent / "config" / "config.yaml"
-if "studies" not in config:
-    import yaml
-
-    config = {**yaml.safe_load(DEFAULT_CONFIGFILE.read_text()), **config}
 
 # The schema (nnbench/schemas/config.schema.yaml) is checked once, naming the study and key
 # of a bad value; the defaults are filled in. Then every run of every study not tuned from
 # another's results is planned: its spec file, its group (runs without a record only).
 _cores = getattr(workflow.resource_settings, "cores", None)
 try:
-    CONFIG = prepare_config(config)
+    CONFIG = prepare_config(select_studies(config, workflow.config_settings.configfiles or [DEFAULT_CONFIGFILE]))
     PLAN = WorkflowPlan(CONFIG, cores=_cores if isinstance(_cores, int) and _cores > 0 else 1,
                         local=not workflow.non_local_exec,
                         choice_file=lambda study: checkpoints.choose.get(study=study).output[0])
-except ConfigError as error:
-    raise WorkflowError(str(error)) from None
+except ConfigError as error:  # the error contract: one line, exit 2, nothing run
+    print(f"nnbench: error: {error}", file=sys.stderr)
+    sys.exit(2)
 STUDIES = list(CONFIG["studies"])
 TUNED = PLAN.tuned
 
@@ -43,7 +41,7 @@ wildcard_constraints:
     dataset="[a-z0-9-]+",
 
 
-# The software of every rule under --sdm conda (relative to workflow/rules/; README, "Conda").
+# The software of every rule under --sdm conda (relative to workflow/rules/; docs/CONFIG.md, "Conda").
 CONDA_ENV = "../envs/nnbench.yaml"
 
 RESULTS, REPORTS = PLAN.results, PLAN.reports

@@ -9,6 +9,13 @@
 include: "report_items.smk"
 
 
+from nnbench.figures import manifest_name
+from nnbench.report import report_name
+
+# The config's languages (schema-checked): one manifest, figure folder and report each.
+LANGUAGES = CONFIG["languages"]
+
+
 rule figures:
     input:
         expand(f"{RESULTS}/{{study}}/runs.csv", study=STUDIES),
@@ -17,10 +24,11 @@ rule figures:
         # SHA-256 in every figure's and table's provenance line (rewritten only on change)
         config=EFFECTIVE_CONFIG,
     output:
-        manifest=f"{REPORTS}/manifest.json",
+        manifests=[f"{REPORTS}/{manifest_name(lang)}" for lang in LANGUAGES],
         figures=report(
             directory(f"{REPORTS}/figures"),
-            patterns=["{name}.png"],
+            # every language's figures (their captions: the first language's manifest)
+            patterns=["{lang}/{name}.png"],
             caption="../report/figure.rst",
             category=report_category("figures"),
             subcategory=report_subcategory("figures"),
@@ -37,6 +45,7 @@ rule figures:
     params:
         results=results_folder,
         reports=reports_folder,
+        languages=" ".join(LANGUAGES),
     conda:
         CONDA_ENV
     log:
@@ -46,5 +55,5 @@ rule figures:
     resources:
         mem_mb=8000,
     shell:
-        "nnbench figures --results {params.results} --out {params.reports} --config {input.config} "
-        "--jobs {threads} > {log} 2>&1"
+        "nnbench figures --results {params.results} --out-dir {params.reports} --config {input.config} "
+        "--lang {params.languages} --jobs {threads} > {log} 2>&1"

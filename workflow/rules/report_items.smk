@@ -1,5 +1,6 @@
 # How `snakemake --report` files each figure and table of the figures rule: its report
-# section (category), study (subcategory) and caption, read from reports/manifest.json.
+# section (category), study (subcategory) and caption, read from the manifest of the first
+# language (reports/manifest.json for English).
 # Called only while the report is made (never when the workflow runs), so nothing here
 # can make a job rerun. Functions only: the rules are in figures.smk.
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 
 def manifest_entries():
-    path = Path(f"{REPORTS}/manifest.json")
+    path = Path(f"{REPORTS}/{manifest_name(LANGUAGES[0])}")  # the language of the figures it lists
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
