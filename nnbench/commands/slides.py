@@ -23,8 +23,8 @@ def register(subparsers) -> None:
     parser.add_argument("--config", default="config/config.yaml", metavar="CONFIG",
                         help="the config the workflow ran; its `languages` are the decks written "
                              "when --lang is not given (default: config/config.yaml)")
-    parser.add_argument("--lang", action="append", default=None, metavar="LANG",
-                        help="a language to write (repeat for several; default: the config's "
+    parser.add_argument("--lang", nargs="+", default=None, metavar="LANG",
+                        help="the languages of the decks, one or more (default: the config's "
                              "`languages`, else every language nnbench has)")
     parser.set_defaults(func=handle)
 

@@ -172,7 +172,8 @@ def findings_overview(csv_path: Path, lang: str = SOURCE_LANGUAGE) -> dict:
 
 
 def read_manifest(reports_dir: Path, lang: str = SOURCE_LANGUAGE) -> dict:
-    """``reports_dir``'s manifest in ``lang`` (what ``nnbench figures --lang`` wrote); ReportError when absent."""
+    """The manifest of the figures in ``lang`` (what ``nnbench figures --lang`` wrote);
+    ReportError when it is absent or not JSON."""
     from nnbench.figures import manifest_name
 
     path = reports_dir / manifest_name(lang)
@@ -296,8 +297,8 @@ def _table_entry(csv: Path, lang: str = SOURCE_LANGUAGE) -> dict:
 
 
 def results_citation(results_dir: Path, manifest: dict) -> dict:
-    """The citation of the report and the decks: the code most runs recorded (else this
-    checkout's), dated by its commit; ``source`` says which."""
+    """The citation of the report and the decks: the code most runs recorded (else this checkout's), dated by
+    its commit; ``source`` says which."""
     from nnbench import __version__
     from nnbench.citation import citation, results_code
     from nnbench.results import Results

@@ -137,16 +137,17 @@ class DeckInputs:
     citation: dict  # nnbench.report.results_citation: plain, bibtex, commit, ...
 
 
-def read_inputs(results_dir, reports_dir) -> DeckInputs:
-    """The manifest, ``findings.csv`` and the report's citation; SlidesError naming the
-    missing file and the command that makes it."""
+def read_inputs(results_dir, reports_dir, lang: str) -> DeckInputs:
+    """The manifest of the figures in ``lang`` (``manifest.json``, ``manifest.<lang>.json``),
+    ``findings.csv`` and the report's citation; SlidesError naming the missing file and the
+    command that makes it."""
     import pandas as pd
 
     from nnbench.report import ReportError, read_manifest, results_citation
 
     reports_dir = Path(reports_dir)
     try:
-        manifest = read_manifest(reports_dir)
+        manifest = read_manifest(reports_dir, lang)
     except ReportError as error:
         raise SlidesError(str(error)) from None
     findings_path = reports_dir / FINDINGS_CSV
@@ -206,7 +207,7 @@ def _is_missing(value) -> bool:
 
 
 def _dataset_label(dataset: str, _) -> str:
-    from nnbench.figures.labels import dataset_label
+    from nnbench.labels import dataset_label
 
     return _(dataset_label(dataset))
 
@@ -615,13 +616,13 @@ def write_decks(results_dir, reports_dir, config_path, languages=None) -> list[t
         languages = tuple(dict.fromkeys(check_language(lang, "--lang") for lang in languages))
     else:
         languages = config_languages(config_path)
-    inputs = read_inputs(results_dir, reports_dir)
-    decks = {lang: build_deck(inputs, lang) for lang in languages}  # all or none written
+    decks = {lang: build_deck(read_inputs(results_dir, reports_dir, lang), lang)
+             for lang in languages}  # all or none written
     written = {}
     for lang, presentation in decks.items():
-        path = deck_path(inputs.reports_dir, lang)
+        path = deck_path(reports_dir, lang)
         with atomic_open(path, "wb") as stream:
             presentation.save(stream)
         written[lang] = (path, len(presentation.slides))
-    _list_in_manifest(inputs.reports_dir, {lang: path for lang, (path, _count) in written.items()})
+    _list_in_manifest(Path(reports_dir), {lang: path for lang, (path, _count) in written.items()})
     return list(written.values())

@@ -17,7 +17,7 @@ from report_synthetic import SYNTHETIC_CODE, write_synthetic_results
 from nnbench.analysis.findings import ALL_DATASETS, BOOK_DATASET, CLAIMS
 from nnbench.cli import main
 from nnbench.i18n import LANGUAGES, gettext
-from nnbench.slides import MIN_FONT_PT, deck_path, outline_length, write_decks
+from nnbench.slides import MIN_FONT_PT, deck_path, findings_pages, outline_length, slide_claims, write_decks
 from nnbench.slides.outline import CONTENT_SLIDES
 
 pptx = pytest.importorskip("pptx")
@@ -66,7 +66,7 @@ def _runs(deck):
 def test_the_deck_follows_the_outline_slide_for_slide(decks, lang):
     deck = decks["open"][lang]
     assert len(deck.slides) == outline_length(decks["findings"])
-    assert len(deck.slides) == 3 + len(CONTENT_SLIDES) + 2 + 2  # 10 claims: two findings slides
+    assert len(deck.slides) == 3 + len(CONTENT_SLIDES) + len(findings_pages(decks["findings"])) + 2
     assert [count for _path, count in decks["written"]] == [len(deck.slides)] * len(LANGUAGES)
     assert round(deck.slide_width / deck.slide_height, 2) == round(16 / 9, 2)
     for index, spec in enumerate(CONTENT_SLIDES):
@@ -81,6 +81,7 @@ def test_the_deck_follows_the_outline_slide_for_slide(decks, lang):
 def test_content_slides_show_the_verdicts_of_findings_csv(decks):
     """The verdict line of a slide is its claims' rows of findings.csv, on the figure's
     dataset (the first: MNIST), with estimate, interval and n as the tables format them."""
+    from nnbench.labels import dataset_label
     from nnbench.tables import display_rows
 
     findings = decks["findings"]
@@ -89,16 +90,22 @@ def test_content_slides_show_the_verdicts_of_findings_csv(decks):
              for row in rows}
     deck = decks["open"]["en"]
     checked = 0
+    shown_claims = slide_claims(findings)
     for index, spec in enumerate(CONTENT_SLIDES):
         text = "\n".join(_texts(deck.slides[FIRST_CONTENT + index]))
-        for claim_id in spec.claims:
-            row = shown[(claim_id, "mnist")]
-            assert (f"{row['claim']} — MNIST: {row['verdict']}, {row['estimate']} [{row['low']}, "
-                    f"{row['high']}], n = {row['n']}") in text
+        for claim_id in shown_claims[index]:
+            # the figure's dataset (MNIST, the first), else the claim's own row (one measured
+            # without a dataset)
+            row = shown.get((claim_id, "mnist")) or next(
+                value for (key, dataset), value in shown.items() if key == claim_id and dataset != ALL_DATASETS)
+            part = (f"{dataset_label(row['dataset'])}: {row['verdict']}, {row['estimate']} [{row['low']}, "
+                    f"{row['high']}], n = {row['n']}") if row["low"] else f"{dataset_label(row['dataset'])}: " \
+                f"{row['verdict']}, n = {row['n']}"
+            assert f"{row['claim']} — {part}" in text
             checked += 1
-        if not spec.claims:
+        if not shown_claims[index]:
             assert "No verdict" in text
-    assert checked == sum(len(spec.claims) for spec in CONTENT_SLIDES)
+    assert checked == sum(len(claims) for claims in shown_claims)
 
 
 def test_every_claim_on_a_slide_is_a_claim_of_the_findings():
@@ -107,6 +114,7 @@ def test_every_claim_on_a_slide_is_a_claim_of_the_findings():
 
 
 def test_the_findings_table_is_native_and_equals_findings_csv_as_displayed(decks):
+    from nnbench.labels import dataset_label
     from nnbench.tables import display_rows
 
     findings = decks["findings"]
@@ -116,7 +124,8 @@ def test_the_findings_table_is_native_and_equals_findings_csv_as_displayed(decks
     with_slide = "slide" in headings  # the deck's slide of each claim, where findings.csv has it
     deck = decks["open"]["en"]
     tables = _tables(deck)
-    assert len(tables) == 2 and not any(_pictures(deck.slides[i]) for i in (-4, -3))
+    pages = len(findings_pages(findings))
+    assert len(tables) == pages and not any(_pictures(slide) for slide in list(deck.slides)[-2 - pages:-2])
     cells = [[cell.text for cell in row.cells] for table in tables for row in list(table.rows)[1:]]
     assert [cell.text for cell in tables[0].rows[0].cells] == ["slide"] * with_slide + [
         "claim", "MNIST", "Fashion-MNIST", "book"]
@@ -125,11 +134,18 @@ def test_the_findings_table_is_native_and_equals_findings_csv_as_displayed(decks
         by_dataset = {row[column["dataset"]]: row for row in rows if row[column["claim id"]] == claim_id}
         overall = by_dataset[ALL_DATASETS]
         line = ([overall[headings.index("slide")]] if with_slide else []) + [overall[column["claim"]]]
-        for dataset in ("mnist", "fashion-mnist"):
-            row = by_dataset[dataset]
-            line.append(f"{row[column['verdict']]}, n = {row[column['n']]}\n{row[column['estimate']]} "
-                        f"[{row[column['low']]}, {row[column['high']]}]")
-        line.append(by_dataset[BOOK_DATASET][column["book"]])
+        def cell(row):
+            text = row[column["verdict"]] + (f", n = {row[column['n']]}" if row[column["n"]] not in ("", "0") else "")
+            if row[column["estimate"]] and row[column["low"]]:
+                text += f"\n{row[column['estimate']]} [{row[column['low']]}, {row[column['high']]}]"
+            return text
+
+        if "mnist" in by_dataset or "fashion-mnist" in by_dataset:
+            line += [cell(by_dataset[dataset]) if dataset in by_dataset else "" for dataset in ("mnist", "fashion-mnist")]
+        else:  # measured without a dataset: one merged cell, named by its inputs
+            (dataset,) = set(by_dataset) - {ALL_DATASETS}
+            line += [f"{dataset_label(dataset)}: {cell(by_dataset[dataset])}", ""]
+        line.append(by_dataset[BOOK_DATASET][column["book"]] if BOOK_DATASET in by_dataset else "")
         expected.append(line)
     assert cells == expected
 
@@ -229,7 +245,7 @@ def test_a_study_not_in_the_config_leaves_one_line_instead_of_its_figure(two_stu
 
 
 @pytest.mark.parametrize("arguments, config, named", [
-    (["--lang", "en", "--lang", "fr"], None, "'fr'"),
+    (["--lang", "en", "fr"], None, "'fr'"),
     ([], "languages: [en, kr]\n", "'kr'"),
 ])
 def test_an_unknown_language_is_one_line_exit_2_and_nothing_written(two_studies, tmp_path, capsys, arguments,
