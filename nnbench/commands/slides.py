@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from nnbench.commands import add_command, examples
+from nnbench.commands.report import DEFAULT_CONFIG, WORKFLOW_CONFIG, default_config
+
 
 def register(subparsers) -> None:
     """Add the ``slides`` command."""
-    parser = subparsers.add_parser(
-        "slides",
+    parser = add_command(
+        subparsers, "slides",
         help="write reports/slides/lecture.<lang>.pptx (the seed deck with the measured results)",
         description="Write one PowerPoint deck per language that follows the seed lecture slide for "
                     "slide: each claim's slide shows its measured figure, the verdict with its "
@@ -15,14 +18,19 @@ def register(subparsers) -> None:
                     "slide. Reads what `nnbench report` reads (REPORTS/manifest.json, the figures and "
                     "tables, RESULTS/<study>/runs.csv for the citation); provenance goes to the "
                     "slide notes. The decks are listed in REPORTS/manifest.json.",
+        epilog=examples(
+            "nnbench slides --config resources/config.json    # after the workflow: both decks",
+            "nnbench slides --lang ko                         # reports/slides/lecture.ko.pptx only",
+        ),
     )
     parser.add_argument("--results", default="results", metavar="RESULTS",
                         help="folder with the aggregated tables (default: results)")
     parser.add_argument("--reports", default="reports", metavar="REPORTS",
                         help="folder `nnbench figures` wrote (default: reports)")
-    parser.add_argument("--config", default="config/config.yaml", metavar="CONFIG",
+    parser.add_argument("--config", default=None, metavar="CONFIG",
                         help="the config the workflow ran; its `languages` are the decks written "
-                             "when --lang is not given (default: config/config.yaml)")
+                             f"when --lang is not given (default: {WORKFLOW_CONFIG} when the workflow "
+                             f"wrote it, else {DEFAULT_CONFIG})")
     parser.add_argument("--lang", nargs="+", default=None, metavar="LANG",
                         help="the languages of the decks, one or more (default: the config's "
                              "`languages`, else every language nnbench has)")
@@ -33,6 +41,6 @@ def handle(args) -> int:
     """Run :func:`nnbench.slides.write_decks`; print each deck written and its slide count."""
     from nnbench.slides import write_decks
 
-    for path, slides in write_decks(args.results, args.reports, args.config, args.lang):
+    for path, slides in write_decks(args.results, args.reports, args.config or default_config(), args.lang):
         print(f"wrote {path} ({slides} slides, {path.stat().st_size / 2**20:.1f} MiB)")
     return 0
