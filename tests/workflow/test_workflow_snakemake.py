@@ -94,7 +94,8 @@ def check_decks(workdir):
         content = list(deck.slides)[3:3 + len(CONTENT_SLIDES)]
         assert all(sum(shape.shape_type == 13 for shape in slide.shapes) == 1 for slide in content)  # 13: picture
         tables = [shape.table for slide in deck.slides for shape in slide.shapes if shape.has_table]
-        claims = [row.cells[0].text for table in tables for row in list(table.rows)[1:]]
+        column = [cell.text for cell in tables[0].rows[0].cells].index(gettext("claim", lang))
+        claims = [row.cells[column].text for table in tables for row in list(table.rows)[1:]]
         assert claims == [gettext(claim, lang) for claim in dict.fromkeys(findings["claim"])]
         assert all(commit[:12] in slide.notes_slide.notes_text_frame.text for slide in deck.slides)
 
