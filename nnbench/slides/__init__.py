@@ -431,8 +431,10 @@ def _slide_dataset(findings, dataset_slug: str | None) -> str | None:
 
 def _line_height(text: str) -> int:
     """The height of a verdict line of ``text`` at 18 pt across the slide: lines of about
-    90 characters (a wide fallback font's), 0.32 in each, plus spacing."""
-    return _inches(0.32 * max(1, math.ceil(len(text) / 90)) + 0.14)
+    90 characters (a wide fallback font's; a Hangul or other wide character counts twice),
+    0.32 in each, plus spacing."""
+    width = sum(2 if ord(character) >= 0x1100 else 1 for character in text)
+    return _inches(0.32 * max(1, math.ceil(width / 90)) + 0.14)
 
 
 def slide_claims(findings) -> list[tuple[str, ...]]:

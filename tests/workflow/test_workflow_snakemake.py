@@ -73,7 +73,7 @@ def test_bad_config_fails_before_any_job(workdir, text, message):
 def check_decks(workdir):
     """The decks of every language, as python-pptx opens them: the outline's slide count, a
     figure on every content slide (the quick config has every study), the findings table's
-    claim column the claims of findings.csv, the runs' commit in the notes (the details:
+    first column the claims of findings.csv, the runs' commit in the notes (the details:
     tests/report/test_slides.py)."""
     import pandas as pd
     from pptx import Presentation
@@ -94,8 +94,8 @@ def check_decks(workdir):
         content = list(deck.slides)[3:3 + len(CONTENT_SLIDES)]
         assert all(sum(shape.shape_type == 13 for shape in slide.shapes) == 1 for slide in content)  # 13: picture
         tables = [shape.table for slide in deck.slides for shape in slide.shapes if shape.has_table]
-        first = 1 if "slide" in findings.columns else 0  # the deck's slide number stands before the claim
-        claims = [row.cells[first].text for table in tables for row in list(table.rows)[1:]]
+        column = [cell.text for cell in tables[0].rows[0].cells].index(gettext("claim", lang))
+        claims = [row.cells[column].text for table in tables for row in list(table.rows)[1:]]
         assert claims == [gettext(claim, lang) for claim in dict.fromkeys(findings["claim"])]
         assert all(commit[:12] in slide.notes_slide.notes_text_frame.text for slide in deck.slides)
 
