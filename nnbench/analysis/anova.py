@@ -38,7 +38,9 @@ import math
 
 import numpy as np
 
-from nnbench.analysis.stats import CONFIDENCE, AnalysisError, level_text, require_columns
+from nnbench.analysis.base import AnalysisError, level_text, require_columns
+
+from nnbench.statistics import CONFIDENCE
 
 FACTORS = ("init", "optimizer", "batchnorm", "dropout", "weight_decay")
 RESPONSE = "final_test_acc"

@@ -20,7 +20,8 @@ import math
 import numpy as np
 
 from nnbench.analysis.anova import FACTORS, RESPONSE
-from nnbench.analysis.stats import CONFIDENCE, AnalysisError, level_text, require_columns
+from nnbench.analysis.base import AnalysisError, level_text, require_columns
+from nnbench.statistics import CONFIDENCE
 
 RANK_COLUMNS = ("dataset", "n", "rho", "low", "high", "budget", "long_budget", "interval")
 RANK_INTERVAL_TEXT = "Fisher z interval of Spearman's rho, variance 1.06/(n-3)"

@@ -27,7 +27,9 @@ from typing import Callable
 
 import numpy as np
 
-from nnbench.analysis.stats import CONFIDENCE, AnalysisError, level_text, t_interval
+from nnbench.analysis.base import AnalysisError, level_text
+
+from nnbench.statistics import CONFIDENCE, t_interval
 from nnbench.i18n import N_, translator
 from nnbench.vocabulary import ACTIVATION_MARGIN
 

@@ -3,7 +3,7 @@
 For a factor F and two of its levels a, b, a *pair* is two runs of the same dataset and
 seed that share the level of every other factor and differ only in F (a -> b). The table
 gives the mean of ``response(b) - response(a)`` over all such pairs with a percentile
-bootstrap interval over the pairs (:func:`nnbench.analysis.stats.bootstrap_interval`,
+bootstrap interval over the pairs (:func:`nnbench.analysis.base.bootstrap_interval`,
 fixed RNG seed, so the table is deterministic). Pairing removes the variation due to the
 other factors and to the seed (data order and initial weights), so the interval is that of
 F's effect averaged over the other factors' levels.
@@ -21,15 +21,8 @@ import math
 import numpy as np
 
 from nnbench.analysis.anova import FACTORS, RESPONSE
-from nnbench.analysis.stats import (
-    BOOTSTRAP_SEED,
-    CONFIDENCE,
-    N_BOOTSTRAP,
-    bootstrap_interval,
-    bootstrap_text,
-    level_text,
-    require_columns,
-)
+from nnbench.analysis.base import BOOTSTRAP_SEED, N_BOOTSTRAP, bootstrap_interval, bootstrap_text, level_text, require_columns
+from nnbench.statistics import CONFIDENCE
 
 PAIRED_COLUMNS = ("dataset", "factor", "level_a", "level_b", "mean_a", "mean_b", "estimate",
                   "low", "high", "n", "n_seeds", "interval", "note")

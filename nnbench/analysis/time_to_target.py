@@ -19,7 +19,9 @@ import math
 
 import numpy as np
 
-from nnbench.analysis.stats import CONFIDENCE, AnalysisError, require_columns, t_interval
+from nnbench.analysis.base import AnalysisError, require_columns
+
+from nnbench.statistics import CONFIDENCE, t_interval
 
 STUDY = "optimizers_tuned"
 SPLIT, METRIC = "validation", "accuracy"

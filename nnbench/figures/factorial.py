@@ -290,7 +290,7 @@ def _analysis(results, writer, runs, setup) -> list[str]:
     from nnbench.analysis.anova import factorial_anova
     from nnbench.analysis.convergence import budget_rank_check
     from nnbench.analysis.paired import paired_differences
-    from nnbench.analysis.stats import bootstrap_text
+    from nnbench.analysis.base import bootstrap_text
 
     findings = []
     ok = runs[runs["status"] != "diverged"] if "status" in runs.columns else runs

@@ -13,7 +13,7 @@ from scipy import stats
 
 from nnbench.analysis.anova import factorial_anova, partial_eta_sq_interval
 from nnbench.analysis.paired import paired_differences
-from nnbench.analysis.stats import AnalysisError
+from nnbench.analysis.base import AnalysisError
 
 LEVELS = {"init": ["0.01", "xavier", "he"], "optimizer": ["sgd", "adam"],
           "batchnorm": [False, True], "dropout": [0.0, 0.2], "weight_decay": [0.0, 0.01]}

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nnbench.analysis.stats import AnalysisError
+from nnbench.analysis.base import AnalysisError
 from nnbench.analysis.time_to_target import run_times_to_target, time_to_target
 
 # Step at which each (optimizer, seed) first reaches 0.97 (None: never within 2000).

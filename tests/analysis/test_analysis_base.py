@@ -8,13 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nnbench.analysis.stats import (
-    AnalysisError,
-    bootstrap_interval,
-    level_text,
-    require_columns,
-    t_interval,
-)
+from nnbench.analysis.base import AnalysisError, bootstrap_interval, level_text, require_columns
+
+from nnbench.statistics import t_interval
 from nnbench.errors import NnbenchError
 
 

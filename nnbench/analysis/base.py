@@ -1,7 +1,7 @@
-"""The statistics every analysis table shares: the confidence level and the Student-t
-mean interval (both from :mod:`nnbench.statistics`, the one home of the intervals the
-figures and tables show), the percentile bootstrap (fixed RNG seed, so tables are
-deterministic) and the column checks.
+"""What every analysis table shares beyond :mod:`nnbench.statistics` (the one home of the
+confidence level and the Student-t interval): the analyses' error, the column checks, the
+texts that say how an interval was computed, and the percentile bootstrap (fixed RNG
+seed, so tables are deterministic).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 from nnbench.errors import NnbenchError
 from nnbench.statistics import CONFIDENCE, finite_mean, t_interval
 
-__all__ = ["CONFIDENCE", "N_BOOTSTRAP", "BOOTSTRAP_SEED", "t_interval", "t_interval_text",
+__all__ = ["N_BOOTSTRAP", "BOOTSTRAP_SEED", "t_interval_text",
            "bootstrap_text", "bootstrap_interval", "AnalysisError", "require_columns", "finite",
            "level_text"]
 
