@@ -18,6 +18,17 @@ def default_config() -> str:
     return WORKFLOW_CONFIG if Path(WORKFLOW_CONFIG).is_file() else DEFAULT_CONFIG
 
 
+def add_rendering_inputs(parser, *, config_help: str) -> None:
+    """--results, --reports and --config: what the report and the slides render from."""
+    parser.add_argument("--results", default="results", metavar="RESULTS",
+                        help="folder with the aggregated tables (default: results)")
+    parser.add_argument("--reports", default="reports", metavar="REPORTS",
+                        help="folder `nnbench figures` wrote (default: reports)")
+    parser.add_argument("--config", default=None, metavar="CONFIG",
+                        help=f"{config_help} (default: {WORKFLOW_CONFIG}, which the workflow "
+                             f"writes, when it exists, else {DEFAULT_CONFIG})")
+
+
 def register(subparsers) -> None:
     """Add the ``report`` command."""
     parser = add_command(
@@ -34,13 +45,7 @@ def register(subparsers) -> None:
             "nnbench report --config config/quick.yaml --out /tmp/quick.html",
         ),
     )
-    parser.add_argument("--results", default="results", metavar="RESULTS",
-                        help="folder with the aggregated tables (default: results)")
-    parser.add_argument("--reports", default="reports", metavar="REPORTS",
-                        help="folder `nnbench figures` wrote (default: reports)")
-    parser.add_argument("--config", default=None, metavar="CONFIG",
-                        help=f"the config the workflow ran (default: {WORKFLOW_CONFIG}, which the workflow "
-                             f"writes, when it exists, else {DEFAULT_CONFIG})")
+    add_rendering_inputs(parser, config_help="the config the workflow ran")
     parser.add_argument("--lang", nargs="+", default=[SOURCE_LANGUAGE], metavar="LANG",
                         help=f"the languages of the report, one or more of {', '.join(LANGUAGES)} "
                              f"(default {SOURCE_LANGUAGE}); each links to the others")

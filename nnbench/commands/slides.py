@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nnbench.commands import add_command, examples
-from nnbench.commands.report import DEFAULT_CONFIG, WORKFLOW_CONFIG, default_config
+from nnbench.commands.report import add_rendering_inputs, default_config
 
 
 def register(subparsers) -> None:
@@ -23,14 +23,8 @@ def register(subparsers) -> None:
             "nnbench slides --lang ko                         # reports/slides/lecture.ko.pptx only",
         ),
     )
-    parser.add_argument("--results", default="results", metavar="RESULTS",
-                        help="folder with the aggregated tables (default: results)")
-    parser.add_argument("--reports", default="reports", metavar="REPORTS",
-                        help="folder `nnbench figures` wrote (default: reports)")
-    parser.add_argument("--config", default=None, metavar="CONFIG",
-                        help="the config the workflow ran; its `languages` are the decks written "
-                             f"when --lang is not given (default: {WORKFLOW_CONFIG} when the workflow "
-                             f"wrote it, else {DEFAULT_CONFIG})")
+    add_rendering_inputs(parser, config_help="the config the workflow ran; its `languages` are the "
+                                             "decks written when --lang is not given")
     parser.add_argument("--lang", nargs="+", default=None, metavar="LANG",
                         help="the languages of the decks, one or more (default: the config's "
                              "`languages`, else every language nnbench has)")
