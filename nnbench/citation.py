@@ -160,24 +160,41 @@ def results_code(results) -> dict[str, Any]:
             "commits": [identity["commit"]] if identity["commit"] else [], "source": "checkout"}
 
 
-def citation(code: dict[str, Any], version: str, generated: str) -> dict[str, str]:
-    """``{"plain": ..., "bibtex": ...}`` citing nnbench at ``code``'s commit.
+def citation(code: dict[str, Any], version: str, generated: str, lang: str = "en") -> dict[str, str]:
+    """``{"plain": ..., "bibtex": ...}`` citing nnbench at ``code``'s commit; ``plain`` in
+    ``lang`` (whole sentences from the message catalog), the BibTeX in English.
 
     ``generated`` (``YYYY-MM-DD``) dates the results when the commit's date is unknown,
     and always says when the figures were made.
     """
+    from nnbench.i18n import N_, gettext
+
     commit = code.get("commit")
     date = (code.get("commit_date") or generated or "")[:10]
     year, month = (date[:4], date[5:7]) if len(date) >= 7 else ("", "")
     authors = " and ".join(AUTHORS)
-    if commit:
-        where = f"git commit {commit}" + (" with uncommitted changes" if code.get("dirty") else "")
-        if len(code.get("commits") or []) > 1:
-            where += f" (runs from {len(code['commits'])} commits, listed per figure)"
-    else:
-        where = "commit unknown (not run from a git checkout)"
-    plain = (f"{', '.join(AUTHORS)} ({year or 'n.d.'}). {TITLE}, version {version}, {where}"
-             + (f", {date}" if date else "") + f" [software]. Figures generated {generated}.")
+    commits = len(code.get("commits") or [])
+
+    def where_text(language):
+        if not commit:
+            return gettext(N_("commit unknown (not run from a git checkout)"), language)
+        dirty = bool(code.get("dirty"))
+        if commits > 1:
+            message = (N_("git commit {commit} with uncommitted changes (runs from {count} commits, listed per "
+                          "figure)") if dirty else
+                       N_("git commit {commit} (runs from {count} commits, listed per figure)"))
+        else:
+            message = N_("git commit {commit} with uncommitted changes") if dirty else N_("git commit {commit}")
+        return gettext(message, language).format(commit=commit, count=commits)
+
+    where = where_text("en")
+    message = (N_("{authors} ({year}). {title}, version {version}, {where}, {date} [software]. Figures "
+                  "generated {generated}.") if date else
+               N_("{authors} ({year}). {title}, version {version}, {where} [software]. Figures generated "
+                  "{generated}."))
+    plain = gettext(message, lang).format(
+        authors=", ".join(AUTHORS), year=year or gettext(N_("n.d."), lang), title=TITLE, version=version,
+        where=where_text(lang), date=date, generated=generated)
     key = f"nnbench_{(commit or version)[:7]}".replace(".", "_")
     fields = [("author", "{" + authors + "}"), ("title", TITLE), ("version", version)]
     if year:

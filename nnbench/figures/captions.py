@@ -14,11 +14,13 @@ from nnbench.results import varying_columns
 from nnbench.statistics import logged_step_spacing, smoothing_window
 from nnbench.vocabulary import CURVES_TABLE, INPUT_SIZES
 
-__all__ = ["INTERVAL_TEXT", "BOOK_LABEL", "BAND_TEXT", "describe_setup", "diverged_note",
+__all__ = ["INTERVAL_TEXT", "BOOK_LABEL", "BAND_TEXT", "BOOK_STARS_TEXT", "describe_setup", "diverged_note",
            "smoothing_text", "final_metrics_caption"]
 
 INTERVAL_TEXT = N_("95% t-interval of the mean over seeds")
 BOOK_LABEL = N_("book, one unseeded run")
+#: The book's reference points on a loss figure (:data:`BOOK_LABEL`'s runs at iteration 1900).
+BOOK_STARS_TEXT = N_("Stars: loss at iteration 1900, {book}.")
 #: How a learning-curve band is drawn (figures from :func:`nnbench.statistics.mean_interval`).
 BAND_TEXT = N_("Line: mean over seeds; band: 95% t-interval of the mean over seeds")
 

@@ -222,64 +222,64 @@ def best_worst(runs, metric: str = METRIC, count: int = 5):
 
 def build(results, writer) -> list[str]:
     if not results.has("factorial"):
-        return ["factorial: no runs.csv; the summary and its analysis are skipped."]
+        return [_("factorial: no runs.csv; the summary and its analysis are skipped.")]
     runs = results.runs("factorial")
     if METRIC not in runs.columns:
-        return [f"factorial: runs.csv has no {METRIC} column; the summary is skipped."]
+        return [_("factorial: runs.csv has no {column} column; the summary is skipped.").format(column=METRIC)]
     findings = []
     setup = describe_setup(runs)
     note = diverged_note(runs)
     writer.figure(heatmap_figure(runs), "factorial_heatmap",
-                  f"Mean final test accuracy per optimizer x initializer, faceted by batch norm "
-                  f"and dataset, averaged over seeds, dropout and weight decay. {setup}." + note,
+                  _("Mean final test accuracy per optimizer x initializer, faceted by batch norm and dataset, "
+                    "averaged over seeds, dropout and weight decay. {setup}.").format(setup=setup) + note,
                   "factorial")
     writer.figure(main_effects_figure(runs), "factorial_main_effects",
-                  f"Main effect of each factor on the final test accuracy: mean over all runs at "
-                  f"that level; bars: 95% t-interval over seeds of the per-seed means (each "
-                  f"averaged over the other factors). {setup}." + note, "factorial")
+                  _("Main effect of each factor on the final test accuracy: mean over all runs at that level; "
+                    "bars: 95% t-interval over seeds of the per-seed means (each averaged over the other "
+                    "factors). {setup}.").format(setup=setup) + note, "factorial")
     effects = main_effects(runs)
     for dataset in per_dataset(runs):
         writer.figure(interactions_figure(dataset.runs), f"factorial_{dataset.name}_interactions",
-                      f"{dataset.label}: two-way interactions of the factors on the "
-                      "final test accuracy (RMS of cell mean − row mean − column mean + grand "
-                      "mean), and the interaction plot of the strongest pair (cell means over "
-                      f"seeds and the other factors). {setup}." + note, "factorial")
+                      _("{dataset}: two-way interactions of the factors on the final test accuracy (RMS of "
+                        "cell mean − row mean − column mean + grand mean), and the interaction plot of the "
+                        "strongest pair (cell means over seeds and the other factors). {setup}.").format(
+                          dataset=dataset.label, setup=setup) + note, "factorial")
         part = effects[effects["dataset"] == dataset.dataset]
         if len(part):
             spans = part.groupby("factor")["mean"].agg(lambda s: s.max() - s.min())
             factor = spans.idxmax()
             levels = part[part["factor"] == factor].sort_values("mean")
             findings.append(
-                f"{dataset.label}: the largest main effect is the "
-                f"{column_label(factor)} (mean test accuracy from "
-                f"{fmt_number(levels['mean'].iloc[0])} with "
-                f"{level_label(factor, levels['level'].iloc[0])} to "
-                f"{fmt_number(levels['mean'].iloc[-1])} with "
-                f"{level_label(factor, levels['level'].iloc[-1])}).")
+                _("{dataset}: the largest main effect is the {factor} (mean test accuracy from {low} with "
+                  "{low_level} to {high} with {high_level}).").format(
+                    dataset=dataset.label, factor=column_label(factor), low=fmt_number(levels['mean'].iloc[0]),
+                    low_level=level_label(factor, levels['level'].iloc[0]),
+                    high=fmt_number(levels['mean'].iloc[-1]),
+                    high_level=level_label(factor, levels['level'].iloc[-1])))
     strengths = interaction_strengths(runs)
     if len(strengths):
         writer.table(strengths, "factorial_interactions",
-                     "Strength of every two-way interaction on the final test accuracy "
-                     "(RMS of the interaction terms of the cell means), per dataset.",
+                     _("Strength of every two-way interaction on the final test accuracy (RMS of the "
+                       "interaction terms of the cell means), per dataset."),
                      "factorial")
         for dataset, part in strengths.groupby("dataset"):
             top = part.iloc[0]
-            findings.append(f"{dataset_label(dataset)}: strongest interaction "
-                            f"{column_label(top['factor_a'])} × {column_label(top['factor_b'])} "
-                            f"(RMS {fmt_number(top['rms_interaction'])}).")
+            findings.append(_("{dataset}: strongest interaction {first} × {second} (RMS {rms}).").format(
+                dataset=dataset_label(dataset), first=column_label(top['factor_a']),
+                second=column_label(top['factor_b']), rms=fmt_number(top['rms_interaction'])))
     table = best_worst(runs)
     if len(table):
         writer.table(table, "factorial_best_worst",
-                     f"The five best and five worst configurations per dataset by mean final "
-                     f"test accuracy, with {_(INTERVAL_TEXT)}. {setup}.", "factorial")
+                     _("The five best and five worst configurations per dataset by mean final test accuracy, "
+                       "with {interval}. {setup}.").format(interval=_(INTERVAL_TEXT), setup=setup), "factorial")
         for dataset, part in table.groupby("dataset"):
             best = part[part["rank"] == "best"].iloc[0]
             config = ", ".join(
                 str(best[f]) if f == "batchnorm" else
                 f"{column_label(f)} {best[f] if isinstance(best[f], str) else fmt_number(best[f])}"
                 for f in factors_of(runs) if f in best)
-            findings.append(f"{dataset_label(dataset)}: best configuration {config} "
-                            f"(test accuracy {fmt_number(best[METRIC + '_mean'])}).")
+            findings.append(_("{dataset}: best configuration {config} (test accuracy {accuracy}).").format(
+                dataset=dataset_label(dataset), config=config, accuracy=fmt_number(best[METRIC + '_mean'])))
     findings += _analysis(results, writer, runs, setup)
     write_final_table(writer, runs, "factorial", of=_("of every configuration"))
     return findings
@@ -296,25 +296,24 @@ def _analysis(results, writer, runs, setup) -> list[str]:
     ok = runs[runs["status"] != "diverged"] if "status" in runs.columns else runs
     anova = factorial_anova(ok)
     writer.table(anova, "factorial_anova",
-                 "Factorial ANOVA of the final test accuracy per dataset (Type II sums of "
-                 "squares; main effects and all two-way interactions, higher-order "
-                 "interactions pooled into the residual; diverged runs left out): F, p and "
-                 "partial eta squared with its 95% interval from the noncentral F "
-                 f"distribution (Steiger 2004); n runs. {setup}.", "factorial")
+                 _("Factorial ANOVA of the final test accuracy per dataset (Type II sums of squares; main "
+                   "effects and all two-way interactions, higher-order interactions pooled into the residual; "
+                   "diverged runs left out): F, p and partial eta squared with its 95 percent interval from the "
+                   "noncentral F distribution (Steiger 2004); n runs. {setup}.").format(setup=setup), "factorial")
     effects = anova[(anova["term"] != "Residual") & anova["partial_eta_sq"].notna()]
     for dataset, part in effects.groupby("dataset", sort=False):
         top = part.sort_values("partial_eta_sq", ascending=False).head(3)
         text = "; ".join(f"{_term_label(row['term'])} {fmt_number(row['partial_eta_sq'])} "
                          f"[{fmt_number(row['low'])}, {fmt_number(row['high'])}]"
-                         for _, row in top.iterrows())
-        findings.append(f"{dataset_label(dataset)}: largest effects on the final test accuracy "
-                        f"(partial eta squared, 95% interval): {text} (n = "
-                        f"{int(top['n'].iloc[0])} runs).")
+                         for _index, row in top.iterrows())
+        findings.append(_("{dataset}: largest effects on the final test accuracy (partial eta squared, 95 percent "
+                          "interval): {effects} (n = {count} runs).").format(
+            dataset=dataset_label(dataset), effects=text, count=int(top['n'].iloc[0])))
     paired = paired_differences(ok)
     writer.table(paired, "factorial_paired",
-                 "Seed-matched paired differences of the final test accuracy between two levels "
-                 "of each factor (level b minus level a; a pair: same dataset and seed, every "
-                 f"other factor equal); interval: {bootstrap_text()}; n pairs. {setup}.",
+                 _("Seed-matched paired differences of the final test accuracy between two levels of each "
+                   "factor (level b minus level a; a pair: same dataset and seed, every other factor equal); "
+                   "interval: {interval}; n pairs. {setup}.").format(interval=bootstrap_text(), setup=setup),
                  "factorial")
     if results.has("factorial_long"):
         long_runs = results.runs("factorial_long")
@@ -322,28 +321,28 @@ def _analysis(results, writer, runs, setup) -> list[str]:
             else long_runs
         check = budget_rank_check(ok, long_ok)
         writer.table(check, "factorial_budget_check",
-                     "Budget check: Spearman's rank correlation rho between the settings' mean "
-                     "final test accuracy (over seeds) at the factorial's budget and at a longer "
-                     "one (study factorial_long, a subsample of the settings), with a 95% "
-                     "interval (Fisher z, variance 1.06/(n−3)); n settings in both.",
+                     _("Budget check: Spearman's rank correlation rho between the settings' mean final test "
+                       "accuracy (over seeds) at the factorial's budget and at a longer one (study "
+                       "factorial_long, a subsample of the settings), with a 95 percent interval (Fisher z, variance "
+                       "1.06/(n−3)); n settings in both."),
                      "factorial_long")
         for _index, row in check.iterrows():
             if row["n"]:
-                findings.append(
-                    f"{dataset_label(row['dataset'])}: budget check over {int(row['n'])} "
-                    f"settings, ranks at {fmt_number(row['budget'])} vs "
-                    f"{fmt_number(row['long_budget'])} iterations: Spearman rho "
-                    f"{fmt_number(row['rho'])} [{fmt_number(row['low'])}, "
-                    f"{fmt_number(row['high'])}]" + (
-                        f": its lower bound is at least {SETTLED_RHO}, so a longer budget "
-                        "ranks the settings about the same."
-                        if row["low"] == row["low"] and row["low"] >= SETTLED_RHO else
-                        f": its lower bound is below {SETTLED_RHO}, so a longer budget may "
-                        "rank the settings differently; read the factorial's effects as "
-                        "effects at its budget."))
+                settled = row["low"] == row["low"] and row["low"] >= SETTLED_RHO
+                findings.append((
+                    _("{dataset}: budget check over {count} settings, ranks at {budget} vs {long_budget} "
+                      "iterations: Spearman rho {rho} [{low}, {high}]: its lower bound is at least {settled}, so "
+                      "a longer budget ranks the settings about the same.") if settled else
+                    _("{dataset}: budget check over {count} settings, ranks at {budget} vs {long_budget} "
+                      "iterations: Spearman rho {rho} [{low}, {high}]: its lower bound is below {settled}, so a "
+                      "longer budget may rank the settings differently; read the factorial's effects as effects "
+                      "at its budget.")).format(
+                    dataset=dataset_label(row['dataset']), count=int(row['n']), budget=fmt_number(row['budget']),
+                    long_budget=fmt_number(row['long_budget']), rho=fmt_number(row['rho']),
+                    low=fmt_number(row['low']), high=fmt_number(row['high']), settled=SETTLED_RHO))
     else:
-        findings.append("No budget check: study factorial_long (the settings at a longer "
-                        "budget) is not in the results.")
+        findings.append(_("No budget check: study factorial_long (the settings at a longer budget) is not in "
+                          "the results."))
     return findings
 
 

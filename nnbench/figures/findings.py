@@ -9,6 +9,8 @@ claim whose study did not run is a row with the verdict "no data".
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from nnbench.analysis.findings import (ALL_DATASETS, CLAIMS, VERDICTS, evaluate_claims, methods_text,
                                        tables_from_results)
 from nnbench.figures.labels import dataset_label
@@ -20,6 +22,14 @@ STUDIES = ()  # reads the studies of every claim (nnbench.analysis.findings.CLAI
 TABLE_NAME = "findings"
 #: The findings table's "study" in the manifest: it draws on every claim's study.
 PSEUDO_STUDY = "findings"
+#: The claims' reader texts in one language, beside the table (findings.csv stays English so
+#: that findings-diff compares any two): ``tables/findings.<lang>.json``, named by the findings
+#: table's manifest entry under this key.
+READER_TEXTS_KEY = "reader_texts"
+#: The columns of findings.csv whose text is in the reader's language there: sentences joined
+#: from data that a catalog lookup of the CSV's English cannot find (a claim is one catalog
+#: message, translated where it is shown; the decks cut their pages by its English length).
+READER_TEXT_COLUMNS = ("metric", "note")
 
 
 def source_studies() -> list[str]:
@@ -31,10 +41,28 @@ COLUMNS = ("slide", "claim", "dataset", "metric", "estimate", "low", "high", "le
            "note", "claim_id")
 
 
-def findings_table(results, datasets=None):
-    """The findings table of the results (one row per claim and dataset, then 'all')."""
-    table = evaluate_claims(tables_from_results(results), datasets=datasets)
+def findings_table(results, datasets=None, lang: str = "en"):
+    """The findings table of the results (one row per claim and dataset, then 'all'); its
+    claim, metric, verdict and note texts in ``lang``."""
+    table = evaluate_claims(tables_from_results(results), datasets=datasets, lang=lang)
     return table[list(COLUMNS)]
+
+
+def write_reader_texts(table, out_dir, lang: str) -> str:
+    """Write the claims' texts in ``lang`` (``claim_id``, ``dataset`` and
+    :data:`READER_TEXT_COLUMNS` of every row of ``table``, the findings table in ``lang``) to
+    ``tables/findings.<lang>.json`` under ``out_dir``; returns that path relative to ``out_dir``."""
+    import json
+
+    from nnbench.files import atomic_open
+
+    relative = f"tables/{TABLE_NAME}.{lang}.json"
+    rows = [{column: (None if value != value else value) for column, value in row.items()}  # NaN: None
+            for row in table[["claim_id", "dataset", *READER_TEXT_COLUMNS]].astype(object).to_dict("records")]
+    with atomic_open(Path(out_dir) / relative) as stream:
+        json.dump({"lang": lang, "rows": rows}, stream, ensure_ascii=False, indent=1)
+        stream.write("\n")
+    return relative
 
 
 def methods(results=None) -> str:
@@ -45,6 +73,8 @@ def methods(results=None) -> str:
 
 def build(results, writer) -> list[str]:
     table = findings_table(results)
+    texts = write_reader_texts(table if writer.lang == "en" else findings_table(results, lang=writer.lang),
+                               writer.out_dir, writer.lang)
     writer.table(table, TABLE_NAME,
                  _("A verdict for every claim of the lecture, by the deck's slide, per dataset "
                    "and overall ('all'): the estimate (mean over seeds of one number per seed, as "
@@ -54,6 +84,7 @@ def build(results, writer) -> list[str]:
                    "seeds, the raw and the Holm-adjusted p over the whole family, the book's value "
                    "where it has one (for comparison only), and the verdict from the rules in the "
                    "methods section."), PSEUDO_STUDY)
+    writer.tables[-1][READER_TEXTS_KEY] = texts  # the manifest in this language names its texts
     overall = table[table["dataset"] == ALL_DATASETS]
     counts = overall["verdict"].value_counts()
     summary = ", ".join(f"{int(counts[v])} {verdict_label(v)}" for v in VERDICTS if v in counts)

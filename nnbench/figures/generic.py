@@ -140,8 +140,9 @@ def _study(results, writer, study: str, plot) -> list[str]:
     runs = results.runs(study)
     if not plot:
         table = write_final_table(writer, runs, study, of=_("per configuration of study {study}").format(study=study))
-        return [f"Study {study}: {len(runs)} runs in {len(table)} configurations (no plot declared: "
-                "pass the config to `nnbench figures --config`)."]
+        return [_("Study {study}: {runs} runs in {configurations} configurations (no plot declared: pass the "
+                  "config to `nnbench figures --config`).").format(study=study, runs=len(runs),
+                                                                    configurations=len(table))]
     metric, x, hue, facet = plot["metric"], plot.get("x"), plot.get("hue"), plot.get("facet")
     is_curve = "/" in metric
     curves = results.ok_curves(study) if is_curve else None
@@ -158,14 +159,18 @@ def _study(results, writer, study: str, plot) -> list[str]:
             frame = part.runs
         if frame.empty:
             continue
-        description = (f"{_metric_text(metric)} vs {x}" + (f", one line per {hue}" if hue else "")
-                       + (f", one panel per {facet}" if facet else ""))
+        description = (_("{metric} vs {x}, one line per {hue}, one panel per {facet}") if hue and facet else
+                       _("{metric} vs {x}, one line per {hue}") if hue else
+                       _("{metric} vs {x}, one panel per {facet}") if facet else
+                       _("{metric} vs {x}")).format(metric=_metric_text(metric), x=x, hue=hue, facet=facet)
         writer.figure(
             plot_figure(frame, metric=metric, x=x, hue=hue, facet=facet, curves=is_curve,
                         title=f"{part.label}: {study}"),
             f"{study}_{part.name}_plot",
-            f"Study {study}: {description}. {part.setup}. "
-            + (f"{_(BAND_TEXT)}." if is_curve else f"Points: mean over seeds; bars: {_(INTERVAL_TEXT)}.")
+            (_("Study {study}: {description}. {setup}. {band}.") if is_curve else
+             _("Study {study}: {description}. {setup}. Points: mean over seeds; bars: {interval}.")).format(
+                study=study, description=description, setup=part.setup, band=_(BAND_TEXT),
+                interval=_(INTERVAL_TEXT))
             + diverged_note(runs[runs["dataset"] == part.dataset]), study)
         values = _final_values(part.runs, part.curves, metric)
         factors = [column for column in (x, hue, facet) if column in values.columns and column != "dataset"]
@@ -178,15 +183,19 @@ def _study(results, writer, study: str, plot) -> list[str]:
                 heatmap_figure(stats, rows=rows_key, columns=columns_key, metric=metric,
                                title=f"{part.label}: {study}"),
                 f"{study}_{part.name}_heatmap",
-                f"Study {study}: mean {_metric_text(metric)} over seeds"
-                + (f" and over {', '.join(others)}" if others else "")
-                + f" per {rows_key} and {columns_key}. {part.setup}.", study)
+                (_("Study {study}: mean {metric} over seeds and over {others} per {rows} and {columns}. "
+                   "{setup}.") if others else
+                 _("Study {study}: mean {metric} over seeds per {rows} and {columns}. {setup}.")).format(
+                    study=study, metric=_metric_text(metric), others=", ".join(others), rows=rows_key,
+                    columns=columns_key, setup=part.setup), study)
         best = mean_interval(values, factors or ["dataset"], metric).dropna(subset=["mean"])
         if len(best):
             top = best.sort_values("mean", ascending=not _higher_is_better(metric)).iloc[0]
-            setting = ", ".join(f"{column} {name_label(column, top[column])}" for column in factors) or "all runs"
-            findings.append(f"{part.label}, study {study}: best mean {_metric_text(metric)} "
-                            f"{fmt_number(top['mean'])} with {setting} ({int(top['n'])} seeds).")
+            setting = ", ".join(f"{column} {name_label(column, top[column])}" for column in factors) or _("all runs")
+            findings.append(_("{dataset}, study {study}: best mean {metric} {value} with {setting} ({count} "
+                              "seeds).").format(dataset=part.label, study=study, metric=_metric_text(metric),
+                                                value=fmt_number(top['mean']), setting=setting,
+                                                count=int(top['n'])))
     write_final_table(writer, runs, study, of=_("per configuration of study {study}").format(study=study))
     return findings
 

@@ -130,16 +130,16 @@ def _noise(results, writer):
     spread = results.ok_curves("minibatch_noise", "minibatch_spread")
     runs = results.runs("minibatch_noise")
     if spread is None or spread.empty:
-        return ["minibatch_noise: no minibatch_spread.csv, the spread figure is skipped."]
+        return [_("minibatch_noise: no minibatch_spread.csv, the spread figure is skipped.")]
     for part in per_dataset(runs, spread, datasets=spread):
         draws = int(part.curves["draws"].median())
         writer.figure(
             spread_figure(part.curves), f"minibatch_noise_{part.name}_spread",
-            f"Spread of the loss of {draws} random minibatches of each size N around the loss "
-            f"over the full training set, at the initial and final weights. "
-            f"{part.setup}. Left: std over draws, "
-            f"mean over seeds with {_(INTERVAL_TEXT)} as band, dashed c/√N through N = 1. "
-            "Right: mean ± 1 std over draws (averaged over seeds).", "minibatch_noise")
+            _("Spread of the loss of {draws} random minibatches of each size N around the loss over the full "
+              "training set, at the initial and final weights. {setup}. Left: std over draws, mean over seeds "
+              "with {interval} as band, dashed c/√N through N = 1. Right: mean ± 1 std over draws (averaged "
+              "over seeds).").format(draws=draws, setup=part.setup, interval=_(INTERVAL_TEXT)),
+            "minibatch_noise")
         slopes = spread_slopes(part.curves)
         if slopes:
             first = min(slopes)
@@ -149,8 +149,8 @@ def _noise(results, writer):
                 dataset=part.label, slopes=text))
     table = prefixed(mean_interval(spread, ["dataset", "step", "batch_size"], "std_loss"), "std_loss")
     writer.table(table, "minibatch_noise_spread",
-                 f"Std of the minibatch loss per minibatch size N and logged step (mean over "
-                 f"seeds with {_(INTERVAL_TEXT)}).", "minibatch_noise")
+                 _("Std of the minibatch loss per minibatch size N and logged step (mean over seeds with "
+                   "{interval}).").format(interval=_(INTERVAL_TEXT)), "minibatch_noise")
     return findings
 
 
@@ -160,18 +160,20 @@ def _batch_size(results, writer):
     for part in per_dataset(runs, results.ok_curves("batch_size")):
         if part.curves is not None and len(part.curves):
             (by_epoch, by_seconds), split = batch_loss_figures(part.curves, part.runs)
+            loss = curve_label(split, "loss")
+            fields = dict(loss=loss[:1].upper() + loss[1:], setup=part.setup, band=_(BAND_TEXT))
             writer.figure(by_epoch, f"batch_size_{part.name}_loss_epoch",
-                          f"{split.capitalize()} loss vs epoch per batch size. {part.setup}. "
-                          f"{_(BAND_TEXT)}." + diverged_note(part.runs), "batch_size")
+                          _("{loss} vs epoch per batch size. {setup}. {band}.").format(**fields)
+                          + diverged_note(part.runs), "batch_size")
             writer.figure(by_seconds, f"batch_size_{part.name}_loss_seconds",
-                          f"{split.capitalize()} loss vs training seconds per batch size; "
-                          "seconds are estimated as epoch × train_seconds / epochs of each run "
-                          f"(runs.csv), i.e. assuming a constant rate. {part.setup}. "
-                          f"{_(BAND_TEXT)}.", "batch_size")
+                          _("{loss} vs training seconds per batch size; seconds are estimated as epoch × "
+                            "train_seconds / epochs of each run (runs.csv), i.e. assuming a constant rate. "
+                            "{setup}. {band}.").format(**fields), "batch_size")
         if "samples_per_second" in part.runs.columns:
             writer.figure(throughput_figure(part.runs), f"batch_size_{part.name}_throughput",
-                          f"Training throughput per batch size. {part.setup}. Bars: mean over "
-                          f"seeds; error bars: {_(INTERVAL_TEXT)}. Single-threaded BLAS per job.",
+                          _("Training throughput per batch size. {setup}. Bars: mean over seeds; error bars: "
+                            "{interval}. Single-threaded BLAS per job.").format(
+                              setup=part.setup, interval=_(INTERVAL_TEXT)),
                           "batch_size")
             findings.append(_throughput_finding(part))
     write_final_table(writer, runs, "batch_size", of=_("per batch size"))

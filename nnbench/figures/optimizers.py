@@ -4,7 +4,7 @@ learning curves at the defaults, learning-rate sensitivity and the tuned compari
 from __future__ import annotations
 
 from nnbench.choice import TunedChoice, choice_path
-from nnbench.figures.captions import (BAND_TEXT, BOOK_LABEL, INTERVAL_TEXT, describe_setup,
+from nnbench.figures.captions import (BAND_TEXT, BOOK_LABEL, BOOK_STARS_TEXT, INTERVAL_TEXT, describe_setup,
                                       diverged_note, smoothing_text)
 from nnbench.figures.labels import (OPTIMIZER_ORDER, canonical, column_label, curve_label, dataset_label,
                                     datasets_of, optimizer_color, optimizer_label, ordered)
@@ -171,29 +171,31 @@ def _curve_findings(curves, dataset_text, study_text):
     last = stats.sort_values("step").groupby("optimizer").tail(1).sort_values("mean")
     best, worst = last.iloc[0], last.iloc[-1]
     findings.append(
-        f"{dataset_text}, {study_text}: {optimizer_label(best['optimizer'])} "
-        f"ended with the lowest smoothed minibatch loss ({fmt_number(best['mean'])} at "
-        f"iteration {int(best['step'])}), {optimizer_label(worst['optimizer'])} the highest "
-        f"({fmt_number(worst['mean'])}).")
+        _("{dataset}, {view}: {best} ended with the lowest smoothed minibatch loss ({low} at iteration "
+          "{step}), {worst} the highest ({high}).").format(
+            dataset=dataset_text, view=study_text, best=optimizer_label(best['optimizer']),
+            low=fmt_number(best['mean']), step=int(best['step']), worst=optimizer_label(worst['optimizer']),
+            high=fmt_number(worst['mean'])))
     crossings = {name: first_crossing(part, LOSS_THRESHOLD)
                  for name, part in stats.groupby("optimizer")}
     reached = {k: v for k, v in crossings.items() if v is not None}
     if reached:
         fastest = min(reached, key=reached.get)
         never = [optimizer_label(k) for k, v in crossings.items() if v is None]
-        text = (f"{dataset_text}, {study_text}: fastest to a mean smoothed loss "
-                f"of {LOSS_THRESHOLD}: {optimizer_label(fastest)} "
-                f"(iteration {int(reached[fastest])}).")
+        text = _("{dataset}, {view}: fastest to a mean smoothed loss of {threshold}: {optimizer} (iteration "
+                 "{step}).").format(dataset=dataset_text, view=study_text, threshold=LOSS_THRESHOLD,
+                                    optimizer=optimizer_label(fastest), step=int(reached[fastest]))
         if never:
-            text += f" Never reached it within the budget: {', '.join(sorted(never))}."
+            text += " " + _("Never reached it within the budget: {optimizers}.").format(
+                optimizers=", ".join(sorted(never)))
         findings.append(text)
     test = curve_stats(curves, "optimizer", split="test", metric="accuracy")
     if not test.empty:
         final = test.sort_values("step").groupby("optimizer").tail(1).sort_values("mean")
         top = final.iloc[-1]
-        findings.append(f"{dataset_text}, {study_text}: highest final test "
-                        f"accuracy with {optimizer_label(top['optimizer'])} "
-                        f"({fmt_number(top['mean'])}).")
+        findings.append(_("{dataset}, {view}: highest final test accuracy with {optimizer} ({value}).").format(
+            dataset=dataset_text, view=study_text, optimizer=optimizer_label(top['optimizer']),
+            value=fmt_number(top['mean'])))
     return findings
 
 
@@ -207,23 +209,26 @@ def _learning_curve_study(results, writer, study, label_with_lr):
         window, smooth = smoothing_text(part.curves, study)
         label = _lr_label(part.curves) if label_with_lr else None
         book = BOOK_LOSS_1900 if (part.dataset == "mnist" and study == "optimizers") else None
-        book_text = (f" Stars: loss at iteration 1900, {_(BOOK_LABEL)}." if book else "")
+        book_text = (" " + _(BOOK_STARS_TEXT).format(book=_(BOOK_LABEL)) if book else "")
         title = f"{part.label}: {view}"
         writer.figure(
             loss_figure(part.curves, window=window, book=book, label=label, title=title),
             f"{study}_{part.name}_loss",
-            f"Minibatch training loss vs iteration, {view}. {part.setup}. {_(BAND_TEXT)}; "
-            f"{smooth}.{book_text}" + diverged_note(part.runs), study)
+            _("Minibatch training loss vs iteration, {view}. {setup}. {band}; {smoothing}.").format(
+                view=view, setup=part.setup, band=_(BAND_TEXT), smoothing=smooth)
+            + book_text + diverged_note(part.runs), study)
         writer.figure(
             accuracy_figure(part.curves, label=label, title=title), f"{study}_{part.name}_test_accuracy",
-            f"Test accuracy vs iteration, {view}. {part.setup}. {_(BAND_TEXT)}; not smoothed."
+            _("Test accuracy vs iteration, {view}. {setup}. {band}; not smoothed.").format(
+                view=view, setup=part.setup, band=_(BAND_TEXT))
             + diverged_note(part.runs), study)
         if book:
             findings += write_book_table(writer, part, study, "optimizer", book, optimizer_label)
         findings += _curve_findings(part.curves, part.label, view)
     write_final_table(writer, runs, study, caption=(
-        f"Final metrics per configuration ({study}): mean with {_(INTERVAL_TEXT)}, number of seeds, "
-        f"diverged runs, mean training seconds per run. {describe_setup(runs)}."))
+        _("Final metrics per configuration ({study}): mean with {interval}, number of seeds, diverged runs, "
+          "mean training seconds per run. {setup}.").format(study=study, interval=_(INTERVAL_TEXT),
+                                                            setup=describe_setup(runs))))
     return findings
 
 
@@ -243,11 +248,13 @@ def _paths(results, writer):
     steps = int(paths["step"].max()) if len(paths) else 0
     writer.figure(
         paths_figure(paths), "optimizer_paths_contour",
-        f"Paths of the optimizers on f(x, y) = x²/20 + y² from ({start}), {steps} updates; "
-        "contours of f drawn from the formula; + marks the minimum (0, 0). Learning rates are "
-        f"the book's for {book_lrs}"
-        + (f"; chosen here for {', '.join(chosen)}" if chosen else "")
-        + ". Deterministic (no data, no seed).", "optimizer_paths")
+        (_("Paths of the optimizers on f(x, y) = x²/20 + y² from ({start}), {steps} updates; contours of f "
+           "drawn from the formula; + marks the minimum (0, 0). Learning rates are the book's for {book}; "
+           "chosen here for {chosen}. Deterministic (no data, no seed).") if chosen else
+         _("Paths of the optimizers on f(x, y) = x²/20 + y² from ({start}), {steps} updates; contours of f "
+           "drawn from the formula; + marks the minimum (0, 0). Learning rates are the book's for {book}. "
+           "Deterministic (no data, no seed).")).format(start=start, steps=steps, book=book_lrs,
+                                                        chosen=", ".join(chosen)), "optimizer_paths")
     final = paths[paths["step"] == paths.groupby("run_id")["step"].transform("max")]
     table = final.pivot_table(index=["optimizer", "lr"], columns="metric", values="value") \
         .reset_index()
@@ -256,13 +263,14 @@ def _paths(results, writer):
     if "f" in table.columns:
         table = table.sort_values("f")
     writer.table(pd.DataFrame(table), "optimizer_paths_final",
-                 f"Position and f after the last of {steps} updates.", "optimizer_paths")
+                 _("Position and f after the last of {steps} updates.").format(steps=steps), "optimizer_paths")
     if "f" not in table.columns or table.empty:
         return []
     best = table.iloc[0]
-    return [f"Optimizer paths: after {steps} updates {best['optimizer']} is closest to the "
-            f"minimum (f = {fmt_number(best['f'])}); "
-            f"{table.iloc[-1]['optimizer']} is farthest (f = {fmt_number(table.iloc[-1]['f'])})."]
+    return [_("Optimizer paths: after {steps} updates {closest} is closest to the minimum (f = {low}); "
+              "{farthest} is farthest (f = {high}).").format(
+        steps=steps, closest=best['optimizer'], low=fmt_number(best['f']),
+        farthest=table.iloc[-1]['optimizer'], high=fmt_number(table.iloc[-1]['f']))]
 
 
 def _sweep(results, writer):
@@ -275,22 +283,22 @@ def _sweep(results, writer):
             lr_sensitivity_figure(part.runs, metric=metric, chosen=chosen,
                                   title=_("{dataset}: learning-rate sensitivity").format(dataset=part.label)),
             f"optimizers_lr_sweep_{part.name}_sensitivity",
-            f"{metric.replace('_', ' ')} vs learning rate per optimizer (log grid; the lr is "
-            f"chosen on a validation split carved from the training set). {part.setup}."
-            f" Points: mean over seeds; bars: {_(INTERVAL_TEXT)}; ringed: the lr the tuned study "
-            "chose (best mean; a diverged seed counts as worst); "
-            "crosses at the top: every seed diverged." + diverged_note(part.runs),
+            _("{metric} vs learning rate per optimizer (log grid; the lr is chosen on a validation split "
+              "carved from the training set). {setup}. Points: mean over seeds; bars: {interval}; ringed: the "
+              "lr the tuned study chose (best mean; a diverged seed counts as worst); crosses at the top: "
+              "every seed diverged.").format(metric=column_label(metric), setup=part.setup,
+                                              interval=_(INTERVAL_TEXT)) + diverged_note(part.runs),
             "optimizers_lr_sweep")
         stats = sensitivity_stats(part.runs, metric)
         if len(stats):
             lrs = chosen if chosen is not None else best_lrs(stats, metric)
             text = ", ".join(f"{optimizer_label(name)} {fmt_number(lrs[name])}"
                              for name in ordered(list(lrs), OPTIMIZER_ORDER))
-            findings.append(f"{part.label}: learning rates chosen by the best mean "
-                            f"{metric.replace('_', ' ')}: {text}.")
+            findings.append(_("{dataset}: learning rates chosen by the best mean {metric}: {rates}.").format(
+                dataset=part.label, metric=column_label(metric), rates=text))
     write_final_table(writer, runs, "optimizers_lr_sweep", caption=(
-        f"Learning-rate sweep: final metrics per optimizer and lr, mean with {_(INTERVAL_TEXT)}. "
-        f"{describe_setup(runs)}."))
+        _("Learning-rate sweep: final metrics per optimizer and lr, mean with {interval}. {setup}.").format(
+            interval=_(INTERVAL_TEXT), setup=describe_setup(runs))))
     return findings
 
 
@@ -335,31 +343,37 @@ def _time_to_target(results, writer):
         return no_curves("optimizers_tuned")
     table = time_to_target(runs, curves)
     if table.empty:
-        return ["optimizers_tuned: no dataset with a time-to-target target; table skipped."]
+        return [_("optimizers_tuned: no dataset with a time-to-target target; table skipped.")]
     targets = ", ".join(f"{dataset_label(d)} {fmt_number(t)}" for d, t in
                         table.groupby("dataset", sort=False)["target"].first().items())
-    caption = (f"Time to target of the tuned optimizers: the first evaluation (every "
-               f"eval_every iterations, on the validation split) at which the validation "
-               f"accuracy reaches the target ({targets}); iterations and training seconds, mean "
-               f"over the runs that reached it with {_(INTERVAL_TEXT)} (runs); reached / n counts "
-               f"the runs that did, not_reached those that never did within the budget, no_curve "
-               f"those without a validation curve. {describe_setup(runs)}.")
-    writer.table(table, "optimizers_tuned_time_to_target", caption, "optimizers_tuned")
-    writer.figure(time_to_target_figure(table), "optimizers_tuned_time_to_target",
-                  caption.replace("; iterations and", ": bars, iterations and"), "optimizers_tuned")
+    fields = dict(targets=targets, interval=_(INTERVAL_TEXT), setup=describe_setup(runs))
+    writer.table(table, "optimizers_tuned_time_to_target", _(
+        "Time to target of the tuned optimizers: the first evaluation (every eval_every iterations, on the "
+        "validation split) at which the validation accuracy reaches the target ({targets}); iterations and "
+        "training seconds, mean over the runs that reached it with {interval} (runs); reached / n counts the "
+        "runs that did, not_reached those that never did within the budget, no_curve those without a "
+        "validation curve. {setup}.").format(**fields), "optimizers_tuned")
+    writer.figure(time_to_target_figure(table), "optimizers_tuned_time_to_target", _(
+        "Time to target of the tuned optimizers: the first evaluation (every eval_every iterations, on the "
+        "validation split) at which the validation accuracy reaches the target ({targets}): bars, iterations "
+        "and training seconds, mean over the runs that reached it with {interval} (runs); reached / n counts "
+        "the runs that did, not_reached those that never did within the budget, no_curve those without a "
+        "validation curve. {setup}.").format(**fields), "optimizers_tuned")
     findings = []
     for dataset, part in table.groupby("dataset", sort=False):
         reached = part[part["reached"] > 0].sort_values("iterations")
-        text = f"{dataset_label(dataset)}, time to {fmt_number(part['target'].iloc[0])} validation accuracy: "
+        fields = dict(dataset=dataset_label(dataset), target=fmt_number(part['target'].iloc[0]))
         if len(reached):
             best = reached.iloc[0]
-            text += (f"fastest {optimizer_label(best['optimizer'])} "
-                     f"({fmt_number(best['iterations'])} iterations, "
-                     f"{fmt_number(best['seconds'])} s; {int(best['reached'])}/{int(best['n'])} runs)")
+            text = _("{dataset}, time to {target} validation accuracy: fastest {optimizer} ({iterations} "
+                     "iterations, {seconds} s; {reached}/{n} runs).").format(
+                optimizer=optimizer_label(best['optimizer']), iterations=fmt_number(best['iterations']),
+                seconds=fmt_number(best['seconds']), reached=int(best['reached']), n=int(best['n']), **fields)
         else:
-            text += "no run reached it"
+            text = _("{dataset}, time to {target} validation accuracy: no run reached it.").format(**fields)
         never = [optimizer_label(o) for o, r in zip(part["optimizer"], part["reached"]) if r == 0]
-        findings.append(text + (f"; never reached by {', '.join(never)}." if never else "."))
+        findings.append(text + (" " + _("Never reached by {optimizers}.").format(optimizers=", ".join(never))
+                                if never else ""))
     return findings
 
 

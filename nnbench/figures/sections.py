@@ -10,7 +10,7 @@ from typing import Any
 from nnbench.figures.captions import BOOK_LABEL, INTERVAL_TEXT, describe_setup, final_metrics_caption
 from nnbench.figures.labels import dataset_label, datasets_of
 from nnbench.formatting import fmt_number, slug
-from nnbench.i18n import _
+from nnbench.i18n import N_, _
 from nnbench.statistics import mean_interval
 from nnbench.tables import final_metrics_table
 from nnbench.vocabulary import CURVES_TABLE
@@ -80,7 +80,7 @@ BOOK_WINDOW = (1900, 2000)
 #: The two minibatch-loss measurements (docs/STUDY.md "Minibatch loss"): before the
 #: update made on the batch (what a training loop logs) and right after it (the book's).
 LOSS_MEASUREMENTS = (("before_update", "loss"), ("after_update", "loss_after_update"))
-LOSS_DIFFERENCE_TEXT = (
+LOSS_DIFFERENCE_TEXT = N_(
     "The loss after the update is that of the very minibatch the optimizer has just "
     "stepped on, so it is lower than the loss before the update (a batch the current "
     "weights have not been fitted to), the more so the larger the step; the book's "
@@ -95,17 +95,20 @@ def write_book_table(writer, part: DatasetPart, study: str, hue: str, book: dict
         return []
     first, last = BOOK_WINDOW[0], BOOK_WINDOW[1] - 1
     writer.table(table, f"{study}_{part.name}_book",
-                 f"Minibatch loss, mean over iterations {first}-{last} of each run, measured "
-                 f"before and after the update made on that minibatch (mean over seeds with "
-                 f"{_(INTERVAL_TEXT)}; n: seeds), beside the book's loss at iteration {first} "
-                 f"({_(BOOK_LABEL)}, logged after the update). {part.setup}.", study)
+                 _("Minibatch loss, mean over iterations {first}-{last} of each run, measured before and after "
+                   "the update made on that minibatch (mean over seeds with {interval}; n: seeds), beside the "
+                   "book's loss at iteration {first} ({book}, logged after the update). {setup}.").format(
+                     first=first, last=last, interval=_(INTERVAL_TEXT), book=_(BOOK_LABEL), setup=part.setup),
+                 study)
     if "after_update_mean" not in table.columns:
         return []
-    pairs = ", ".join(f"{row[hue]} {fmt_number(row['before_update_mean'])} before vs "
-                      f"{fmt_number(row['after_update_mean'])} after"
-                      for _, row in table.iterrows() if row["after_update_mean"] == row["after_update_mean"])
-    return [f"{part.label}, {study}: mean minibatch loss over iterations {first}-{last}: "
-            f"{pairs}. {LOSS_DIFFERENCE_TEXT}"] if pairs else []
+    pair = _("{name} {before} before vs {after} after")
+    pairs = ", ".join(pair.format(name=row[hue], before=fmt_number(row['before_update_mean']),
+                                  after=fmt_number(row['after_update_mean']))
+                      for _index, row in table.iterrows() if row["after_update_mean"] == row["after_update_mean"])
+    return [_("{dataset}, {study}: mean minibatch loss over iterations {first}-{last}: {pairs}.").format(
+        dataset=part.label, study=study, first=first, last=last, pairs=pairs)
+            + " " + _(LOSS_DIFFERENCE_TEXT)] if pairs else []
 
 
 def window_loss(curves, hue: str, metric: str, window=BOOK_WINDOW):

@@ -121,13 +121,14 @@ def _histograms(results, writer):
     seeds = runs["seed"].nunique()
     hist = results.table("activation_histograms", "histograms")
     forward = results.table("activation_histograms", "curves")
-    setup = (f"1000 inputs from N(0, 1) through five 100-unit layers without bias, "
-             f"{seeds} seed{'s' if seeds != 1 else ''}")
+    setup = (_("1000 inputs from N(0, 1) through five 100-unit layers without bias, 1 seed") if seeds == 1 else
+             _("1000 inputs from N(0, 1) through five 100-unit layers without bias, {count} seeds").format(
+                 count=seeds))
     if hist is not None and len(hist):
         writer.figure(histograms_figure(hist), "activation_histograms_grid",
-                      f"Activation histograms per layer (30 bins; fraction of activations; "
-                      f"counts summed over seeds). {setup}. Rows: activation and initial "
-                      "weight std (Xavier √(1/n), He √(2/n)).", "activation_histograms")
+                      _("Activation histograms per layer (30 bins; fraction of activations; counts summed over "
+                        "seeds). {setup}. Rows: activation and initial weight std (Xavier √(1/n), He "
+                        "√(2/n)).").format(setup=setup), "activation_histograms")
         totals = hist.groupby(["activation", "init", "layer", "bin_left"], as_index=False)[
             "count"].sum()
         last_layer = totals["layer"].max()
@@ -147,7 +148,8 @@ def _histograms(results, writer):
                     layer=int(last_layer), config=_config_label(*worst), share=f"{saturation[worst]:.0%}"))
     if forward is not None and (forward["metric"] == "mean_abs_grad").any():
         writer.figure(mean_abs_grad_figure(forward), "activation_histograms_mean_abs_grad",
-                      f"Mean |gradient| per layer from one backward pass. {setup}. {_(BAND_TEXT)}.",
+                      _("Mean |gradient| per layer from one backward pass. {setup}. {band}.").format(
+                          setup=setup, band=_(BAND_TEXT)),
                       "activation_histograms")
         rows = forward[forward["metric"].isin(["activation_mean", "activation_std",
                                                "mean_abs_grad"])]
@@ -157,8 +159,8 @@ def _histograms(results, writer):
         table.columns = [f"{metric}_{stat}" if metric else stat for stat, metric in
                          table.columns]
         writer.table(pd.DataFrame(table), "activation_histograms_layers",
-                     f"Per layer: activation mean and std, mean |gradient| (mean with "
-                     f"{_(INTERVAL_TEXT)}). {setup}.", "activation_histograms")
+                     _("Per layer: activation mean and std, mean |gradient| (mean with {interval}). "
+                       "{setup}.").format(interval=_(INTERVAL_TEXT), setup=setup), "activation_histograms")
         grads = rows[rows["metric"] == "mean_abs_grad"].groupby(
             ["activation", "init", "layer"])["value"].mean().reset_index()
         ratios = {}
@@ -186,8 +188,8 @@ def _vanishing(results, writer):
         metrics = set(part.curves["metric"])
         if "grad_norm" in metrics:
             writer.figure(grad_norm_figure(part.curves), f"vanishing_gradient_{part.name}_grad_norm",
-                          f"L2 norm of dL/dW per affine layer at the start and the end of "
-                          f"training (log scale). {part.setup}. {_(BAND_TEXT)}."
+                          _("L2 norm of dL/dW per affine layer at the start and the end of training (log "
+                            "scale). {setup}. {band}.").format(setup=part.setup, band=_(BAND_TEXT))
                           + diverged_note(part.runs), "vanishing_gradient")
             findings += _grad_norm_findings(part)
         if (part.curves["split"] == "minibatch").any():
@@ -198,13 +200,14 @@ def _vanishing(results, writer):
                                       order=ACTIVATION_ORDER, window=window, log_y=True,
                                       title=part.label, ylabel=curve_label("minibatch", "loss")),
                 f"vanishing_gradient_{part.name}_loss",
-                f"Minibatch training loss vs iteration per activation. {part.setup}. {_(BAND_TEXT)}; "
-                f"{smooth}." + diverged_note(part.runs), "vanishing_gradient")
+                _("Minibatch training loss vs iteration per activation. {setup}. {band}; {smoothing}.").format(
+                    setup=part.setup, band=_(BAND_TEXT), smoothing=smooth)
+                + diverged_note(part.runs), "vanishing_gradient")
         if "dead_fraction" in metrics:
             writer.figure(dead_units_figure(part.curves), f"vanishing_gradient_{part.name}_dead_units",
-                          f"Fraction of dead units per hidden layer (output 0 for every sample "
-                          f"of the diagnostic batch) at the start and end. {part.setup}. "
-                          f"{_(BAND_TEXT)}.", "vanishing_gradient")
+                          _("Fraction of dead units per hidden layer (output 0 for every sample of the "
+                            "diagnostic batch) at the start and end. {setup}. {band}.").format(
+                              setup=part.setup, band=_(BAND_TEXT)), "vanishing_gradient")
             findings += _dead_unit_findings(part)
     write_final_table(writer, runs, "vanishing_gradient", of=_("per activation"))
     return findings

@@ -3,7 +3,7 @@ evidence that equal initial weights never break the symmetry between units."""
 
 from __future__ import annotations
 
-from nnbench.figures.captions import BAND_TEXT, BOOK_LABEL, diverged_note, smoothing_text
+from nnbench.figures.captions import BAND_TEXT, BOOK_LABEL, BOOK_STARS_TEXT, diverged_note, smoothing_text
 from nnbench.figures.labels import curve_label, init_color, init_label, init_sort_key
 from nnbench.figures.plotting import learning_curve_figure, legend_outside, new_figure, plot_band
 from nnbench.figures.sections import curves_by_dataset, no_curves, write_book_table, write_final_table
@@ -67,9 +67,10 @@ def build(results, writer) -> list[str]:
         writer.figure(
             loss_figure(part.curves, window=window, book=book, title=part.label),
             f"weight_init_{part.name}_loss",
-            f"Minibatch training loss vs iteration per initial weight scale (std 0.01, "
-            f"Xavier √(1/n), He √(2/n), equal weights). {part.setup}. {_(BAND_TEXT)}; {smooth}."
-            + (f" Stars: loss at iteration 1900, {_(BOOK_LABEL)}." if book else "")
+            _("Minibatch training loss vs iteration per initial weight scale (std 0.01, Xavier √(1/n), He "
+              "√(2/n), equal weights). {setup}. {band}; {smoothing}.").format(
+                setup=part.setup, band=_(BAND_TEXT), smoothing=smooth)
+            + (" " + _(BOOK_STARS_TEXT).format(book=_(BOOK_LABEL)) if book else "")
             + diverged_note(part.runs), "weight_init")
         if book:
             findings += write_book_table(writer, part, "weight_init", "init", book, init_label)
@@ -85,10 +86,10 @@ def build(results, writer) -> list[str]:
         if (part.curves["metric"] == "distinct_units").any():
             writer.figure(
                 distinct_units_figure(part.curves), f"weight_init_{part.name}_distinct_units",
-                f"Number of distinct units (distinct weight columns) per hidden layer vs "
-                f"iteration, per init. {part.setup}. {_(BAND_TEXT)}. Equal initial weights give "
-                "every unit the same gradient, so a layer that starts with 1 distinct unit "
-                "keeps 1.", "weight_init")
+                _("Number of distinct units (distinct weight columns) per hidden layer vs iteration, per init. "
+                  "{setup}. {band}. Equal initial weights give every unit the same gradient, so a layer that "
+                  "starts with 1 distinct unit keeps 1.").format(setup=part.setup, band=_(BAND_TEXT)),
+                "weight_init")
             findings += _symmetry_findings(part)
     write_final_table(writer, runs, "weight_init", of=_("per initial weights"))
     return findings

@@ -109,13 +109,52 @@ def _table_html(csv_path: Path, lang: str = SOURCE_LANGUAGE) -> dict:
 VERDICT_CLASSES = {"holds": "holds", "does not hold": "fails", "inconclusive": "open", "no data": "none"}
 
 
-def findings_overview(csv_path: Path, lang: str = SOURCE_LANGUAGE) -> dict:
+def reader_texts(reports_dir: Path, manifest: dict) -> dict:
+    """The claims' texts in the manifest's language: ``{(claim_id, dataset): {"metric": ...,
+    "note": ...}}`` from the file the findings table's entry names
+    (:func:`nnbench.figures.findings.write_reader_texts`); empty when it names none (the
+    texts of findings.csv, English, stand)."""
+    import json
+
+    from nnbench.figures.findings import READER_TEXTS_KEY, TABLE_NAME
+
+    for table in manifest.get("tables", []):
+        if table.get("name") == TABLE_NAME and table.get(READER_TEXTS_KEY):
+            path = Path(reports_dir) / table[READER_TEXTS_KEY]
+            try:
+                rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                raise ReportError(f"cannot read the findings' texts {str(path)!r} ({error}); run "
+                                  "`nnbench figures` again") from None
+            return {(str(row["claim_id"]), str(row["dataset"] or "")): row for row in rows}
+    return {}
+
+
+def with_reader_texts(frame, texts: dict):
+    """``frame`` (findings.csv) with its metric and note texts replaced by ``texts``'
+    (:func:`reader_texts`) where a row has them."""
+    from nnbench.figures.findings import READER_TEXT_COLUMNS
+
+    if not texts or "claim_id" not in frame.columns:
+        return frame
+    frame = frame.copy()
+    for index, row in frame.iterrows():
+        dataset = row.get("dataset")
+        found = texts.get((str(row["claim_id"]), "" if dataset != dataset or dataset is None else str(dataset)))
+        for column in READER_TEXT_COLUMNS:
+            if found is not None and column in frame.columns:
+                frame.at[index, column] = found.get(column)
+    return frame
+
+
+def findings_overview(csv_path: Path, lang: str = SOURCE_LANGUAGE, texts: dict | None = None) -> dict:
     """The findings table as a reader takes it in: one row per claim (its slide, its text
     in ``lang``, its verdict across datasets) with one cell per dataset (a verdict badge,
     the estimate with its interval and n, the book's value), the notes as numbered
     footnotes. Reads whatever rows and columns ``findings.csv`` has (``claim_id``,
     ``slide``, ``claim``, ``dataset``, ``verdict``, ``estimate``, ``low``, ``high``, ``n``,
-    ``book``, ``note``; a missing column is left blank)."""
+    ``book``, ``note``; a missing column is left blank); ``texts`` (:func:`reader_texts`)
+    give the metric and note in ``lang``."""
     import pandas as pd
 
     from nnbench.analysis.findings import ALL_DATASETS
@@ -123,7 +162,8 @@ def findings_overview(csv_path: Path, lang: str = SOURCE_LANGUAGE) -> dict:
     from nnbench.formatting import fmt_number
     from nnbench.labels import dataset_label, verdict_label
 
-    frame = pd.read_csv(csv_path, keep_default_na=True, dtype={"slide": str, "dataset": str})
+    frame = with_reader_texts(pd.read_csv(csv_path, keep_default_na=True, dtype={"slide": str, "dataset": str}),
+                              texts or {})
 
     def value(row, column):
         text = row.get(column)
@@ -296,7 +336,7 @@ def _table_entry(csv: Path, lang: str = SOURCE_LANGUAGE) -> dict:
     return dict(_table_html(csv, lang), csv_name=csv.name)
 
 
-def results_citation(results_dir: Path, manifest: dict) -> dict:
+def results_citation(results_dir: Path, manifest: dict, lang: str = SOURCE_LANGUAGE) -> dict:
     """The citation of the report and the decks: the code most runs recorded (else this checkout's), dated by
     its commit; ``source`` says which."""
     from nnbench import __version__
@@ -305,7 +345,7 @@ def results_citation(results_dir: Path, manifest: dict) -> dict:
 
     code = results_code(Results(results_dir))
     generated = (manifest.get("generated") or datetime.now(timezone.utc).strftime("%Y-%m-%d"))[:10]
-    return dict(citation(code, manifest.get("nnbench_version") or __version__, generated), **code)
+    return dict(citation(code, manifest.get("nnbench_version") or __version__, generated, lang), **code)
 
 
 def build_context(results_dir, reports_dir, config_path, lang: str = SOURCE_LANGUAGE,
@@ -332,7 +372,8 @@ def build_context(results_dir, reports_dir, config_path, lang: str = SOURCE_LANG
         overview = None
         for table in tables:
             if table["name"] == FINDINGS_TABLE:
-                overview = findings_overview(reports_dir / "tables" / f"{FINDINGS_TABLE}.csv", lang)
+                overview = findings_overview(reports_dir / "tables" / f"{FINDINGS_TABLE}.csv", lang,
+                                             reader_texts(reports_dir, manifest))
                 table["collapsed"] = True  # one click away, below the overview
         sections.append(dict(section, figures=figures_by_section.get(section["id"], []), tables=tables,
                              overview=overview))
@@ -343,7 +384,7 @@ def build_context(results_dir, reports_dir, config_path, lang: str = SOURCE_LANG
     return {"lang": lang, "other_languages": others, "sections": sections, "manifest": manifest,
             "studies_held": held,
             "provenance": _provenance(results_dir, config, manifest),
-            "citation": results_citation(results_dir, manifest),
+            "citation": results_citation(results_dir, manifest, lang),
             "interval": manifest.get("interval", ""),
             "css": (TEMPLATE_DIR / "style.css").read_text(encoding="utf-8")}
 

@@ -143,7 +143,7 @@ def read_inputs(results_dir, reports_dir, lang: str) -> DeckInputs:
     command that makes it."""
     import pandas as pd
 
-    from nnbench.report import ReportError, read_manifest, results_citation
+    from nnbench.report import ReportError, read_manifest, reader_texts, results_citation, with_reader_texts
 
     reports_dir = Path(reports_dir)
     try:
@@ -153,8 +153,13 @@ def read_inputs(results_dir, reports_dir, lang: str) -> DeckInputs:
     findings_path = reports_dir / FINDINGS_CSV
     if not findings_path.is_file():
         raise SlidesError(f"no findings table {str(findings_path)!r}; run `nnbench figures` first")
-    findings = pd.read_csv(findings_path, keep_default_na=False, na_values=[""])
-    return DeckInputs(reports_dir, manifest, findings, results_citation(results_dir, manifest))
+    try:
+        texts = reader_texts(reports_dir, manifest)
+    except ReportError as error:
+        raise SlidesError(str(error)) from None
+    # the metric and note texts in the deck's language (findings.csv is English)
+    findings = with_reader_texts(pd.read_csv(findings_path, keep_default_na=False, na_values=[""]), texts)
+    return DeckInputs(reports_dir, manifest, findings, results_citation(results_dir, manifest, lang))
 
 
 def _figure_for(inputs: DeckInputs, slide: ContentSlide):
