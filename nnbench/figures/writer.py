@@ -111,7 +111,7 @@ def palette_png(fig, bbox, savefig_options: dict) -> bytes:
     raw = io.BytesIO()
     fig.savefig(raw, format="png", bbox_inches=bbox, **savefig_options)
     with Image.open(io.BytesIO(raw.getvalue())) as image:
-        quantized = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+        quantized = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
                                                   dither=Image.Dither.NONE)
         packed = io.BytesIO()
         quantized.save(packed, format="PNG", optimize=True, dpi=image.info["dpi"])  # keep the 150 dpi

@@ -86,8 +86,8 @@ def check_decks(workdir):
 
     findings = pd.read_csv(workdir / "reports" / "tables" / "findings.csv")
     commit = results_code(Results(workdir / "results"))["commit"]
-    manifest = json.loads((workdir / "reports" / "manifest.json").read_text())
-    assert [entry["lang"] for entry in manifest["slides"]] == list(LANGUAGES)
+    decks = json.loads((workdir / "reports" / "slides" / "manifest.json").read_text())
+    assert [entry["lang"] for entry in decks["slides"]] == list(LANGUAGES)
     for lang in LANGUAGES:
         deck = Presentation(str(workdir / "reports" / "slides" / f"lecture.{lang}.pptx"))
         assert len(deck.slides) == outline_length(findings)
