@@ -39,8 +39,11 @@ Reports (printed, and saved to ``benchmarks/out/lockstep.{md,json}``):
    fraction of the single-thread 1024^3 GEMM rate measured in the same processes between
    the blocks, and the speed-up of each variant over ``sequential`` (median of the
    per-repeat ratios; each process's median, then the median over processes; in brackets
-   the smallest and largest ratio of any repeat in any process). ``aggregate`` is the sum
-   over the processes of their median rates.
+   the smallest and largest ratio of any repeat in any process), by wall time and by the
+   process's CPU time (which other load on a shared machine disturbs less: time spent
+   waiting for a core is not counted). ``aggregate`` is the sum over the processes of their
+   median rates. Then what lockstep would save on the study's own updates of the measured
+   shapes (``--setting``), from their count and the CPU-time rates.
 
     python benchmarks/lockstep.py                         # 1 and 2 processes, ~5 min on 2 cores
     python benchmarks/lockstep.py --procs 16              # a 16-core machine
@@ -75,13 +78,14 @@ SETTINGS = {
     "book": (100, 4, 128),        # optimizers, weight_init, lr sweep, factorial (most of the study)
     "deep": (100, 10, 128),       # vanishing_gradient
     "batch8": (100, 4, 8),        # batch_size study, smallest batches
+    "batch16": (100, 4, 16),
     "batch32": (100, 4, 32),
     "overfit": (100, 6, 100),     # overfitting studies, batch_norm (5 layers)
     "width10": (10, 6, 100),      # overfitting_capacity
     "width50": (50, 6, 100),
     "width500": (500, 6, 100),
 }
-DEFAULT_SETTINGS = ["book", "deep", "batch8", "batch32", "overfit", "width10", "width500"]
+DEFAULT_SETTINGS = ["book", "deep", "batch8", "batch16", "batch32", "overfit", "width10", "width500"]
 VARIANTS = ["sequential", "lockstep", "loop", "einsum", "blockdiag"]
 DEFAULT_VARIANTS = ["sequential", "lockstep", "loop"]
 INPUT_SIZE, CLASSES = 784, 10
@@ -471,17 +475,19 @@ def measure_speed(names, seeds, optimizer, repeats, variants, steps=None):
         for stepper in steppers.values():
             stepper(2)  # warm-up: buffers, caches
         rates = {variant: [] for variant in variants}
+        cpu_rates = {variant: [] for variant in variants}
         gemm = []
         for repeat in range(repeats):
             shift = repeat % len(variants)
             for variant in variants[shift:] + variants[:shift]:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 steppers[variant](block_steps)
                 rates[variant].append(block_steps * seeds / (time.perf_counter() - started))
+                cpu_rates[variant].append(block_steps * seeds / (time.process_time() - cpu_started))
             gemm.append(gemm_seconds())
         results.append({"setting": name, "width": width, "depth": depth, "batch": batch, "seeds": seeds,
                         "steps_per_block": block_steps, "step_flop": setting.step_flop, "rates": rates,
-                        "gemm_gflops": gemm})
+                        "cpu_rates": cpu_rates, "gemm_gflops": gemm})
     return results
 
 
@@ -529,6 +535,10 @@ def summarize(procs, outputs, variants):
             ratios = [[a / b for a, b in zip(result["rates"][variant], result["rates"]["sequential"])]
                       for result in per_process]
             every_ratio = [ratio for process in ratios for ratio in process]
+            cpu_ratios = [statistics.median(a / b for a, b in zip(result["cpu_rates"][variant],
+                                                                  result["cpu_rates"]["sequential"]))
+                          for result in per_process]
+            cpu_rate = statistics.median(statistics.median(result["cpu_rates"][variant]) for result in per_process)
             gemm = statistics.median(g for result in per_process for g in result["gemm_gflops"])
             rate = statistics.median(medians)
             gflops = rate * first["step_flop"] / 1e9
@@ -539,7 +549,8 @@ def summarize(procs, outputs, variants):
                          "aggregate_gemm_gflops": sum(medians) * first["step_flop"] / 1e9,
                          "gemm_1024_gflops_per_proc": gemm, "floor_fraction": gflops / gemm,
                          "speedup": statistics.median(statistics.median(process) for process in ratios),
-                         "speedup_min": min(every_ratio), "speedup_max": max(every_ratio), "repeats": len(first["rates"][variant]),
+                         "speedup_min": min(every_ratio), "speedup_max": max(every_ratio),
+                         "seed_steps_per_cpu_s": cpu_rate, "speedup_cpu": statistics.median(cpu_ratios), "repeats": len(first["rates"][variant]),
                          "load_start": max(o["load_start"] for o in outputs),
                          "load_end": max(o["load_end"] for o in outputs)})
     return rows
@@ -655,7 +666,8 @@ def share_markdown(table):
 def projection(share, speed):
     """What lockstep would save on the study's own updates: for each measured setting, the
     updates of the study's runs with that shape (no BN or dropout) at the measured
-    sequential and lockstep rates. One row per process count."""
+    sequential rate and lockstep speed-up, both by CPU time (robust to other load). One row
+    per process count."""
     updates = {}
     for entry in share:
         for shape, count in entry["plain_updates"].items():
@@ -670,8 +682,8 @@ def projection(share, speed):
                 continue
             count = updates.get(f"{row['width']}x{row['depth']} b{row['batch']}", 0)
             covered += count
-            sequential_s += count / row["seed_steps_per_s"]
-            lockstep_s += count / row["seed_steps_per_s"] / rates[(name, "lockstep")]["speedup"]
+            sequential_s += count / row["seed_steps_per_cpu_s"]
+            lockstep_s += count / row["seed_steps_per_cpu_s"] / rates[(name, "lockstep")]["speedup_cpu"]
         rows.append({"procs": procs, "updates_covered": covered, "updates_all": all_updates,
                      "sequential_s": sequential_s, "lockstep_s": lockstep_s})
     return rows
@@ -679,7 +691,7 @@ def projection(share, speed):
 
 def projection_markdown(rows):
     return markdown_table(
-        ("procs", "study updates of the measured shapes (no BN/dropout)", "their time, sequential (process-s)",
+        ("procs", "study updates of the measured shapes (no BN/dropout)", "their CPU time, sequential (s)",
          "with lockstep", "saved"),
         [(r["procs"], f"{r['updates_covered'] / 1e3:.0f}k of {r['updates_all'] / 1e3:.0f}k",
           f"{r['sequential_s']:.0f}", f"{r['lockstep_s']:.0f}", f"{r['sequential_s'] - r['lockstep_s']:.0f}")
@@ -704,11 +716,11 @@ def numerics_markdown(rows, products):
 def speed_markdown(rows):
     return markdown_table(
         ("procs", "setting", "width x depth", "batch", "S", "variant", "seed-steps/s per proc", "GEMM GFLOP/s per proc",
-         "of 1024^3 rate", "aggregate seed-steps/s", "speed-up (min-max)", "load"),
+         "of 1024^3 rate", "aggregate seed-steps/s", "speed-up (min-max)", "speed-up, CPU time", "load"),
         [(r["procs"], r["setting"], f"{r['width']}x{r['depth']}", r["batch"], r["seeds"], r["variant"],
           f"{r['seed_steps_per_s']:.0f}", f"{r['gemm_gflops_per_proc']:.1f}", f"{r['floor_fraction']:.2f}",
           f"{r['aggregate_seed_steps_per_s']:.0f}",
-          f"{r['speedup']:.2f} ({r['speedup_min']:.2f}-{r['speedup_max']:.2f})",
+          f"{r['speedup']:.2f} ({r['speedup_min']:.2f}-{r['speedup_max']:.2f})", f"{r['speedup_cpu']:.2f}",
           f"{r['load_start']:.1f}-{r['load_end']:.1f}") for r in rows])
 
 
