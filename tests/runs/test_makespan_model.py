@@ -71,7 +71,7 @@ def test_many_core_script_calls_the_benchmarks_with_options_they_have():
 
     script = (REPO / "benchmarks" / "many_core.sh").read_text()
     assert subprocess.run(["bash", "-n", str(REPO / "benchmarks" / "many_core.sh")]).returncode == 0
-    for name in ("workflow_scale.py", "makespan.py"):
+    for name in ("workflow_scale.py", "makespan.py", "lockstep.py"):
         calls = [line for line in script.replace("\\\n", " ").splitlines() if f"benchmarks/{name} " in line]
         assert calls, name
         source = (REPO / "benchmarks" / name).read_text()
