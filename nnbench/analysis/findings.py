@@ -464,8 +464,9 @@ CLAIMS = (
           N_("largest number of distinct units in a hidden layer after training, equal "
              "initial weights"), constant_init_distinct_units, EQUAL, threshold=1.0,
           share=EVERY_SEED,
-          note=N_("the book argues this without a run; distinct: units whose incoming "
-                  "weights differ (exact equality), after 2000 SGD iterations")),
+          note=N_("the book argues this without a run; distinct: units whose incoming weights differ by "
+                  "more than 1e-5 of the layer's largest weight, after 2000 SGD iterations (float32 "
+                  "rounding leaves equal units a few ulp apart)")),
     Claim("std1_saturates", "2.2.2", N_("Std 1 (sigmoid): activations pile up at 0 and 1"),
           "activation_histograms", "curves",
           N_("fraction of sigmoid activations within 0.05 of 0 or 1 (mean over layers), std 1 "

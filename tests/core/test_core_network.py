@@ -200,6 +200,20 @@ def test_dead_fraction_counts_units_dead_for_every_sample():
     assert saturated.dead_fraction(x) == [0.2]
 
 
+def test_distinct_units_ignore_float32_rounding_but_not_a_real_difference():
+    from nnbench.core.network import DISTINCT_UNITS_RTOL
+
+    net = MLP(50, [8], 3, init="constant", init_value=0.01, dtype="float32", seed=0)
+    weights = net.params["W1"]
+    weights[:, 3] = np.nextafter(weights[:, 3], np.float32(1))  # one ulp: what rounding leaves
+    weights[7, 5] += 4 * np.spacing(weights[7, 5])
+    assert len(np.unique(weights.T, axis=0)) == 3 and net.distinct_units() == [1]
+    weights[0, 6] += 10 * DISTINCT_UNITS_RTOL * np.abs(weights).max()  # a unit that learnt something else
+    assert net.distinct_units() == [2]
+    weights[0, 6] = np.nan  # a diverged layer: exact equality
+    assert net.distinct_units() == [4]
+
+
 def test_distinct_units_and_hidden_activations():
     x, _ = blobs(n=20, features=5)
     net = MLP(5, [6, 4], 3, activation="tanh", seed=0)
