@@ -88,6 +88,8 @@ _NOTE_FINDINGS = N_("Findings provenance: {line}")
 _NOTE_CITE = N_("Cite: {citation}")
 _NOTE_CONFIG = N_("Config SHA-256: {sha}")
 _NOTE_GENERATED = N_("Figures generated: {date}")
+_NOTE_MEASURED = N_("{claim}: measured as {metric}")
+_NOTE_MEASURED_NOTE = N_("{claim}: measured as {metric} ({note})")
 
 
 class SlidesError(NnbenchError):
@@ -505,6 +507,24 @@ def findings_pages(findings) -> list[range]:
     return pages + [range(start, len(heights))]
 
 
+def findings_notes(findings, claims: range, _) -> list[str]:
+    """A findings slide's notes: what each of its claims (indices as :func:`findings_pages`
+    gives them) measures, and how ours differs from the book, in the deck's language (the
+    ``metric`` and ``note`` columns of the findings in that language)."""
+    first_rows = findings.drop_duplicates("claim_id")
+    lines = []
+    for index in claims:
+        row = first_rows.iloc[index]
+        if _is_missing(row.get("metric")):
+            continue
+        values = {"claim": _(str(row["claim"])), "metric": str(row["metric"])}
+        if _is_missing(row.get("note")):
+            lines.append(_(_NOTE_MEASURED).format(**values))
+        else:
+            lines.append(_(_NOTE_MEASURED_NOTE).format(**values, note=str(row["note"])))
+    return lines
+
+
 def _findings_slides(deck: _Deck, inputs: DeckInputs) -> None:
     from pptx.dml.color import RGBColor
 
@@ -517,7 +537,7 @@ def _findings_slides(deck: _Deck, inputs: DeckInputs) -> None:
     per_dataset = (width - sum(fixed.values())) // max(1, kinds.count("dataset"))
     for page, claims in enumerate(pages):
         rows = [body[index] for index in claims]
-        slide = deck.slide(_provenance_notes(inputs, _))
+        slide = deck.slide(findings_notes(inputs.findings, claims, _) + _provenance_notes(inputs, _))
         deck.heading(slide, _(_FINDINGS_TITLE) if len(pages) == 1 else
                      _(_FINDINGS_PAGE).format(page=page + 1, pages=len(pages)))
         shape = slide.shapes.add_table(len(rows) + 1, len(heading), MARGIN, _inches(1.2), width,

@@ -149,6 +149,29 @@ def test_the_findings_table_is_native_and_equals_findings_csv_as_displayed(decks
     assert cells == expected
 
 
+def test_the_findings_slides_notes_say_what_each_claim_measures_in_the_decks_language(decks, rendered):
+    from nnbench.report import read_manifest, reader_texts, with_reader_texts
+
+    pages = findings_pages(decks["findings"])
+    for lang, measured in (("en", "measured as"), ("ko", "측정한 값은")):
+        deck = decks["open"][lang]
+        findings = with_reader_texts(decks["findings"], reader_texts(decks["reports"],
+                                                                     read_manifest(decks["reports"], lang)))
+        first_rows = findings.drop_duplicates("claim_id")
+        slides = [slide for slide in deck.slides if any(shape.has_table for shape in slide.shapes)]
+        assert len(slides) == len(pages)
+        for slide, claims in zip(slides, pages):
+            notes = slide.notes_slide.notes_text_frame.text
+            for index in claims:
+                row = first_rows.iloc[index]
+                assert f"{measured} {row['metric']}" in notes, (lang, row["claim_id"])
+                if isinstance(row["note"], str) and row["note"]:
+                    assert f"({row['note']})" in notes
+            assert notes.count(measured) == len(claims)
+        if lang == "ko":
+            assert HANGUL.search(first_rows.iloc[0]["metric"])  # the Korean texts, not the CSV's English
+
+
 def test_notes_carry_the_provenance(decks, rendered):
     deck = decks["open"]["en"]
     commit = SYNTHETIC_CODE["commit"]
