@@ -44,7 +44,7 @@ OUT = REPO / "benchmarks" / "out" / "makespan.json"
 from nnbench.choice import GroupChoice, TunedChoice  # noqa: E402
 from nnbench.config import load_config, tuned_studies  # noqa: E402
 from nnbench.grid import expand, expand_study, flatten_spec, unique_runs  # noqa: E402
-from nnbench.figures import figure_sections, section_studies  # noqa: E402
+from nnbench.figures import figure_sections, section_priority, section_studies  # noqa: E402
 from nnbench.groups import AGGREGATE_PRIORITY, GATING_PRIORITY, plan_groups, run_job_cores  # noqa: E402
 from nnbench.workload import run_workload  # noqa: E402
 
@@ -77,11 +77,12 @@ class Costs:
     choose: float = 1.0
     aggregate: float = 1.5
     #: seconds of each report section's figures job (both languages); a section not named
-    #: costs ``section``. Defaults: `nnbench figures --section ID --lang en ko` on the quick
-    #: config's tables, CPU seconds on the 2-core EPYC of docs/THROUGHPUT.md (loaded).
+    #: costs ``section``. Defaults: CPU seconds of the section jobs of `snakemake --cores 2
+    #: --configfile config/quick.yaml` (logs/benchmarks/figures/*.tsv) on the 2-core EPYC of
+    #: docs/THROUGHPUT.md; ``--from-run`` reads a finished run's instead.
     sections: dict = field(default_factory=lambda: {
-        "findings": 2.2, "overfitting": 7.9, "optimizers": 12.4, "vanishing_gradient": 17.7, "minibatch": 6.7,
-        "weight_init": 5.1, "batch_norm": 3.1, "weight_decay": 4.2, "factorial": 7.7})
+        "findings": 1.5, "overfitting": 5.9, "optimizers": 12.2, "vanishing_gradient": 13.4, "minibatch": 5.4,
+        "weight_init": 4.0, "batch_norm": 2.5, "weight_decay": 3.0, "factorial": 5.5})
     section: float = 5.0
     #: the merge of the sections (the figures job), the report (both languages), the slides
     figures: float = 0.3
@@ -138,6 +139,7 @@ def job_graph(config: dict, cores: int, costs: Costs, cpus: int | None = None) -
     for name in tuned:
         source = config["studies"][name]["tune"]["from"]
         jobs[f"choose {name}"] = Job(f"choose {name}", costs.choose,
+                                     priority=0 if costs.figures_as_one_job else GATING_PRIORITY,
                                      needs=sorted({group_of[row.run_id] for row in by_study[source]}))
         by_study[name] = expand_study(config, name, stand_in_choice(config, name))
         add_groups(unique_runs(by_study[name]), [f"choose {name}"])
@@ -153,6 +155,7 @@ def job_graph(config: dict, cores: int, costs: Costs, cpus: int | None = None) -
         studies = list(config["studies"])
         for section in figure_sections(studies):
             jobs[f"section {section}"] = Job(f"section {section}", costs.sections.get(section, costs.section),
+                                             priority=section_priority(section),
                                              needs=[f"aggregate {name}" for name in section_studies(section, studies)])
         jobs["figures"] = Job("figures", costs.figures, needs=[f"section {s}" for s in figure_sections(studies)])
     jobs["report"] = Job("report", costs.report, needs=["figures"])

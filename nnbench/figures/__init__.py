@@ -123,7 +123,7 @@ def make_all(results_dir, out_dir, config=None, jobs: int = 1, lang: str = "en",
         import multiprocessing
 
         # the longest sections first, so that no worker is left with one at the end
-        order = sorted(range(len(tasks)), key=lambda index: tasks[index][2] not in _SLOW_SECTIONS)
+        order = sorted(range(len(tasks)), key=lambda index: -section_priority(tasks[index][2]))
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs,
                                                     mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {index: pool.submit(_draw_section, *tasks[index]) for index in order}
@@ -315,8 +315,19 @@ def drawing_order(languages) -> list[str]:
     return sorted(languages, key=lambda lang: lang != SOURCE_LANGUAGE)
 
 
-#: sections that take longest to draw (started first when drawing in parallel)
-_SLOW_SECTIONS = ("factorial", "findings", "optimizers")
+#: The sections that take longest to draw, slowest first (CPU seconds of `nnbench figures
+#: --section ID --lang en ko` on the quick config's tables: 13.4, 12.2, 5.9, 5.5, 5.4; the
+#: others 1.5-4.0): started first when drawn in parallel.
+SLOWEST_SECTIONS = ("vanishing_gradient", "optimizers", "overfitting", "factorial", "minibatch")
+
+
+def section_priority(section_id: str) -> float:
+    """Snakemake's priority of a section's job: the slower (:data:`SLOWEST_SECTIONS`), the
+    higher, yet below every run group (whose priority is its GEMM work in TFLOP, 1e-4 for
+    the smallest): the sections fill the cores the runs leave, the slowest first."""
+    if section_id not in SLOWEST_SECTIONS:
+        return 0.0
+    return (len(SLOWEST_SECTIONS) - SLOWEST_SECTIONS.index(section_id)) * 1e-9
 
 
 def _draw_section(results_dir, out_dir, section_id, module_name, config_dict, config_hash, lang="en",

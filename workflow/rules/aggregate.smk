@@ -15,6 +15,9 @@ checkpoint choose:
         CONDA_ENV
     log:
         f"{LOGS}/choose/{{study}}.log",
+    # on the longest chain (sweep, choice, tuned runs): before the figures sections that wait
+    # for cores as soon as the first studies are aggregated
+    priority: GATING_PRIORITY
     wildcard_constraints:
         study="|".join(TUNED) or "a^",
     shell:

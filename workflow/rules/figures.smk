@@ -9,7 +9,7 @@
 include: "report_items.smk"
 
 
-from nnbench.figures import figure_sections, manifest_name, section_tables
+from nnbench.figures import figure_sections, manifest_name, section_priority, section_tables
 from nnbench.report import report_name
 
 # The config's languages (schema-checked): one manifest, figure folder and report each.
@@ -44,6 +44,8 @@ rule figure_section:
         f"{LOGS}/benchmarks/figures/{{section}}.tsv"
     wildcard_constraints:
         section="|".join(FIGURE_SECTIONS),
+    # after every run group, the slowest sections first (nnbench.figures.section_priority)
+    priority: lambda wildcards: section_priority(wildcards.section)
     resources:
         mem_mb=2000,
     shell:
