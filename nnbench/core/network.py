@@ -178,6 +178,25 @@ class MLP:
             self.activation_layers.append(act)
             if self.dropout > 0:
                 self.layers.append(Dropout(self.dropout, self.dropout_rng))
+        self._pack_parameters()
+
+    def _pack_parameters(self):
+        """Lay the parameters, in ``params``' order, end to end in one flat array, and their
+        gradients likewise in another: ``params[key]`` and the gradient buffers become views
+        of them (same shapes and values). An elementwise optimizer then updates all of them
+        in one pass over the flat arrays (``nnbench.core.optimizers``: the same arithmetic
+        on every element, a tenth of the calls)."""
+        total = sum(param.size for param in self.params.values())
+        flat_params = np.empty(total, dtype=self.dtype)
+        flat_grads = np.zeros(total, dtype=self.dtype)
+        start = 0
+        for key, param in self.params.items():
+            stop = start + param.size
+            view = flat_params[start:stop].reshape(param.shape)
+            view[...] = param
+            self.params[key] = view
+            self._grads[key] = flat_grads[start:stop].reshape(param.shape)
+            start = stop
 
     def __repr__(self):
         return (
