@@ -413,9 +413,14 @@ class MLP:
         to exactly 0/1 or -1/1 in floating point for every sample.
         """
         self._forward(self._input(x), False)
+        return self.dead_fraction_of([layer.out for layer in self.activation_layers])
+
+    def dead_fraction_of(self, activations):
+        """:meth:`dead_fraction` from the hidden layers' activations of an inference-mode
+        pass (:meth:`hidden_activations`), so that one forward pass serves both."""
         fractions = []
-        for layer in self.activation_layers:
-            derivative = layer.derivative(layer.out)
+        for layer, out in zip(self.activation_layers, activations, strict=True):
+            derivative = layer.derivative(out)
             fractions.append(float(np.mean(np.all(derivative == 0, axis=0))))
         return fractions
 
