@@ -109,33 +109,70 @@ def chosen_specs(studies: list[str] | None) -> list[tuple[str, str, dict]]:
 
 
 def child_env(code: Path, native_kernel: bool) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(code) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {**os.environ, "PYTHONPATH": str(code) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "RUN_EFFICIENCY_CODE": str(code)}
     if native_kernel:
         env.pop("OPENBLAS_CORETYPE", None)
         env.pop("OPENBLAS_L2_SIZE", None)
     return env
 
 
-def gemm_rate_in(env: dict) -> float:
-    """The one-core float32 GEMM rate (GFLOP/s) in a fresh process with ``env`` (its kernel)."""
-    code = "import sys; sys.path.insert(0, sys.argv[1]); from workflow_scale import gemm_rate; " \
-           "print(gemm_rate()['gflops_per_core'])"
-    result = subprocess.run([sys.executable, "-c", code, str(REPO / "benchmarks")], env=env, check=True,
+_CPU_RATE = """
+import statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from threadpoolctl import threadpool_limits
+from workflow_scale import gemm_rate
+wall = gemm_rate()
+size = wall["size"]
+rng = np.random.default_rng(0)
+a, b = (rng.standard_normal((size, size), dtype=np.float32) for _ in range(2))
+out = np.empty_like(a)
+seconds = []
+with threadpool_limits(limits=1):
+    for _ in range(wall["repeats"]):
+        started = time.process_time()
+        np.matmul(a, b, out=out)
+        seconds.append(time.process_time() - started)
+print(wall["gflops_per_core"], 2.0 * size ** 3 / statistics.median(seconds) / 1e9)
+"""
+
+
+def gemm_rate_in(env: dict) -> tuple[float, float]:
+    """The one-core float32 GEMM rate (GFLOP/s) in a fresh process with ``env`` (its kernel):
+    per wall second (``workflow_scale.gemm_rate``) and per CPU second (the same multiply
+    timed with the process's CPU clock).
+
+    The efficiency divides by the CPU-second rate: the run's time is CPU seconds too, so
+    waiting for a core while the machine does other work slows neither."""
+    result = subprocess.run([sys.executable, "-c", _CPU_RATE, str(REPO / "benchmarks")], env=env, check=True,
                             capture_output=True, text=True)
-    return float(result.stdout.strip())
+    wall_rate, cpu_rate = (float(value) for value in result.stdout.split())
+    return wall_rate, cpu_rate
 
 
 def timed_child(command: list[str], env: dict) -> tuple[float, float, subprocess.CompletedProcess]:
-    """(wall s, CPU s of the child, result) of ``command``."""
+    """(wall s, CPU s of the child, result) of ``command``, run from ``env``'s code folder
+    (the current folder comes first on ``sys.path``: run from elsewhere, a checkout's own
+    folder would shadow the code that ``PYTHONPATH`` names)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=env["RUN_EFFICIENCY_CODE"])
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
     return wall, cpu, result
+
+
+def check_code(env: dict) -> None:
+    """Fail unless a child with ``env`` imports the nnbench of ``env``'s code folder."""
+    result = subprocess.run([sys.executable, "-c", "import nnbench; print(nnbench.__file__)"], env=env,
+                            capture_output=True, text=True, cwd=env["RUN_EFFICIENCY_CODE"], check=True)
+    imported = Path(result.stdout.strip()).resolve().parent.parent
+    if imported != Path(env["RUN_EFFICIENCY_CODE"]).resolve():
+        raise SystemExit(f"a child imports nnbench from {imported}, not from {env['RUN_EFFICIENCY_CODE']}")
 
 
 def measure(spec_file: Path, out: Path, env: dict) -> dict:
@@ -232,7 +269,8 @@ def row_text(row: dict) -> str:
 
 def markdown(result: dict) -> str:
     lines = [f"# Run efficiency ({result['machine']}, {result['blas']})", "",
-             "Efficiency = GEMM work / (process CPU s x one-core GEMM rate measured right before). "
+             "Efficiency = GEMM work / (process CPU s x one-core GEMM rate per CPU second, measured right "
+             "before in a fresh process). "
              "Split: seconds of the instrumented run (timers cost a little; its CPU beside).", ""]
     header = ["study (pick)", "GFLOP", "CPU s", "GFLOP/s core", "efficiency", "load"]
     header += [PART_TEXT[part] for part in PARTS] + ["instrumented CPU s"]
@@ -270,6 +308,9 @@ def main() -> None:
 
     env = child_env(REPO, args.native_kernel)
     other_env = child_env(args.compare.resolve(), args.native_kernel) if args.compare else None
+    for checked in (env, other_env):
+        if checked is not None:
+            check_code(checked)
     blas = subprocess.run([sys.executable, "-c", "from threadpoolctl import threadpool_info; import numpy; "
                            "numpy.ones(1) @ numpy.ones(1); print('; '.join(f\"{i.get('internal_api')} "
                            "{i.get('version')} ({i.get('architecture')})\" for i in threadpool_info() "
@@ -286,10 +327,10 @@ def main() -> None:
                     if run_env is None:
                         continue
                     load = os.getloadavg()[0]
-                    rate = gemm_rate_in(run_env)
+                    wall_rate, rate = gemm_rate_in(run_env)
                     plain = measure(spec_file, Path(folder) / f"{which}{index}-{repeat}", run_env)
-                    into.append({**plain, "gflops_per_core": rate, "load_average": load,
-                                 "efficiency": work.flop / (plain["cpu_s"] * rate * 1e9)})
+                    into.append({**plain, "gflops_per_core": rate, "gflops_per_core_wall": wall_rate,
+                                 "load_average": load, "efficiency": work.flop / (plain["cpu_s"] * rate * 1e9)})
             best = sorted(measured, key=lambda item: item["cpu_s"])[len(measured) // 2]
             row = {"study": study, "label": label, "gflop": work.flop / 1e9, "train_gflop": work.train_flop / 1e9,
                    "eval_gflop": work.eval_flop / 1e9, **best, "repeats": measured,
