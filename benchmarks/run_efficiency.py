@@ -13,7 +13,7 @@ spec's GEMM work (:func:`nnbench.workload.run_workload`) by CPU seconds x the si
 float32 GEMM rate measured right before (``workflow_scale.gemm_rate``): 1.0 would be a
 process that does nothing but multiply matrices at the 1024^3 rate.
 
-A second, instrumented process (same spec) splits the time: timers around the layers'
+A second, instrumented process (same spec) splits its CPU time: timers around the layers'
 calls (affine = the GEMMs with their bias add and bias-gradient sum; elementwise =
 activations, batch norm, dropout, softmax cross-entropy), the optimizer update, the
 minibatch gathering (``rows_into``), the ``loss_after_update`` forward, the evaluations
@@ -194,14 +194,15 @@ def profile(spec_file: Path, out: Path, env: dict) -> dict:
 
 
 class _Clock:
-    """Exclusive time per part: a stack of parts; a "sticky" part (an evaluation) keeps
-    everything under it."""
+    """Exclusive CPU time per part: a stack of parts; a "sticky" part (an evaluation)
+    keeps everything under it. CPU time, not wall: the machine's other work would
+    otherwise count against whatever part it interrupted."""
 
     def __init__(self):
         self.totals = dict.fromkeys(PARTS, 0.0)
         self.stack = ["other"]
         self.totals["other"] = 0.0
-        self.mark = time.perf_counter()
+        self.mark = time.process_time()
         self.sticky = 0
 
     def wrap(self, function, part, sticky=False):
@@ -210,7 +211,7 @@ class _Clock:
         def timed(*args, **kwargs):
             if clock.sticky:
                 return function(*args, **kwargs)
-            now = time.perf_counter()
+            now = time.process_time()
             clock.totals[clock.stack[-1]] += now - clock.mark
             clock.mark = now
             clock.stack.append(part)
@@ -219,7 +220,7 @@ class _Clock:
                 return function(*args, **kwargs)
             finally:
                 clock.sticky -= sticky
-                now = time.perf_counter()
+                now = time.process_time()
                 clock.totals[clock.stack.pop()] += now - clock.mark
                 clock.mark = now
 
@@ -251,7 +252,7 @@ def child_profile(spec_file: str, out: str) -> None:
     runs.write_record = clock.wrap(records.write_record, "record")
     in_run = time.process_time()
     runs.run(spec_file, out=out, threads=1, progress=False)
-    clock.totals[clock.stack[-1]] += time.perf_counter() - clock.mark
+    clock.totals[clock.stack[-1]] += time.process_time() - clock.mark
     totals = clock.totals
     totals["setup"] = totals.pop("other")  # outside every timed part: data load, network, identity
     totals["in_run"] = time.process_time() - in_run  # the imports above count as start-up
