@@ -86,7 +86,9 @@ class MLP:
 
     ``params`` maps "W1", "b1", ..., "WL", "bL" (and "gamma1", "beta1", ... with batch
     norm) to arrays; W is (fan_in, fan_out). The layers read them from this dict on every
-    call, so in-place optimizer updates and replaced entries are both seen.
+    call, so in-place optimizer updates and replaced entries are both seen. The arrays are
+    views of one flat array, end to end in this order, and so are the gradients: the
+    built-in optimizers update all of them in one pass.
     """
 
     def __init__(
