@@ -74,7 +74,8 @@ class Optimizer:
         self.state: dict = {}
         self._scratch: dict = {}
         self.steps = 0
-        self._whole_layout = None  # (params, grads, flat params, flat grads) of the last one-pass update
+        # the last one-pass update's (params, their arrays, the grads' arrays, flat params, flat grads)
+        self._whole_layout = None
         self._whole_state = None  # the flat state arrays behind state[key] in the one-pass update
 
     def _buffers(self, key, param, count):
