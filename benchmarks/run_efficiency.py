@@ -5,6 +5,7 @@ one-core GEMM rate, and where its CPU time goes (issue 22, point 4).
     python benchmarks/run_efficiency.py --study optimizers --study weight_init
     python benchmarks/run_efficiency.py --compare /path/to/other/checkout --repeats 3
     python benchmarks/run_efficiency.py --native-kernel      # unset OPENBLAS_CORETYPE / _L2_SIZE
+    python benchmarks/run_efficiency.py --concurrent 16      # 16 processes per spec at once (many cores)
 
 For each chosen spec of config/config.yaml (a cheap but typical run per study, seed 0,
 MNIST; :data:`PICKS`) it runs ``nnbench run SPEC --out-dir ... --quiet`` in a fresh
@@ -21,6 +22,10 @@ minibatch gathering (``rows_into``), the ``loss_after_update`` forward, the eval
 loop (Python overhead); outside training: data load and network set-up, record writing,
 and the interpreter start with imports (process CPU minus the instrumented run). The
 timers cost some time themselves: the instrumented total is printed beside the plain one.
+
+``--concurrent N`` trains N copies of each spec at once and divides by the rate each of N
+concurrent GEMM processes gets: the per-process efficiency of a machine whose cores are
+all busy (the instrumented split stays one process alone).
 
 ``--compare DIR`` runs every spec with the code of another checkout too (its ``nnbench``
 package first on ``PYTHONPATH``), interleaved with this one (A B A B ...), and prints the
@@ -138,17 +143,23 @@ print(wall["gflops_per_core"], 2.0 * size ** 3 / statistics.median(seconds) / 1e
 """
 
 
-def gemm_rate_in(env: dict) -> tuple[float, float]:
+def gemm_rate_in(env: dict, copies: int = 1) -> tuple[float, float]:
     """The one-core float32 GEMM rate (GFLOP/s) in a fresh process with ``env`` (its kernel):
     per wall second (``workflow_scale.gemm_rate``) and per CPU second (the same multiply
-    timed with the process's CPU clock).
+    timed with the process's CPU clock); with ``copies`` > 1, the median over that many
+    processes measuring at once (the rate each gets when all cores are busy).
 
     The efficiency divides by the CPU-second rate: the run's time is CPU seconds too, so
     waiting for a core while the machine does other work slows neither."""
-    result = subprocess.run([sys.executable, "-c", _CPU_RATE, str(REPO / "benchmarks")], env=env, check=True,
-                            capture_output=True, text=True)
-    wall_rate, cpu_rate = (float(value) for value in result.stdout.split())
-    return wall_rate, cpu_rate
+    processes = [subprocess.Popen([sys.executable, "-c", _CPU_RATE, str(REPO / "benchmarks")], env=env,
+                                  stdout=subprocess.PIPE, text=True) for _ in range(copies)]
+    rates = []
+    for process in processes:
+        output, _ = process.communicate()
+        if process.returncode != 0:
+            raise SystemExit("the GEMM rate measurement failed")
+        rates.append([float(value) for value in output.split()])
+    return statistics.median(rate[0] for rate in rates), statistics.median(rate[1] for rate in rates)
 
 
 def timed_child(command: list[str], env: dict) -> tuple[float, float, subprocess.CompletedProcess]:
@@ -175,10 +186,27 @@ def check_code(env: dict) -> None:
         raise SystemExit(f"a child imports nnbench from {imported}, not from {env['RUN_EFFICIENCY_CODE']}")
 
 
-def measure(spec_file: Path, out: Path, env: dict) -> dict:
-    wall, cpu, _ = timed_child([sys.executable, "-m", "nnbench", "run", str(spec_file), "--out-dir", str(out),
-                                "--quiet"], env)
-    return {"wall_s": wall, "cpu_s": cpu}
+def measure(spec_file: Path, out: Path, env: dict, copies: int = 1) -> dict:
+    """Wall and CPU seconds of ``nnbench run`` of the spec; with ``copies`` > 1 that many
+    processes train it at once (into their own folders), and the CPU is their mean."""
+    if copies == 1:
+        wall, cpu, _ = timed_child([sys.executable, "-m", "nnbench", "run", str(spec_file), "--out-dir", str(out),
+                                    "--quiet"], env)
+        return {"wall_s": wall, "cpu_s": cpu}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    processes = [subprocess.Popen([sys.executable, "-m", "nnbench", "run", str(spec_file), "--out-dir",
+                                   f"{out}-{copy}", "--quiet"], env=env, cwd=env["RUN_EFFICIENCY_CODE"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                 for copy in range(copies)]
+    for process in processes:
+        _, error = process.communicate()
+        if process.returncode != 0:
+            raise SystemExit(f"nnbench run {spec_file} failed:\n{error[-2000:]}")
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": wall, "cpu_s": cpu / copies}
 
 
 def profile(spec_file: Path, out: Path, env: dict) -> dict:
@@ -269,18 +297,21 @@ def row_text(row: dict) -> str:
 
 
 def markdown(result: dict) -> str:
-    lines = [f"# Run efficiency ({result['machine']}, {result['blas']})", "",
+    lines = [f"# Run efficiency ({result['machine']}, {result['blas']}, {result.get('concurrent', 1)} process(es) "
+             "per spec at once)", "",
              "Efficiency = GEMM work / (process CPU s x one-core GEMM rate per CPU second, measured right "
              "before in a fresh process). "
-             "Split: seconds of the instrumented run (timers cost a little; its CPU beside).", ""]
+             "Split: CPU seconds of the instrumented run, one process alone (timers cost a little; its "
+             "CPU beside; - without it).", ""]
     header = ["study (pick)", "GFLOP", "CPU s", "GFLOP/s core", "efficiency", "load"]
     header += [PART_TEXT[part] for part in PARTS] + ["instrumented CPU s"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in result["rows"]:
         cells = [row["label"], f"{row['gflop']:.1f}", f"{row['cpu_s']:.2f}", f"{row['gflops_per_core']:.0f}",
                  f"{row['efficiency']:.2f}", f"{row['load_average']:.2f}"]
-        cells += [f"{row['split'].get(part, 0.0):.2f}" for part in PARTS]
-        cells.append(f"{row['split']['instrumented_cpu_s']:.2f}")
+        profiled = "affine" in row["split"]
+        cells += [f"{row['split'].get(part, 0.0):.2f}" if profiled else "-" for part in PARTS]
+        cells.append(f"{row['split']['instrumented_cpu_s']:.2f}" if profiled else "-")
         lines.append("| " + " | ".join(cells) + " |")
     if result.get("compare"):
         lines += ["", f"## This code against {result['compare']['other']}", "",
@@ -303,6 +334,9 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="another checkout whose code runs each spec too, interleaved")
     parser.add_argument("--native-kernel", action="store_true",
                         help="unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in the runs (the CPU's own kernel)")
+    parser.add_argument("--concurrent", type=int, default=1, metavar="N",
+                        help="N processes train each spec at once, against the rate of N concurrent GEMM "
+                             "processes (per-process efficiency under load, e.g. N = the cores)")
     parser.add_argument("--tag", default="", help="suffix of the output files (run_efficiency<TAG>.json)")
     args = parser.parse_args()
     from nnbench.workload import run_workload
@@ -328,8 +362,8 @@ def main() -> None:
                     if run_env is None:
                         continue
                     load = os.getloadavg()[0]
-                    wall_rate, rate = gemm_rate_in(run_env)
-                    plain = measure(spec_file, Path(folder) / f"{which}{index}-{repeat}", run_env)
+                    wall_rate, rate = gemm_rate_in(run_env, args.concurrent)
+                    plain = measure(spec_file, Path(folder) / f"{which}{index}-{repeat}", run_env, args.concurrent)
                     into.append({**plain, "gflops_per_core": rate, "gflops_per_core_wall": wall_rate,
                                  "load_average": load, "efficiency": work.flop / (plain["cpu_s"] * rate * 1e9)})
             best = sorted(measured, key=lambda item: item["cpu_s"])[len(measured) // 2]
@@ -362,7 +396,7 @@ def main() -> None:
     total = {"gflop": total_work, "cpu_s": sum(row["cpu_s"] for row in rows),
              "efficiency": total_work / sum(row["cpu_s"] * row["gflops_per_core"] for row in rows)}
     result = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs", "blas": blas,
-              "native_kernel": args.native_kernel, "rows": rows, "total": total,
+              "native_kernel": args.native_kernel, "concurrent": args.concurrent, "rows": rows, "total": total,
               "load_average_end": os.getloadavg()[0]}
     if compared:
         result["compare"] = {"other": str(args.compare), "rows": compared,
