@@ -25,6 +25,7 @@ localrules:
     all,
     data,
     choose,
+    figures,
 
 
 rule all:

@@ -9,7 +9,11 @@ The planned job graph of a config, without running it: the groups the workflow p
 for N cores (:func:`nnbench.groups.plan_groups`, the workflow's own planner and
 priorities), the tuned studies' choice (a checkpoint) and their groups after it (their
 cost does not depend on the value chosen: the first value of the sweep stands in), an
-aggregation per study, the figures and the report. A group's job costs its process
+aggregation per study, one figures job per report section (each waiting for its own
+studies' aggregates: :func:`nnbench.figures.section_studies`), the merge of the sections,
+the report and the slides. ``--figures-as-one-job`` models the workflow before that
+change (one figures job after every aggregate; issue 22's measurements were taken with
+it, so ``--validate`` uses it). A group's job costs its process
 start, a fixed cost per run and its GEMM work (:mod:`nnbench.workload`) at the rate a
 busy process reaches; the other jobs cost fixed seconds. All of these are options, or
 fitted (least squares) to a finished run's ``logs/benchmarks/groups/*.tsv`` with
@@ -40,22 +44,23 @@ OUT = REPO / "benchmarks" / "out" / "makespan.json"
 from nnbench.choice import GroupChoice, TunedChoice  # noqa: E402
 from nnbench.config import load_config, tuned_studies  # noqa: E402
 from nnbench.grid import expand, expand_study, flatten_spec, unique_runs  # noqa: E402
-from nnbench.groups import GATING_PRIORITY, RUN_OVERHEAD_FLOP, plan_groups, run_job_cores  # noqa: E402
+from nnbench.figures import figure_sections, section_studies  # noqa: E402
+from nnbench.groups import AGGREGATE_PRIORITY, GATING_PRIORITY, plan_groups, run_job_cores  # noqa: E402
 from nnbench.workload import run_workload  # noqa: E402
 
 #: Issue 22's measurements, each a machine the model is checked against: what a busy run
 #: process reached (GFLOP/s of GEMM work per second of its wall time) and the measured
-#: wall time of the full default study.
+#: wall time of the full default study. The workflow then: one figures job, no slides.
 MACHINES = {
     "xeon16": {"config": "config.yaml", "cores": 16, "cpus": 16, "gflops": 43.0, "gemm_gflops": 1562.0 / 16,
-               "measured_s": 286.0, "costs": {},
+               "measured_s": 286.0, "costs": {"figures": 15.0, "report": 13.0, "slides": 0.0},
                "what": "full study, 16-core Intel Xeon (OpenBLAS SkylakeX), --cores 16: 43 GFLOP/s per busy run "
                        "process, figures 15 s, report 13 s; 286 s measured"},
     "xeon16-quick": {"config": "quick.yaml", "cores": 16, "cpus": 16, "gflops": 43.0, "gemm_gflops": 1562.0 / 16,
-                     "measured_s": 27.3, "costs": {"figures": 11.0, "report": 7.0},
+                     "measured_s": 27.3, "costs": {"figures": 11.0, "report": 7.0, "slides": 0.0},
                      "what": "quick config, the same Xeon, --cores 16: figures 11 s, report 7 s; 27.3 s measured"},
     "epyc2": {"config": "config.yaml", "cores": 8, "cpus": 2, "gflops": 0.55 * 102.0, "gemm_gflops": 199.0 / 2,
-              "measured_s": 1351.0, "costs": {},
+              "measured_s": 1351.0, "costs": {"figures": 15.0, "report": 13.0, "slides": 0.0},
               "what": "full study, 2-core AMD EPYC (OpenBLAS SkylakeX), --cores 8: 0.55 of 102 GFLOP/s per run "
                       "process; 1351 s measured"},
 }
@@ -71,9 +76,20 @@ class Costs:
     per_run: float = 0.1
     choose: float = 1.0
     aggregate: float = 1.5
-    figures: float = 15.0
+    #: seconds of each report section's figures job (both languages); a section not named
+    #: costs ``section``. Defaults: `nnbench figures --section ID --lang en ko` on the quick
+    #: config's tables, CPU seconds on the 2-core EPYC of docs/THROUGHPUT.md (loaded).
+    sections: dict = field(default_factory=lambda: {
+        "findings": 2.2, "overfitting": 7.9, "optimizers": 12.4, "vanishing_gradient": 17.7, "minibatch": 6.7,
+        "weight_init": 5.1, "batch_norm": 3.1, "weight_decay": 4.2, "factorial": 7.7})
+    section: float = 5.0
+    #: the merge of the sections (the figures job), the report (both languages), the slides
+    figures: float = 0.3
+    report: float = 1.0
+    slides: float = 1.5
+    #: the workflow before figures were drawn per section: one figures job on this many cores
+    figures_as_one_job: bool = False
     figures_threads: int = 4
-    report: float = 13.0
 
     def group_seconds(self, runs: int, flop: float) -> float:
         return self.start + self.per_run * runs + flop / (self.gflops * 1e9)
@@ -126,11 +142,21 @@ def job_graph(config: dict, cores: int, costs: Costs, cpus: int | None = None) -
         by_study[name] = expand_study(config, name, stand_in_choice(config, name))
         add_groups(unique_runs(by_study[name]), [f"choose {name}"])
     for name, study_rows in by_study.items():
+        # (before the figures were drawn per section, aggregates had no priority of their own)
         jobs[f"aggregate {name}"] = Job(f"aggregate {name}", costs.aggregate,
+                                        priority=0 if costs.figures_as_one_job else AGGREGATE_PRIORITY,
                                         needs=sorted({group_of[row.run_id] for row in study_rows}))
-    jobs["figures"] = Job("figures", costs.figures, min(costs.figures_threads, cores),
-                          needs=[f"aggregate {name}" for name in by_study])
+    if costs.figures_as_one_job:
+        jobs["figures"] = Job("figures", costs.figures, min(costs.figures_threads, cores),
+                              needs=[f"aggregate {name}" for name in by_study])
+    else:
+        studies = list(config["studies"])
+        for section in figure_sections(studies):
+            jobs[f"section {section}"] = Job(f"section {section}", costs.sections.get(section, costs.section),
+                                             needs=[f"aggregate {name}" for name in section_studies(section, studies)])
+        jobs["figures"] = Job("figures", costs.figures, needs=[f"section {s}" for s in figure_sections(studies)])
     jobs["report"] = Job("report", costs.report, needs=["figures"])
+    jobs["slides"] = Job("slides", costs.slides, needs=["report"])
     return jobs
 
 
@@ -207,8 +233,14 @@ def fit_costs(workdir: Path, costs: Costs) -> Costs:
     logs = sorted((workdir / ".snakemake" / "log").glob("*.snakemake.log"))
     if logs:  # the other rules' seconds from the latest Snakemake log (a median where several ran)
         for rule, durations in rule_seconds(logs[-1]).items():
-            if rule in ("choose", "aggregate", "figures", "report"):
+            if rule in ("choose", "aggregate", "figures", "report", "slides"):
                 fitted[rule] = float(np.median(durations))
+    sections = {}
+    for tsv in sorted((workdir / "logs" / "benchmarks" / "figures").glob("*.tsv")):
+        with tsv.open() as stream:
+            sections[tsv.stem] = float(next(csv.DictReader(stream, delimiter="\t"))["s"])
+    if sections:
+        fitted["sections"] = sections
     return Costs(**{**costs.__dict__, **fitted})
 
 
@@ -312,12 +344,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gemm-gflops", type=float, help="one process's GEMM rate for the floor (default: measured)")
     parser.add_argument("--from-run", type=Path, help="a finished workflow's folder: fit the group costs to it")
     parser.add_argument("--validate", action="store_true", help="model issue 22's machines and compare")
+    parser.add_argument("--figures-as-one-job", action="store_true",
+                        help="model the workflow before figures were drawn per section (one figures job)")
     args = parser.parse_args(argv)
     report: dict = {"config": str(args.config)}
     if args.validate:
         lines = []
         for key, machine in MACHINES.items():
-            costs = Costs(gflops=machine["gflops"], **machine["costs"])
+            costs = Costs(gflops=machine["gflops"], figures_as_one_job=True, **machine["costs"])
             row = model(REPO / "config" / machine["config"], [machine["cores"]], costs, machine["gemm_gflops"],
                         machine["cpus"])[0]
             row["measured_s"] = machine["measured_s"]
@@ -334,16 +368,17 @@ def main(argv: list[str] | None = None) -> int:
 
             measured = gemm_rate()["gflops_per_core"]
             gemm = gemm or measured
-        costs = Costs(gflops=args.gflops or 0.55 * gemm)
+        costs = Costs(gflops=args.gflops or 0.55 * gemm, figures_as_one_job=args.figures_as_one_job)
         if args.from_run:
             costs = fit_costs(args.from_run, costs)
             report["measured_groups"] = measured_timeline(args.from_run)
         report.update(costs=costs.__dict__, gemm_gflops=gemm, table=model(args.config, args.cores, costs, gemm))
         text = markdown(report["table"], f"Makespan model of {args.config.name}: a busy run process at "
                                          f"{costs.gflops:.1f} GFLOP/s, group start {costs.start:.2f} s, "
-                                         f"{costs.per_run:.2f} s per run, aggregate {costs.aggregate:.1f} s, figures "
-                                         f"{costs.figures:.1f} s, report {costs.report:.1f} s; GEMM {gemm:.1f} GFLOP/s "
-                                         "per process")
+                                         f"{costs.per_run:.2f} s per run, aggregate {costs.aggregate:.1f} s, "
+                                         + (f"figures {costs.figures:.1f} s" if costs.figures_as_one_job else
+                                            f"figures per section {sum(costs.sections.values()):.1f} s in all")
+                                         + f", report {costs.report:.1f} s; GEMM {gemm:.1f} GFLOP/s per process")
         if report.get("measured_groups"):
             measured = report["measured_groups"]
             text += (f"\nMeasured in {args.from_run}: {measured['groups']} group jobs from the first start to the last "

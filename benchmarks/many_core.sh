@@ -75,6 +75,11 @@ python3 benchmarks/makespan.py --from-run "$WORK/$RUN" --config "$CONFIG" --core
 cp benchmarks/out/makespan.md benchmarks/out/makespan.json "$OUT/" 2>/dev/null
 python3 benchmarks/makespan.py --validate > "$OUT/makespan_validate.md" 2>&1
 
+# Seeds in lockstep at 1, 2 and CORES concurrent processes (docs/PERFORMANCE.md): the
+# 16-process numbers the 2-core machine could not give.
+timeout 300 python3 benchmarks/lockstep.py --procs 1 2 "$CORES" --repeats 3 --no-share --out "$OUT" \
+  > "$OUT/lockstep.log" 2>&1
+
 # The full run's timeline: each job's benchmark (wall, CPU, memory) and snakemake's log.
 mkdir -p "$OUT/${RUN}_run"
 cp -r "$WORK/$RUN/logs/benchmarks" "$OUT/${RUN}_run/" 2>/dev/null
@@ -86,6 +91,8 @@ cp "$WORK/$RUN"/.snakemake/log/*.snakemake.log "$OUT/${RUN}_run/" 2>/dev/null
   cat "$OUT/workflow_scale.md" 2>/dev/null
   echo
   cat "$OUT/makespan.md" 2>/dev/null
+  echo
+  cat "$OUT/lockstep.md" 2>/dev/null
   echo
   echo "script wall time: $(( $(date +%s) - started )) s"
 } > "$OUT/summary.md"

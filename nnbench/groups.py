@@ -39,7 +39,7 @@ from nnbench.workload import estimate_minutes, memory_request_mb, run_workload
 
 __all__ = ["RunGroup", "GroupError", "GroupPlanner", "plan_groups", "describe_group", "group_id", "write_group_files",
            "read_group_file", "run_group", "run_job_cores", "machine_cpus", "TARGET_FLOP", "RUN_OVERHEAD_FLOP",
-           "GATING_PRIORITY"]
+           "GATING_PRIORITY", "AGGREGATE_PRIORITY"]
 
 #: GEMM work a group aims at: about 25 s at 120 GFLOP/s, 75 s at 40. Long enough that
 #: the process start is small and snakemake has few jobs to schedule (its own CPU grew
@@ -197,6 +197,10 @@ def read_group_file(path: str | os.PathLike) -> list[dict]:
 #: tuned studies' choices): it starts first, so the tuned runs are planned and trained
 #: while the other studies still train instead of at the end, alone.
 GATING_PRIORITY = 1000
+#: Snakemake priority of a study's aggregation: above every other run group (a group's
+#: priority is its GEMM work in TFLOP, a few at most), below the gating ones. Aggregating
+#: takes a second or two and lets that study's figures section start beside the runs.
+AGGREGATE_PRIORITY = 100
 
 
 def machine_cpus() -> int:

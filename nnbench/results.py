@@ -29,9 +29,11 @@ class ResultsError(NnbenchError):
 class Results:
     """The aggregated tables under ``results_dir``, read lazily, one study at a time."""
 
-    def __init__(self, results_dir):
+    def __init__(self, results_dir, *, must_exist: bool = True):
+        """``must_exist=False``: a folder not made yet holds no study (a figures section
+        job that reads none may run before the first table is written)."""
         self.root = Path(results_dir)
-        if not self.root.is_dir():
+        if must_exist and not self.root.is_dir():
             raise ResultsError(
                 f"results folder {str(self.root)!r} does not exist; run the workflow "
                 "(snakemake) or `nnbench aggregate` first, or pass --results DIR")

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from nnbench.errors import NnbenchError
+from nnbench.i18n import N_, _
 from nnbench.statistics import CONFIDENCE, finite_mean, t_interval
 
 __all__ = ["N_BOOTSTRAP", "BOOTSTRAP_SEED", "t_interval_text",
@@ -27,11 +28,16 @@ def t_interval_text(confidence: float = CONFIDENCE) -> str:
     return f"{confidence:.0%} Student-t interval of the mean over seeds"
 
 
+#: How a bootstrap interval was computed (a catalog message: captions show it in their language).
+BOOTSTRAP_TEXT = N_("{level} percentile bootstrap interval of the mean ({resamples} resamples of the {unit}, "
+                    "RNG seed {seed})")
+
+
 def bootstrap_text(confidence: float = CONFIDENCE, n_boot: int = N_BOOTSTRAP,
-                   seed: int = BOOTSTRAP_SEED, unit: str = "pairs") -> str:
-    """How a :func:`bootstrap_interval` was computed, for captions and table columns."""
-    return (f"{confidence:.0%} percentile bootstrap interval of the mean ({n_boot} "
-            f"resamples of the {unit}, RNG seed {seed})")
+                   seed: int = BOOTSTRAP_SEED, unit: str = N_("pairs")) -> str:
+    """How a :func:`bootstrap_interval` was computed, for captions and table columns, in
+    the current language (:mod:`nnbench.i18n`; English outside a language context)."""
+    return _(BOOTSTRAP_TEXT).format(level=f"{confidence:.0%}", resamples=n_boot, unit=_(unit), seed=seed)
 
 
 class AnalysisError(NnbenchError):

@@ -21,6 +21,8 @@ def register(subparsers) -> None:
             "nnbench figures --config resources/config.json             # results/ -> reports/",
             "nnbench figures --lang en ko --jobs 2                      # both languages",
             "nnbench figures --results results --out-dir /tmp/figs --jobs 2",
+            "nnbench figures --section optimizers --lang en ko --out-dir resources/sections/optimizers",
+            "nnbench figures --merge resources/sections/* --lang en ko --out-dir reports",
         ),
     )
     parser.add_argument("--results", default="results", metavar="RESULTS",
@@ -33,22 +35,41 @@ def register(subparsers) -> None:
                              f"(default {SOURCE_LANGUAGE})")
     parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                         help="draw N sections at once, each in its own process (default 1)")
+    parts = parser.add_mutually_exclusive_group()
+    parts.add_argument("--section", metavar="ID", default=None,
+                       help="draw only this section (the workflow's one job per section) into DIR: its "
+                            "figures, tables and DIR/part.<lang>.json; only the studies of --config are read")
+    parts.add_argument("--merge", nargs="+", metavar="PART", default=None,
+                       help="gather section folders drawn with --section, in the report's order, into DIR "
+                            "(hard links) and write its manifests")
     parser.set_defaults(func=handle)
 
 
 def handle(args) -> int:
-    """Run :func:`nnbench.figures.make_all` once per language; print a one-line summary each."""
+    """Run :func:`nnbench.figures.make_all` once per language (or draw one section, or merge
+    drawn sections); print a one-line summary each."""
     import sys
 
-    from nnbench.figures import make_all, manifest_name
+    from nnbench.figures import (drawing_order, draw_section_part, make_all, manifest_name,
+                                 merge_section_parts)
     from nnbench.i18n import check_languages
 
     languages = check_languages(args.lang, "--lang")  # every code checked before anything is drawn
-    # the tables are data, the same in every language: the source language's pass writes them
-    languages = sorted(languages, key=lambda lang: lang != SOURCE_LANGUAGE)
-    for index, lang in enumerate(languages):
-        manifest = make_all(args.results, args.out_dir, config=args.config, jobs=args.jobs, lang=lang,
-                            write_tables=index == 0)
+    if args.section is not None:
+        parts = draw_section_part(args.results, args.out_dir, args.section, config=args.config,
+                                  languages=languages)
+        print(f"section {args.section}: wrote {len(parts[0]['figures'])} figures per language "
+              f"({', '.join(languages)}) and {len(parts[0]['tables'])} tables under {args.out_dir}/")
+        return 0
+    if args.merge is not None:
+        manifests = merge_section_parts(args.merge, args.out_dir, config=args.config, results_dir=args.results,
+                                        languages=languages)
+    else:
+        manifests = [make_all(args.results, args.out_dir, config=args.config, jobs=args.jobs, lang=lang,
+                              write_tables=index == 0)
+                     for index, lang in enumerate(drawing_order(languages))]
+    for manifest in manifests:
+        lang = manifest["language"]
         print(f"wrote {len(manifest['figures'])} figures ({lang}) and {len(manifest['tables'])} tables "
               f"under {args.out_dir}/ (manifest: {args.out_dir}/{manifest_name(lang)})")
     skipped = [s for section in manifest["sections"] for s in section["missing"]]

@@ -99,34 +99,20 @@ def make_all(results_dir, out_dir, config=None, jobs: int = 1, lang: str = "en",
     stable id and its study's provenance (seeds, runs, commits, the config's SHA-256:
     :func:`nnbench.citation.study_provenance`). ``jobs`` > 1 draws that many sections at
     once, each in its own process (the files and the manifest are the same either way).
+    The workflow draws each section in a job of its own instead (:func:`draw_section_part`,
+    :func:`merge_section_parts`): the same files and manifest.
     """
-    from nnbench import __version__
-    from nnbench.figures.captions import INTERVAL_TEXT
-    from nnbench.files import atomic_open
-    from nnbench.i18n import check_language, gettext
-    from nnbench.results import Results, ResultsError
+    from nnbench.i18n import check_language
     from nnbench.validation import Interval
 
     jobs = Interval(numbers.Integral, 1, None).check("jobs", jobs)
     lang = check_language(lang)
     config_dict = _load_config(config)
     config_hash = _config_hash(config)
-    present = set(Results(results_dir).studies())
-    if not present:
-        raise ResultsError(
-            f"no results/<study>/runs.csv under {str(results_dir)!r}; run the workflow "
-            "(snakemake) or `nnbench aggregate` first")
+    present = _present_studies(results_dir)
     out_dir = Path(out_dir)
-    manifest = {"nnbench_version": __version__,
-                "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                "language": lang, "results_dir": str(results_dir),
-                "interval": gettext(INTERVAL_TEXT, lang), "config_sha256": config_hash,
-                "sections": [], "figures": [], "tables": [], "methods": []}
-    sections = list(SECTIONS)
-    if sorted(present - set(known_studies())):
-        sections.append(("other", None))  # the user's own studies
     tasks = [(results_dir, out_dir, section_id, module_name, config_dict, config_hash, lang, write_tables)
-             for section_id, module_name in sections]
+             for section_id, module_name in _sections_for(present)]
     if jobs == 1 or len(tasks) == 1:
         progress = _progress_printer()
         parts = [_draw_section(*task, progress=progress) for task in tasks]
@@ -142,14 +128,191 @@ def make_all(results_dir, out_dir, config=None, jobs: int = 1, lang: str = "en",
                                                     mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {index: pool.submit(_draw_section, *tasks[index]) for index in order}
             parts = [futures[index].result() for index in range(len(tasks))]
+    return _write_manifest(out_dir, lang, results_dir, config_hash, parts)
+
+
+def _present_studies(results_dir, studies=None) -> set:
+    """The studies with aggregated tables under ``results_dir``: among ``studies`` when
+    given (a section job, which may read none of them), else ResultsError when there are none."""
+    from nnbench.results import Results, ResultsError
+
+    if studies is not None:
+        # a section that reads none of the config's studies may be drawn before any table exists
+        return set(Results(results_dir, must_exist=False).studies()) & set(studies)
+    present = set(Results(results_dir).studies())
+    if not present:
+        raise ResultsError(
+            f"no results/<study>/runs.csv under {str(results_dir)!r}; run the workflow "
+            "(snakemake) or `nnbench aggregate` first")
+    return present
+
+
+def _sections_for(studies) -> list[tuple[str, str | None]]:
+    """(section id, module name) of every section drawn for ``studies``: all of
+    :data:`SECTIONS` (a section without its studies says so), then the generic section
+    ``other`` (module None) when a study no section knows is among them."""
+    sections = list(SECTIONS)
+    if set(studies) - set(known_studies()):
+        sections.append((OTHER_SECTION, None))  # the user's own studies
+    return sections
+
+
+def _write_manifest(out_dir, lang, results_dir, config_hash, parts) -> dict:
+    """Write the manifest of ``lang`` under ``out_dir`` from the sections' ``parts`` (in
+    the report's order); returns it."""
+    from nnbench import __version__
+    from nnbench.figures.captions import INTERVAL_TEXT
+    from nnbench.files import atomic_open
+    from nnbench.i18n import gettext
+
+    manifest = {"nnbench_version": __version__,
+                "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                "language": lang, "results_dir": str(results_dir),
+                "interval": gettext(INTERVAL_TEXT, lang), "config_sha256": config_hash,
+                "sections": [], "figures": [], "tables": [], "methods": []}
     for part in parts:
         manifest["sections"].append(part["section"])
         manifest["methods"] += part["methods"]
         manifest["figures"] += part["figures"]
         manifest["tables"] += part["tables"]
-    with atomic_open(out_dir / manifest_name(lang), newline="") as stream:
+    with atomic_open(Path(out_dir) / manifest_name(lang), newline="") as stream:
         stream.write(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+# --- one section per workflow job -----------------------------------------------------
+
+#: The generic section of the user's own studies.
+OTHER_SECTION = "other"
+#: A drawn section's manifest part in one language, in its part folder.
+PART_NAME = "part.{lang}.json"
+
+
+def figure_sections(studies) -> list[str]:
+    """The ids of the sections drawn for ``studies`` (the config's), in the report's order:
+    one workflow job each."""
+    return [section_id for section_id, _ in _sections_for(studies)]
+
+
+def section_studies(section_id: str, studies) -> list[str]:
+    """The studies among ``studies`` whose tables section ``section_id`` reads (the
+    findings: every claim's study; ``other``: those no section knows)."""
+    from nnbench.figures import findings
+
+    modules = dict(_sections_for(list(studies) + ["a study of your own"]))
+    if section_id not in modules:
+        raise _unknown_section(section_id, modules)
+    if modules[section_id] is None:
+        reads = set(studies) - set(known_studies())
+    elif section_id == "findings":
+        reads = set(findings.source_studies())
+    else:
+        reads = set(section_module(modules[section_id]).STUDIES)
+    return [study for study in studies if study in reads]
+
+
+def section_tables(results_dir, section_id: str, studies) -> list[str]:
+    """The aggregated tables (runs and curves) of the studies among ``studies`` that section
+    ``section_id`` reads: a section job's inputs."""
+    from nnbench.vocabulary import CURVES_TABLE, RUNS_TABLE
+
+    return [f"{results_dir}/{study}/{table}" for study in section_studies(section_id, studies)
+            for table in (RUNS_TABLE, CURVES_TABLE)]
+
+
+def _unknown_section(section_id, allowed):
+    from nnbench.results import ResultsError
+    from nnbench.validation import unknown_name_error
+
+    return unknown_name_error("section", section_id, allowed, where="--section", error=ResultsError)
+
+
+def draw_section_part(results_dir, part_dir, section_id: str, config=None, languages=("en",)) -> list[dict]:
+    """Draw section ``section_id`` in each of ``languages`` into ``part_dir``: its figures
+    (``figures/<lang>/``), tables (``tables/``, written once) and manifest part
+    (:data:`PART_NAME`) per language; returns the parts.
+
+    Only the studies of ``config`` are read when it lists studies (a table left over from
+    another config is not), so the part is the same whenever the job runs.
+    """
+    from nnbench.files import atomic_open
+    from nnbench.i18n import check_languages
+
+    languages = drawing_order(check_languages(languages, "--lang"))
+    config_dict = _load_config(config)
+    present = _present_studies(results_dir, studies=(config_dict.get("studies") or None))
+    modules = dict(_sections_for(present | {"a study of your own"}))
+    if section_id not in modules:
+        raise _unknown_section(section_id, modules)
+    config_hash = _config_hash(config)
+    part_dir = Path(part_dir)
+    parts = []
+    for index, lang in enumerate(languages):
+        part = _draw_section(results_dir, part_dir, section_id, modules[section_id], config_dict, config_hash,
+                             lang, write_tables=index == 0, studies=present)
+        with atomic_open(part_dir / PART_NAME.format(lang=lang), newline="") as stream:
+            stream.write(json.dumps(part, indent=2) + "\n")
+        parts.append(part)
+    return parts
+
+
+def merge_section_parts(part_dirs, out_dir, config=None, results_dir="results", languages=("en",)) -> list[dict]:
+    """Gather the sections drawn by :func:`draw_section_part` (``part_dirs``, in the report's
+    order) under ``out_dir``: their files hard-linked (copied where links are not possible)
+    into ``figures/<lang>/`` and ``tables/``, one manifest per language; returns the manifests."""
+    from nnbench.i18n import check_languages
+    from nnbench.results import ResultsError
+
+    languages = drawing_order(check_languages(languages, "--lang"))
+    out_dir = Path(out_dir)
+    manifests = []
+    for lang in languages:
+        parts = []
+        for part_dir in map(Path, part_dirs):
+            part_file = part_dir / PART_NAME.format(lang=lang)
+            if not part_file.is_file():
+                raise ResultsError(f"no {part_file.name} in section folder {str(part_dir)!r}; draw it with "
+                                   f"`nnbench figures --section ID --lang {lang} --out-dir {part_dir}`")
+            part = json.loads(part_file.read_text(encoding="utf-8"))
+            for entry in part["figures"] + part["tables"]:
+                for relative in entry["files"].values():
+                    _link_or_copy(part_dir / relative, out_dir / relative)
+            for extra in _extra_files(part):
+                _link_or_copy(part_dir / extra, out_dir / extra)
+            parts.append(part)
+        manifests.append(_write_manifest(out_dir, lang, results_dir, _config_hash(config), parts))
+    return manifests
+
+
+def _extra_files(part) -> list[str]:
+    """Files a part's entries name beside their ``files`` (the findings' reader texts)."""
+    from nnbench.figures.findings import READER_TEXTS_KEY
+
+    return [entry[READER_TEXTS_KEY] for entry in part["tables"] if entry.get(READER_TEXTS_KEY)]
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    import os
+    import shutil
+
+    from nnbench.results import ResultsError
+
+    if not source.is_file():
+        raise ResultsError(f"section file {str(source)!r} is missing; draw the section again")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        target.unlink()
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copyfile(source, target)
+
+
+def drawing_order(languages) -> list[str]:
+    """The tables are data, the same in every language: the source language's pass writes them."""
+    from nnbench.i18n import SOURCE_LANGUAGE
+
+    return sorted(languages, key=lambda lang: lang != SOURCE_LANGUAGE)
 
 
 #: sections that take longest to draw (started first when drawing in parallel)
@@ -157,19 +320,19 @@ _SLOW_SECTIONS = ("factorial", "findings", "optimizers")
 
 
 def _draw_section(results_dir, out_dir, section_id, module_name, config_dict, config_hash, lang="en",
-                  write_tables=True, progress=None) -> dict:
+                  write_tables=True, progress=None, studies=None) -> dict:
     """Draw one section in ``lang`` (``module_name`` None: the generic section of the
-    user's own studies); returns its manifest parts: the section entry, methods, figures,
-    tables."""
+    user's own studies) from the tables of ``studies`` (default: every study with tables);
+    returns its manifest parts: the section entry, methods, figures, tables."""
     from nnbench.i18n import using_language
 
     with using_language(lang):
         return _draw_section_here(results_dir, out_dir, section_id, module_name, config_dict, config_hash,
-                                  lang, write_tables, progress)
+                                  lang, write_tables, progress, studies)
 
 
 def _draw_section_here(results_dir, out_dir, section_id, module_name, config_dict, config_hash, lang,
-                       write_tables, progress) -> dict:
+                       write_tables, progress, studies) -> dict:
     from nnbench.citation import study_provenance
     from nnbench.figures import findings as findings_section
     from nnbench.figures import generic
@@ -179,8 +342,8 @@ def _draw_section_here(results_dir, out_dir, section_id, module_name, config_dic
     from nnbench.results import Results
 
     setup_matplotlib(lang)
-    results = Results(results_dir)
-    present = set(results.studies())
+    results = Results(results_dir, must_exist=studies is None)
+    present = set(results.studies()) if studies is None else set(studies)
     titles = {name: (spec or {}).get("title") or (spec or {}).get("description") for name, spec in
               (config_dict.get("studies") or {}).items() if isinstance(spec, dict)}
     described: dict = {}

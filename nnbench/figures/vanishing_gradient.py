@@ -40,12 +40,14 @@ def histograms_figure(histograms):
         rows = totals[(totals["activation"] == activation) & (totals["init"] == init)]
         for j, layer in enumerate(layers):
             ax = axes[i, j]
-            part = rows[rows["layer"].astype(int) == layer]
+            part = rows[rows["layer"].astype(int) == layer].sort_values("bin_left")
             total = part["count"].sum()
             if total > 0:
-                ax.bar(part["bin_left"], part["count"] / total,
-                       width=part["bin_right"] - part["bin_left"], align="edge",
-                       color=activation_color(activation), edgecolor="none")
+                # one filled step outline per panel, not a patch per bin: the same picture,
+                # drawn and saved several times faster (the bins are contiguous)
+                edges = list(part["bin_left"]) + [part["bin_right"].iloc[-1]]
+                ax.stairs(part["count"] / total, edges, fill=True, color=activation_color(activation),
+                          linewidth=0)
             if i == 0:
                 ax.set_title(_("layer {layer}").format(layer=layer))
             if j == 0:

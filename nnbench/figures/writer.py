@@ -55,16 +55,20 @@ class Writer:
         return entry
 
     def figure(self, fig, name: str, caption: str, study: str) -> None:
-        """Save ``fig`` as PNG (150 dpi), SVG and PDF named ``name`` under
-        ``figures/<lang>/``, then close it."""
+        """Save ``fig`` as PNG (150 dpi, 256-colour palette), SVG and PDF named ``name``
+        under ``figures/<lang>/``, then close it."""
         from matplotlib import pyplot as plt
 
         name = slug(name)
+        bbox = tight_bbox(fig)  # laid out once for the three files, not once per file
         files = {}
         for ext, kwargs in self.FIGURE_FORMATS.items():
             relative = f"figures/{self.lang}/{name}.{ext}"
             with atomic_open(self.out_dir / relative, "wb") as stream:
-                fig.savefig(stream, format=ext, bbox_inches="tight", **kwargs)
+                if ext == "png":
+                    stream.write(palette_png(fig, bbox, kwargs))
+                else:
+                    fig.savefig(stream, format=ext, bbox_inches=bbox, **kwargs)
             files[ext] = relative
         plt.close(fig)
         self.figures.append(self._entry("figure", name, study, files, caption))
@@ -84,3 +88,31 @@ class Writer:
         self.tables.append(dict(self._entry("table", name, study, files, caption), rows=int(len(frame))))
         if self._progress:
             self._progress(f"table {name}")
+
+
+def tight_bbox(fig):
+    """The box ``savefig(bbox_inches="tight")`` would crop to, in inches (with the usual
+    padding), computed once: savefig would lay the figure out again for every file."""
+    from matplotlib import rcParams
+
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()
+    return fig.get_tightbbox(renderer).padded(rcParams["savefig.pad_inches"])
+
+
+def palette_png(fig, bbox, savefig_options: dict) -> bytes:
+    """``fig`` as PNG bytes cropped to ``bbox``, re-encoded with a 256-colour palette (plots
+    have few colours: the files, and the report and decks that embed them, are several
+    times smaller) when that is smaller."""
+    import io
+
+    from PIL import Image
+
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", bbox_inches=bbox, **savefig_options)
+    with Image.open(io.BytesIO(raw.getvalue())) as image:
+        quantized = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                                  dither=Image.Dither.NONE)
+        packed = io.BytesIO()
+        quantized.save(packed, format="PNG", optimize=True, dpi=image.info["dpi"])  # keep the 150 dpi
+    return packed.getvalue() if packed.tell() < raw.tell() else raw.getvalue()

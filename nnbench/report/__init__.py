@@ -15,7 +15,6 @@ come first as an overview a reader takes in at a glance (:func:`findings_overvie
 from __future__ import annotations
 
 import base64
-import io
 import json
 import math
 import platform
@@ -36,31 +35,18 @@ class ReportError(NnbenchError):
     """The report cannot be rendered from what is on disk (missing manifest or file)."""
 
 
-def _png_data_uri(path: Path) -> str:
-    """The PNG at ``path`` as a data URI, re-encoded with a 256-colour palette (plots have
-    few colours; this makes the report several times smaller)."""
-    from PIL import Image
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-    data = path.read_bytes()
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            quantized = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
-                                                      dither=Image.Dither.NONE)
-            buffer = io.BytesIO()
-            quantized.save(buffer, format="PNG", optimize=True)
-        if buffer.tell() < len(data):
-            data = buffer.getvalue()
-    except OSError as error:
-        raise ReportError(f"figure {str(path)!r} is not a readable PNG ({error}); rerun "
-                          "`nnbench figures`") from error
+
+def _png_data_uri(data: bytes) -> str:
+    """A PNG file's bytes as a data URI (the figures stage wrote it with a 256-colour
+    palette: :func:`nnbench.figures.writer.palette_png`)."""
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
-def _png_size(path: Path) -> tuple[int, int]:
-    from PIL import Image
-
-    with Image.open(path) as image:
-        return image.size
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG from its header chunk (IHDR: right after the signature)."""
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 #: The media type of each table file offered for download.
@@ -327,9 +313,12 @@ def _by_section(manifest: dict, kind: str, file_format: str, reports_dir: Path, 
 
 
 def _figure_entry(png: Path) -> dict:
-    width, height = _png_size(png)
+    data = png.read_bytes()
+    if not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        raise ReportError(f"figure {str(png)!r} is not a readable PNG file; rerun `nnbench figures`")
+    width, height = _png_size(data)
     # shown at half the 150-dpi pixel size (about the size drawn in inches)
-    return {"src": _png_data_uri(png), "width": max(1, width // 2), "height": max(1, height // 2)}
+    return {"src": _png_data_uri(data), "width": max(1, width // 2), "height": max(1, height // 2)}
 
 
 def _table_entry(csv: Path, lang: str = SOURCE_LANGUAGE) -> dict:

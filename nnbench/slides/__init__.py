@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -590,23 +589,25 @@ def build_deck(inputs: DeckInputs, lang: str):
     return deck.presentation
 
 
-def _list_in_manifest(reports_dir: Path, decks: dict[str, Path]) -> None:
-    """Add the decks to the manifest's ``slides`` list (by language, paths relative to the
-    reports folder). The manifest keeps its modification time: it is an input of the report
-    and of the decks in the workflow, and this index entry must not make either stale."""
-    from nnbench.files import atomic_open
-    from nnbench.report import read_manifest
+#: The decks' own index, beside them: the figures' manifest is an input of the report and
+#: of the decks, so this later stage lists what it wrote in a file of its own.
+DECKS_MANIFEST = "slides/manifest.json"
 
-    manifest = read_manifest(reports_dir)
-    listed = {entry["lang"]: entry for entry in manifest.get("slides", [])}
-    for lang, path in decks.items():
-        listed[lang] = {"lang": lang, "file": path.relative_to(reports_dir).as_posix()}
-    manifest["slides"] = [listed[lang] for lang in sorted(listed, key=_language_order)]
-    path = reports_dir / "manifest.json"
-    times = os.stat(path)
+
+def _list_decks(reports_dir: Path, decks: dict[str, Path]) -> None:
+    """List the decks in :data:`DECKS_MANIFEST` (``slides``: by language, paths relative to
+    the reports folder), keeping the entries of languages not written this time."""
+    from nnbench.files import atomic_open
+
+    path = reports_dir / DECKS_MANIFEST
+    listed = {}
+    if path.is_file():
+        listed = {entry["lang"]: entry for entry in json.loads(path.read_text(encoding="utf-8")).get("slides", [])}
+    for lang, deck in decks.items():
+        listed[lang] = {"lang": lang, "file": deck.relative_to(reports_dir).as_posix()}
     with atomic_open(path, newline="") as stream:
-        stream.write(json.dumps(manifest, indent=2) + "\n")
-    os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+        stream.write(json.dumps({"slides": [listed[lang] for lang in sorted(listed, key=_language_order)]},
+                                indent=2) + "\n")
 
 
 def _language_order(lang: str) -> tuple[int, str]:
@@ -615,7 +616,7 @@ def _language_order(lang: str) -> tuple[int, str]:
 
 def write_decks(results_dir, reports_dir, config_path, languages=None) -> list[tuple[Path, int]]:
     """Write ``<reports>/slides/lecture.<lang>.pptx`` for each of ``languages`` (default: the
-    config's ``languages``, else all) and list them in the manifest; returns ``(path, number
+    config's ``languages``, else all) and list them in :data:`DECKS_MANIFEST`; returns ``(path, number
     of slides)`` per deck. Every language is checked before anything is written."""
     from nnbench.files import atomic_open
 
@@ -631,5 +632,5 @@ def write_decks(results_dir, reports_dir, config_path, languages=None) -> list[t
         with atomic_open(path, "wb") as stream:
             presentation.save(stream)
         written[lang] = (path, len(presentation.slides))
-    _list_in_manifest(Path(reports_dir), {lang: path for lang, (path, _count) in written.items()})
+    _list_decks(Path(reports_dir), {lang: path for lang, (path, _count) in written.items()})
     return list(written.values())

@@ -257,3 +257,26 @@ def test_the_figure_sections_draw_the_vocabularys_studies_each_once_in_its_order
 
     drawn = [study for _, module in SECTIONS for study in section_module(module).STUDIES]
     assert sorted(drawn) == sorted(vocabulary.STUDIES) and len(drawn) == len(set(drawn))
+
+
+def test_activation_histograms_draw_each_panel_as_one_filled_step_of_the_fractions(tmp_path):
+    from matplotlib.patches import StepPatch
+
+    from nnbench.figures import vanishing_gradient
+
+    write_synthetic_results(tmp_path, studies=["activation_histograms"])
+    hist = Results(tmp_path).table("activation_histograms", "histograms")
+    fig = vanishing_gradient.histograms_figure(hist)
+    totals = hist.groupby(["activation", "init", "layer", "bin_left", "bin_right"], as_index=False)["count"].sum()
+    configs = vanishing_gradient._configs(hist)
+    layers = sorted(hist["layer"].astype(int).unique())
+    axes = fig.axes
+    assert len(axes) == len(configs) * len(layers)
+    for index, ax in enumerate(axes):
+        (activation, init), layer = configs[index // len(layers)], layers[index % len(layers)]
+        part = totals[(totals["activation"] == activation) & (totals["init"] == init)
+                      & (totals["layer"].astype(int) == layer)].sort_values("bin_left")
+        [step] = [patch for patch in ax.patches if isinstance(patch, StepPatch)]  # not a bar per bin
+        values, edges, _baseline = step.get_data()
+        assert list(edges) == list(part["bin_left"]) + [part["bin_right"].iloc[-1]]
+        assert values == pytest.approx(part["count"] / part["count"].sum())

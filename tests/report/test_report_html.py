@@ -8,6 +8,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from pathlib import Path
 
 from report_synthetic import INJECTED_LABEL
 from nnbench.errors import NnbenchError
@@ -138,6 +139,29 @@ def test_missing_manifest_is_a_clear_error(tmp_path, synthetic_results):
         render(synthetic_results["results"], tmp_path, synthetic_results["config"],
                tmp_path / "r.html")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_figure_that_is_not_a_png_is_a_clear_error(rendered, tmp_path):
+    import shutil
+
+    from nnbench.report import render
+
+    reports = tmp_path / "reports"
+    shutil.copytree(rendered["reports"], reports)
+    name = rendered["manifest"]["figures"][0]["files"]["png"]
+    (reports / name).write_bytes(b"<svg>not a png</svg>")
+    with pytest.raises(NnbenchError, match=f"figure .*{Path(name).name}.* is not a readable PNG file"):
+        render(rendered["results"], reports, rendered["config"], tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_the_embedded_figures_are_palette_pngs_at_150_dpi(rendered):
+    from PIL import Image
+
+    for figure in rendered["manifest"]["figures"]:
+        with Image.open(rendered["reports"] / figure["files"]["png"]) as image:
+            assert image.mode == "P", figure["name"]  # 256 colours: the report stays small
+            assert image.info["dpi"][0] == pytest.approx(150, abs=1)
 
 
 def test_cli_figures_and_report(tmp_path, capsys):

@@ -42,10 +42,26 @@ def test_the_quick_configs_graph_has_every_run_once_and_ends_with_the_report(mak
         assert sum(job.flop for job in groups) >= sum(makespan.run_workload(spec).flop
                                                       for spec in unique_runs(expand(config)).values())
         seconds, chain = makespan.critical_path(jobs)
-        assert chain[-2:] == ["figures", "report"] and chain[0].startswith("run ")
+        assert chain[-3:] == ["figures", "report", "slides"] and chain[0].startswith("run ")
+        assert chain[-4].startswith("section ") and chain[-5].startswith("aggregate ")
+        # one figures job per section, each after the aggregates of its own studies only
+        sections = {name: job for name, job in jobs.items() if name.startswith("section ")}
+        assert len(sections) == len(makespan.figure_sections(list(config["studies"])))
+        assert jobs["section batch_norm"].needs == ["aggregate batch_norm"]
+        assert jobs["figures"].needs == list(sections)
         row = makespan.model(REPO / "config" / "quick.yaml", [cores], costs, 100.0)[0]
         assert row["lower_bound_s"] <= row["makespan_s"] <= row["work_s"]
         assert row["lower_bound_s"] == max(row["work_s"] / cores, row["critical_path_s"])
+
+
+def test_the_old_workflow_shape_has_one_figures_job_after_every_aggregate(makespan):
+    from nnbench.config import load_config
+
+    config = load_config(REPO / "config" / "quick.yaml")
+    jobs = makespan.job_graph(config, 16, makespan.Costs(gflops=50.0, figures_as_one_job=True))
+    assert not [name for name in jobs if name.startswith("section ")]
+    assert sorted(jobs["figures"].needs) == sorted(f"aggregate {study}" for study in config["studies"])
+    assert jobs["figures"].cores == 4
 
 
 def test_many_core_script_calls_the_benchmarks_with_options_they_have():
@@ -55,7 +71,7 @@ def test_many_core_script_calls_the_benchmarks_with_options_they_have():
 
     script = (REPO / "benchmarks" / "many_core.sh").read_text()
     assert subprocess.run(["bash", "-n", str(REPO / "benchmarks" / "many_core.sh")]).returncode == 0
-    for name in ("workflow_scale.py", "makespan.py"):
+    for name in ("workflow_scale.py", "makespan.py", "lockstep.py"):
         calls = [line for line in script.replace("\\\n", " ").splitlines() if f"benchmarks/{name} " in line]
         assert calls, name
         source = (REPO / "benchmarks" / name).read_text()

@@ -35,6 +35,9 @@ rule aggregate:
         CONDA_ENV
     log:
         f"{LOGS}/aggregate/{{study}}.log",
+    # a second or two each, and what the study's figures section waits for: before any
+    # run group but those a checkpoint waits for (nnbench.groups.GATING_PRIORITY)
+    priority: AGGREGATE_PRIORITY
     resources:
         mem_mb=8000,
     shell:

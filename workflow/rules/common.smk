@@ -9,6 +9,7 @@ from pathlib import Path
 from snakemake.utils import min_version
 
 from nnbench.config import ConfigError, job_environment, prepare_config, select_studies, write_effective_config
+from nnbench.groups import AGGREGATE_PRIORITY
 from nnbench.plan import GROUPS_DIR, WorkflowPlan
 
 min_version("9.27.1")  # the snakemake of requirements.lock (a test keeps them equal)

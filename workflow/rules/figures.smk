@@ -9,19 +9,51 @@
 include: "report_items.smk"
 
 
-from nnbench.figures import manifest_name
+from nnbench.figures import figure_sections, manifest_name, section_tables
 from nnbench.report import report_name
 
 # The config's languages (schema-checked): one manifest, figure folder and report each.
 LANGUAGES = CONFIG["languages"]
 
 
-rule figures:
+# One job per report section (nnbench.figures.figure_sections): a section is drawn, in every
+# language, as soon as its own studies are aggregated, beside the runs still going; the
+# figures job then only gathers the sections (hard links) and writes the manifests.
+FIGURE_SECTIONS = figure_sections(STUDIES)
+FIGURE_PARTS = "resources/sections"
+
+
+rule figure_section:
     input:
-        expand(f"{RESULTS}/{{study}}/runs.csv", study=STUDIES),
-        expand(f"{RESULTS}/{{study}}/curves.csv", study=STUDIES),
+        # the aggregated tables of the config's studies that this section reads
+        tables=lambda wildcards: section_tables(RESULTS, wildcards.section, STUDIES),
         # the effective config: study titles, the plots of the user's own studies, and its
         # SHA-256 in every figure's and table's provenance line (rewritten only on change)
+        config=EFFECTIVE_CONFIG,
+    output:
+        directory(f"{FIGURE_PARTS}/{{section}}"),
+    params:
+        results=RESULTS,
+        languages=" ".join(LANGUAGES),
+    conda:
+        CONDA_ENV
+    log:
+        f"{LOGS}/figures/{{section}}.log",
+    # wall and CPU time of each section (benchmarks/makespan.py --from-run reads them)
+    benchmark:
+        f"{LOGS}/benchmarks/figures/{{section}}.tsv"
+    wildcard_constraints:
+        section="|".join(FIGURE_SECTIONS),
+    resources:
+        mem_mb=2000,
+    shell:
+        "nnbench figures --section {wildcards.section} --results {params.results} --out-dir {output}"
+        " --config {input.config} --lang {params.languages} > {log} 2>&1"
+
+
+rule figures:
+    input:
+        parts=expand(f"{FIGURE_PARTS}/{{section}}", section=FIGURE_SECTIONS),
         config=EFFECTIVE_CONFIG,
     output:
         manifests=[f"{REPORTS}/{manifest_name(lang)}" for lang in LANGUAGES],
@@ -43,17 +75,13 @@ rule figures:
             labels=report_labels("tables"),
         ),
     params:
-        results=results_folder,
+        results=RESULTS,
         reports=reports_folder,
         languages=" ".join(LANGUAGES),
     conda:
         CONDA_ENV
     log:
         f"{LOGS}/figures.log",
-    # sections are drawn in parallel processes (Snakemake lowers this to --cores)
-    threads: 4
-    resources:
-        mem_mb=8000,
     shell:
-        "nnbench figures --results {params.results} --out-dir {params.reports} --config {input.config} "
-        "--lang {params.languages} --jobs {threads} > {log} 2>&1"
+        "nnbench figures --merge {input.parts} --results {params.results} --out-dir {params.reports}"
+        " --config {input.config} --lang {params.languages} > {log} 2>&1"

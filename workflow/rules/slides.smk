@@ -10,10 +10,12 @@ rule slides:
         # after the report: a deck is the report's figures and findings, slide by slide
         reports=[f"{REPORTS}/{report_name(lang)}" for lang in LANGUAGES],
     output:
-        [
+        decks=[
             report(deck, caption="../report/slides.rst", category="nnbench report")
             for deck in expand(f"{REPORTS}/slides/lecture.{{lang}}.pptx", lang=LANGUAGES)
         ],
+        # the decks' own index (nnbench.slides.DECKS_MANIFEST)
+        index=f"{REPORTS}/slides/manifest.json",
     params:
         results=results_folder,
         reports=lambda wildcards, input: os.path.dirname(input.manifests[0]),

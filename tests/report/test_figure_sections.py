@@ -1,0 +1,104 @@
+"""One workflow job per report section: ``draw_section_part`` then ``merge_section_parts``
+give what ``make_all`` gives; a section reads only its own studies of the config."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from nnbench.errors import NnbenchError
+from nnbench.figures import (PART_NAME, SECTIONS, draw_section_part, figure_sections, make_all, manifest_name,
+                             merge_section_parts, section_studies)
+from report_synthetic import write_synthetic_results
+
+
+def _files(folder):
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*"))
+            if path.is_file() and not path.name.startswith("manifest")}
+
+
+def test_sections_drawn_one_by_one_and_merged_equal_make_all(tmp_path):
+    results = tmp_path / "results"
+    studies = write_synthetic_results(results, studies=["optimizer_paths", "batch_norm", "overfitting_dropout"],
+                                      extra_study_label="mine")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"studies": {study: {"title": f"{study}!"} for study in studies}}))
+    expected = [make_all(results, tmp_path / "whole", config=config, lang=lang, write_tables=lang == "en")
+                for lang in ("en", "ko")]
+    sections = figure_sections(studies)
+    assert sections == [section_id for section_id, _ in SECTIONS] + ["other"]  # "custom": the user's own
+    parts = [tmp_path / "parts" / section for section in sections]
+    for section, part in zip(sections, parts):
+        drawn = draw_section_part(results, part, section, config=config, languages=("ko", "en"))
+        assert [p["section"]["id"] for p in drawn] == [section, section]
+        assert (part / PART_NAME.format(lang="en")).is_file() and (part / PART_NAME.format(lang="ko")).is_file()
+    merged = merge_section_parts(parts, tmp_path / "merged", config=config, results_dir=results,
+                                 languages=("en", "ko"))
+    assert [manifest["language"] for manifest in merged] == ["en", "ko"]
+    for manifest, whole in zip(merged, expected):
+        assert manifest["figures"] and {**manifest, "generated": None} == {**whole, "generated": None}
+        on_disk = json.loads((tmp_path / "merged" / manifest_name(manifest["language"])).read_text())
+        assert on_disk == manifest
+    # every figure, table and reader-text file, byte for byte
+    assert _files(tmp_path / "merged") == _files(tmp_path / "whole")
+
+
+def test_a_section_reads_only_the_config_s_studies(tmp_path):
+    write_synthetic_results(tmp_path / "results", studies=["optimizer_paths", "batch_norm"])
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"studies": {"optimizer_paths": {}}}))  # batch_norm: a leftover table
+    [part] = draw_section_part(tmp_path / "results", tmp_path / "part", "batch_norm", config=config)
+    assert part["section"]["studies"] == [] and part["section"]["missing"] == ["batch_norm"]
+    assert part["figures"] == []
+    [part] = draw_section_part(tmp_path / "results", tmp_path / "part2", "optimizers", config=config)
+    assert [figure["name"] for figure in part["figures"]] == ["optimizer_paths_contour"]
+    # a section job that reads none of the config's studies may run before results/ exists
+    [part] = draw_section_part(tmp_path / "not yet", tmp_path / "part3", "batch_norm", config=config)
+    assert part["section"]["missing"] == ["batch_norm"] and part["tables"] == []
+
+
+def test_section_studies_are_the_tables_a_section_reads():
+    from nnbench.analysis.findings import CLAIMS
+
+    studies = ["optimizers", "batch_norm", "mine", "weight_init"]
+    assert section_studies("batch_norm", studies) == ["batch_norm"]
+    assert section_studies("other", studies) == ["mine"]
+    assert section_studies("findings", studies) == [s for s in studies if s in {c.study for c in CLAIMS}]
+    assert section_studies("optimizers", ["batch_norm"]) == []
+    assert figure_sections(["batch_norm"]) == [section_id for section_id, _ in SECTIONS]
+    with pytest.raises(NnbenchError, match=r"unknown section 'optimiser' \(did you mean 'optimizers'\?\)"):
+        section_studies("optimiser", studies)
+
+
+def test_unknown_section_or_missing_part_is_one_line_and_exit_2(tmp_path):
+    write_synthetic_results(tmp_path / "results", studies=["optimizer_paths"])
+
+    def figures(*args):
+        return subprocess.run([sys.executable, "-m", "nnbench", "figures", "--results", str(tmp_path / "results"),
+                               *args], capture_output=True, text=True)
+
+    bad = figures("--section", "optimiser", "--out-dir", str(tmp_path / "part"))
+    assert bad.returncode == 2
+    assert "unknown section 'optimiser' (did you mean 'optimizers'?)" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "part").exists()  # nothing partial
+    missing = figures("--merge", str(tmp_path / "nowhere"), "--out-dir", str(tmp_path / "reports"))
+    assert missing.returncode == 2 and "no part.en.json in section folder" in missing.stderr
+    assert not (tmp_path / "reports").exists()
+    both = figures("--section", "optimizers", "--merge", "x")
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+
+
+def test_the_merge_links_the_section_files_and_a_rerun_replaces_them(tmp_path):
+    write_synthetic_results(tmp_path / "results", studies=["optimizer_paths"])
+    part = tmp_path / "part"
+    draw_section_part(tmp_path / "results", part, "optimizers")
+    merge_section_parts([part], tmp_path / "reports", results_dir=tmp_path / "results")
+    merge_section_parts([part], tmp_path / "reports", results_dir=tmp_path / "results")  # again: no error
+    drawn = part / "figures" / "en" / "optimizer_paths_contour.png"
+    gathered = tmp_path / "reports" / "figures" / "en" / "optimizer_paths_contour.png"
+    assert gathered.read_bytes() == drawn.read_bytes()
+    assert gathered.stat().st_nlink == 2 or sys.platform == "win32"
