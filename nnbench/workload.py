@@ -10,7 +10,8 @@ What is counted for kind ``train``: every update (``6W`` x batch), every evaluat
 ``curves.csv`` (each split, ``eval_samples`` or all of it), the final full-split
 evaluation when ``eval_samples`` shortens the curve's (one forward pass per evaluated
 sample: ``MLP.evaluate`` gives loss and accuracy together), the diagnostics on the
-diagnostic batch (forward passes, and a backward pass for ``grad_norms``), the
+diagnostic batch (one inference pass for ``activations`` and ``dead_units`` together, a
+training pass with its backward for ``grad_norms``), the
 ``loss_after_update`` forward per update and the ``minibatch_spread`` forwards. The
 data-free kinds do almost no GEMM work and count as 0 (optimizer paths) or their one
 forward and backward pass.
@@ -95,7 +96,7 @@ def run_workload(spec: Mapping[str, Any]) -> Workload:
         evaluated += sum(splits)  # the final metrics use the full splits; else the last curve point
     diagnostics = set(spec.get("diagnostics") or ())
     diagnostic_batch = min(DIAGNOSTIC_SAMPLES, n_train)
-    forwards = len(diagnostics & {"activations", "dead_units"})
+    forwards = 1 if diagnostics & {"activations", "dead_units"} else 0  # one pass serves both
     diagnostic_flop = evaluation_count(spec, iterations, n_train) * diagnostic_batch * weights * (
         2.0 * forwards + (6.0 if "grad_norms" in diagnostics else 0.0))
     if "loss_after_update" in diagnostics:

@@ -105,7 +105,9 @@ class MLP:
 
     ``params`` maps "W1", "b1", ..., "WL", "bL" (and "gamma1", "beta1", ... with batch
     norm) to arrays; W is (fan_in, fan_out). The layers read them from this dict on every
-    call, so in-place optimizer updates and replaced entries are both seen.
+    call, so in-place optimizer updates and replaced entries are both seen. The arrays are
+    views of one flat array, end to end in this order, and so are the gradients: the
+    built-in optimizers update all of them in one pass.
     """
 
     def __init__(
@@ -197,6 +199,25 @@ class MLP:
             self.activation_layers.append(act)
             if self.dropout > 0:
                 self.layers.append(Dropout(self.dropout, self.dropout_rng))
+        self._pack_parameters()
+
+    def _pack_parameters(self):
+        """Lay the parameters, in ``params``' order, end to end in one flat array, and their
+        gradients likewise in another: ``params[key]`` and the gradient buffers become views
+        of them (same shapes and values). An elementwise optimizer then updates all of them
+        in one pass over the flat arrays (``nnbench.core.optimizers``: the same arithmetic
+        on every element, a tenth of the calls)."""
+        total = sum(param.size for param in self.params.values())
+        flat_params = np.empty(total, dtype=self.dtype)
+        flat_grads = np.zeros(total, dtype=self.dtype)
+        start = 0
+        for key, param in self.params.items():
+            stop = start + param.size
+            view = flat_params[start:stop].reshape(param.shape)
+            view[...] = param
+            self.params[key] = view
+            self._grads[key] = flat_grads[start:stop].reshape(param.shape)
+            start = stop
 
     def __repr__(self):
         return (
@@ -413,9 +434,14 @@ class MLP:
         to exactly 0/1 or -1/1 in floating point for every sample.
         """
         self._forward(self._input(x), False)
+        return self.dead_fraction_of([layer.out for layer in self.activation_layers])
+
+    def dead_fraction_of(self, activations):
+        """:meth:`dead_fraction` from the hidden layers' activations of an inference-mode
+        pass (:meth:`hidden_activations`), so that one forward pass serves both."""
         fractions = []
-        for layer in self.activation_layers:
-            derivative = layer.derivative(layer.out)
+        for layer, out in zip(self.activation_layers, activations, strict=True):
+            derivative = layer.derivative(out)
             fractions.append(float(np.mean(np.all(derivative == 0, axis=0))))
         return fractions
 

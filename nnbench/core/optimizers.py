@@ -16,6 +16,7 @@ hyperparameter is checked against the same interval wherever it is written.
 from __future__ import annotations
 
 import numbers
+import operator
 import re
 
 import numpy as np
@@ -25,10 +26,38 @@ from nnbench.errors import NnbenchError
 from nnbench.validation import Interval, check_params, unknown_name_error
 
 
+#: the key under which an elementwise optimizer keeps the state of all parameters at once
+_WHOLE = "<all parameters>"
+
+
+def _tiled_array(arrays):
+    """The 1-D array that ``arrays`` tile exactly, end to end in this order (each a
+    C-contiguous view of it, as ``MLP`` lays out its parameters and gradients), or None."""
+    base = arrays[0].base
+    if base is None or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    address = base.ctypes.data
+    for array in arrays:
+        if array.base is not base or not array.flags.c_contiguous or array.ctypes.data != address:
+            return None
+        address += array.nbytes
+    return base if address == base.ctypes.data + base.nbytes else None
+
+
 class Optimizer:
-    """Base class: hyperparameters are given as keywords and checked against ``defaults``."""
+    """Base class: hyperparameters are given as keywords and checked against ``defaults``.
+
+    A rule that is ``elementwise`` (every built-in one: each element of ``w`` is updated
+    from the same element of ``g`` and of the state alone) updates parameters that are
+    views tiling one flat array (``MLP``'s, with gradients laid out alike) in one pass
+    over the flat arrays: the same operations on every element as key by key, with a
+    tenth of the calls. ``state[key]`` is then a view of the flat state.
+    """
 
     name = ""
+    #: True when the rule works element by element (allows the one-pass update); a class
+    #: declares it itself, it is not inherited (a subclass may change the rule)
+    elementwise = False
     #: hyperparameter -> default value (STUDY.md)
     defaults: dict = {}
     #: hyperparameter -> allowed values (same keys as ``defaults``)
@@ -45,12 +74,36 @@ class Optimizer:
         self.state: dict = {}
         self._scratch: dict = {}
         self.steps = 0
+        # the last one-pass update's (params, their arrays, the grads' arrays, flat params, flat grads)
+        self._whole_layout = None
+        self._whole_state = None  # the flat state arrays behind state[key] in the one-pass update
 
     def _buffers(self, key, param, count):
         """``count`` zero-initialised state arrays for ``key`` (created on first use)."""
+        if key == _WHOLE:
+            return self._flat_buffers(param, count)
         arrays = self.state.get(key)
         if arrays is None or arrays[0].shape != param.shape or arrays[0].dtype != param.dtype:
             arrays = self.state[key] = tuple(np.zeros_like(param) for _ in range(count))
+        return arrays
+
+    def _flat_buffers(self, flat_param, count):
+        """The one-pass update's state: flat arrays holding every key's state (its values
+        so far, zeros where a key has none), with ``state[key]`` views of them."""
+        arrays = self._whole_state
+        if arrays is not None and arrays[0].shape == flat_param.shape and arrays[0].dtype == flat_param.dtype:
+            return arrays
+        arrays = self._whole_state = tuple(np.zeros_like(flat_param) for _ in range(count))
+        start = 0
+        for key, param in self._whole_layout[0].items():
+            stop = start + param.size
+            views = tuple(array[start:stop].reshape(param.shape) for array in arrays)
+            old = self.state.get(key)
+            if old is not None and len(old) == count and old[0].shape == param.shape and old[0].dtype == param.dtype:
+                for view, values in zip(views, old):
+                    view[...] = values
+            self.state[key] = views
+            start = stop
         return arrays
 
     def _scratch_for(self, key, param, count=1):
@@ -63,8 +116,32 @@ class Optimizer:
         """Update every array of ``params`` in place from ``grads`` (same keys)."""
         self.steps += 1
         self._start_step()
+        whole = self._whole_arrays(params, grads) if vars(type(self)).get("elementwise") else None
+        if whole is not None:
+            self._update_one(_WHOLE, *whole)
+            return
         for key, param in params.items():
             self._update_one(key, param, grads[key])
+
+    def _whole_arrays(self, params, grads):
+        """``(flat params, flat grads)`` when ``params`` and ``grads`` are views tiling one
+        flat array each, in the same order with the same shapes; else None."""
+        layout = self._whole_layout
+        param_arrays = tuple(params.values())
+        grad_arrays = tuple(grads[key] for key in params)
+        if (layout is not None and len(param_arrays) == len(layout[1])
+                and all(map(operator.is_, param_arrays, layout[1])) and all(map(operator.is_, grad_arrays, layout[2]))):
+            return layout[3], layout[4]  # the arrays of the last update (checked then, views never move)
+        if not param_arrays:
+            return None
+        flat_params, flat_grads = _tiled_array(param_arrays), _tiled_array(grad_arrays)
+        if (flat_params is None or flat_grads is None or flat_params.dtype != flat_grads.dtype
+                or any(param.shape != grad.shape for param, grad in zip(param_arrays, grad_arrays))):
+            return None
+        # a new layout: its flat state is made afresh from state[key] (the values so far)
+        self._whole_layout = (dict(params), param_arrays, grad_arrays, flat_params, flat_grads)
+        self._whole_state = None
+        return flat_params, flat_grads
 
     def _start_step(self):
         """Per-step work shared by all parameters (after ``steps`` is incremented)."""
@@ -91,6 +168,7 @@ class SGD(Optimizer):
     name = "sgd"
     defaults = {"lr": 0.01}
     ranges = {"lr": _LR}
+    elementwise = True
 
     def _update_one(self, key, param, grad):
         (step,) = self._scratch_for(key, param)
@@ -107,6 +185,7 @@ class Momentum(SGD):
     name = "momentum"
     defaults = {"lr": 0.01, "momentum": 0.9}
     ranges = {"lr": _LR, "momentum": _UNIT}
+    elementwise = True
 
     def _update_one(self, key, param, grad):
         (velocity,) = self._buffers(key, param, 1)
@@ -133,6 +212,7 @@ class Nesterov(SGD):
     name = "nesterov"
     defaults = {"lr": 0.01, "momentum": 0.9}
     ranges = {"lr": _LR, "momentum": _UNIT}
+    elementwise = True
 
     def _update_one(self, key, param, grad):
         (velocity,) = self._buffers(key, param, 1)
@@ -154,6 +234,7 @@ class AdaGrad(SGD):
     name = "adagrad"
     defaults = {"lr": 0.01, "eps": 1e-7}
     ranges = {"lr": _LR, "eps": _EPS}
+    elementwise = True
 
     def _update_one(self, key, param, grad):
         (accumulator,) = self._buffers(key, param, 1)
@@ -178,6 +259,7 @@ class RMSprop(SGD):
     name = "rmsprop"
     defaults = {"lr": 0.01, "decay": 0.99, "eps": 1e-7}
     ranges = {"lr": _LR, "decay": _UNIT, "eps": _EPS}
+    elementwise = True
 
     def _update_one(self, key, param, grad):
         (mean_square,) = self._buffers(key, param, 1)
@@ -206,6 +288,7 @@ class Adadelta(SGD):
     name = "adadelta"
     defaults = {"lr": 1.0, "rho": 0.95, "eps": 1e-6}
     ranges = {"lr": _LR, "rho": _UNIT, "eps": _EPS}
+    elementwise = True
 
     def _update_one(self, key, param, grad):
         mean_square_grad, mean_square_delta = self._buffers(key, param, 2)
@@ -243,6 +326,7 @@ class Adam(SGD):
     name = "adam"
     defaults = {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
     ranges = {"lr": _LR, "beta1": _UNIT, "beta2": _UNIT, "eps": _EPS}
+    elementwise = True
 
     def _start_step(self):
         # Bias corrections are scalars, computed once per step in float64.

@@ -324,14 +324,16 @@ def _diagnostic_rows(net, step, epoch, x_diag, y_diag, diagnostics) -> list[Curv
         norms = layer_grad_norms(probe.gradient(x_diag, y_diag))
         rows.extend(CurveRow(step, epoch, "train", "grad_norm", index, float(norm))
                     for index, norm in enumerate(norms, 1))
+    # one inference-mode pass serves both (it changes nothing in the network)
+    activations = net.hidden_activations(x_diag, train=False) if {"activations", "dead_units"} & diagnostics else None
     if "activations" in diagnostics:
-        for index, activation in enumerate(net.hidden_activations(x_diag, train=False), 1):
+        for index, activation in enumerate(activations, 1):
             activation = np.asarray(activation, dtype=np.float64)
             rows.append(CurveRow(step, epoch, "train", "activation_mean", index, float(activation.mean())))
             rows.append(CurveRow(step, epoch, "train", "activation_std", index, float(activation.std())))
     if "dead_units" in diagnostics:
         rows.extend(CurveRow(step, epoch, "train", "dead_fraction", index, float(fraction))
-                    for index, fraction in enumerate(net.dead_fraction(x_diag), 1))
+                    for index, fraction in enumerate(net.dead_fraction_of(activations), 1))
     if "distinct_units" in diagnostics:
         rows.extend(CurveRow(step, epoch, "train", "distinct_units", index, float(count))
                     for index, count in enumerate(net.distinct_units(), 1))

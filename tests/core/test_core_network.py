@@ -198,6 +198,9 @@ def test_dead_fraction_counts_units_dead_for_every_sample():
     saturated = MLP(5, [10], 3, activation="sigmoid", seed=0)
     saturated.params["b1"][:2] = 1e4  # outputs exactly 1: derivative exactly 0
     assert saturated.dead_fraction(x) == [0.2]
+    # the diagnostics take both from one pass: the same fractions from its activations
+    assert net.dead_fraction_of(net.hidden_activations(x)) == fractions
+    assert saturated.dead_fraction_of(saturated.hidden_activations(x)) == [0.2]
 
 
 def test_distinct_units_ignore_float32_rounding_but_not_a_real_difference():

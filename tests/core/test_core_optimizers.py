@@ -231,3 +231,74 @@ def test_path_gradient_is_the_objectives_derivative():
     gx, gy = path_gradient(x, y)
     assert abs(gx - (path_objective(x + h, y) - path_objective(x - h, y)) / (2 * h)) < 1e-6
     assert abs(gy - (path_objective(x, y + h) - path_objective(x, y - h)) / (2 * h)) < 1e-6
+
+
+def _tiled(arrays):
+    """Copies of ``arrays`` as views tiling one flat float32 array, as MLP lays out its
+    parameters and gradients."""
+    flat = np.concatenate([array.ravel() for array in arrays]).astype(np.float32)
+    views, start = [], 0
+    for array in arrays:
+        views.append(flat[start:start + array.size].reshape(array.shape))
+        start += array.size
+    return views
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_one_pass_update_of_tiled_parameters_is_bit_identical_key_by_key(name):
+    # The built-in rules are elementwise: over the flat array that MLP's parameters tile,
+    # one pass gives every element the bits that the update key by key gives it, and the
+    # state stays readable per key (a view of the flat state).
+    rng = np.random.default_rng(3)
+    shapes = {"W1": (5, 4), "b1": (4,), "gamma1": (4,), "W2": (4, 3), "b2": (3,)}
+    start = {key: rng.standard_normal(shape).astype(np.float32) for key, shape in shapes.items()}
+    gradients = [{key: rng.standard_normal(shape).astype(np.float32) for key, shape in shapes.items()}
+                 for _ in range(4)]
+    separate, tiled = make_optimizer(name), make_optimizer(name)
+    params_separate = {key: value.copy() for key, value in start.items()}
+    params_tiled = dict(zip(shapes, _tiled(list(start.values())), strict=True))
+    grads_tiled = dict(zip(shapes, _tiled(list(gradients[0].values())), strict=True))
+    for step, grads in enumerate(gradients):
+        for key in shapes:
+            grads_tiled[key][...] = grads[key]  # written in place, as the layers do
+        if step == 2:  # a caller replaces an entry: back to key by key, the state kept
+            params_tiled = {**params_tiled, "b2": params_tiled["b2"].copy()}
+        if step == 3:  # a new flat layout: its flat state starts from the state so far
+            params_tiled = dict(zip(shapes, _tiled([params_tiled[key] for key in shapes]), strict=True))
+        separate.update(params_separate, grads)
+        tiled.update(params_tiled, grads_tiled)
+        for key in shapes:
+            assert params_tiled[key].tobytes() == params_separate[key].tobytes(), (name, step, key)
+            for ours, theirs in zip(tiled.state.get(key, ()), separate.state.get(key, ()), strict=True):
+                assert ours.tobytes() == theirs.tobytes(), (name, step, key)
+    if separate.state:  # the state of the one-pass steps lives in views of one flat array
+        assert tiled.state["W1"][0].base is tiled.state["b1"][0].base
+    assert tiled._whole_layout[3] is params_tiled["W1"].base  # the last step was one pass
+
+
+def test_one_pass_update_is_not_inherited_by_a_subclass():
+    # A subclass may change the rule (e.g. a per-array norm), so only a class that says
+    # `elementwise = True` itself is updated in one pass over a flat array.
+    from nnbench.core.optimizers import SGD
+
+    seen = []
+
+    class PerArray(SGD):
+        def _update_one(self, key, param, grad):
+            seen.append(key)
+            super()._update_one(key, param, grad)
+
+    params = dict(zip(("w", "b"), _tiled([np.ones((2, 2)), np.ones(2)]), strict=True))
+    grads = dict(zip(("w", "b"), _tiled([np.ones((2, 2)), np.ones(2)]), strict=True))
+    PerArray().update(params, grads)
+    assert seen == ["w", "b"]
+
+
+def test_mlp_parameters_and_gradients_tile_one_flat_array_each():
+    from nnbench.core import MLP
+
+    net = MLP(6, [5, 4], 3, batchnorm=True, seed=1)
+    grads = net.gradient(np.ones((2, 6)), np.array([0, 2]))
+    flat_params, flat_grads = net.params["W1"].base, grads["W1"].base
+    assert flat_params.size == flat_grads.size == sum(param.size for param in net.params.values())
+    assert all(net.params[key].base is flat_params and grads[key].base is flat_grads for key in net.params)
