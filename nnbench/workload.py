@@ -1,8 +1,10 @@
 """The matrix-multiply work of a run, from its resolved spec alone (no data, no training).
 
 A fully connected layer of ``W = fan_in x fan_out`` weights costs ``2W`` FLOP per sample
-forward and ``4W`` backward (the input and the weight gradients), so a training sample
-costs ``6W`` and an evaluated sample ``2W`` (PERFORMANCE.md). The workflow's *GEMM floor*
+forward and ``4W`` backward (the input and the weight gradients), but the first layer's
+input gradient is never computed (``MLP``: nobody uses dL/dx), so a training sample costs
+``6W - 2W_1`` (``W_1``: the first layer's weights) and an evaluated sample ``2W``
+(PERFORMANCE.md). The workflow's *GEMM floor*
 is the work of all its runs divided by the single-core GEMM rate times the cores: no
 implementation can train the study faster on that machine.
 
@@ -24,7 +26,7 @@ from typing import Any, Mapping
 
 from nnbench.vocabulary import DEFAULT_KIND, INPUT_SIZES
 
-__all__ = ["Workload", "run_workload", "estimate_minutes", "peak_memory_mb", "memory_request_mb", "DATASET_SIZES",
+__all__ = ["Workload", "run_workload", "training_pass_flop", "estimate_minutes", "peak_memory_mb", "memory_request_mb", "DATASET_SIZES",
            "N_CLASSES", "DIAGNOSTIC_SAMPLES"]
 
 #: (training samples, test samples) of each dataset's full splits
@@ -56,6 +58,13 @@ def weight_count(input_size: int, hidden_sizes, output_size: int = N_CLASSES) ->
     return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
+def training_pass_flop(input_size: int, hidden_sizes, output_size: int = N_CLASSES) -> float:
+    """FLOP of one sample's forward and backward pass: ``6W`` less the first layer's input
+    gradient (``2W_1``), which the network skips."""
+    first_layer = input_size * ([*hidden_sizes, output_size][0])
+    return 6.0 * weight_count(input_size, hidden_sizes, output_size) - 2.0 * first_layer
+
+
 def train_iterations(spec: Mapping[str, Any], n_train: int) -> int:
     """Updates a run makes (the trainer's rule: an epoch is ``n // batch_size`` full batches)."""
     if spec.get("iterations") is not None:
@@ -77,12 +86,13 @@ def run_workload(spec: Mapping[str, Any]) -> Workload:
     if kind == "optimizer_path":
         return Workload(0.0, 0.0, 0, 0)
     if kind == "activation_histogram":
-        weights = weight_count(spec["input_size"], spec["hidden_sizes"])
-        return Workload(0.0, 6.0 * weights * spec["n_samples"], 0, spec["n_samples"])
+        return Workload(0.0, training_pass_flop(spec["input_size"], spec["hidden_sizes"]) * spec["n_samples"], 0,
+                        spec["n_samples"])
     full_train, n_test = DATASET_SIZES[spec["dataset"]]
     n_train = min(spec["n_train"] or full_train, full_train) - (spec.get("validation") or 0)
     n_validation = spec.get("validation") or 0
     weights = weight_count(INPUT_SIZES[spec["dataset"]], spec["hidden_sizes"])
+    trained = training_pass_flop(INPUT_SIZES[spec["dataset"]], spec["hidden_sizes"])
     iterations = train_iterations(spec, n_train)
     train_samples = iterations * int(spec["batch_size"])
 
@@ -97,8 +107,8 @@ def run_workload(spec: Mapping[str, Any]) -> Workload:
     diagnostics = set(spec.get("diagnostics") or ())
     diagnostic_batch = min(DIAGNOSTIC_SAMPLES, n_train)
     forwards = 1 if diagnostics & {"activations", "dead_units"} else 0  # one pass serves both
-    diagnostic_flop = evaluation_count(spec, iterations, n_train) * diagnostic_batch * weights * (
-        2.0 * forwards + (6.0 if "grad_norms" in diagnostics else 0.0))
+    diagnostic_flop = evaluation_count(spec, iterations, n_train) * diagnostic_batch * (
+        2.0 * weights * forwards + (trained if "grad_norms" in diagnostics else 0.0))
     if "loss_after_update" in diagnostics:
         evaluated += train_samples
     if "minibatch_spread" in diagnostics:
@@ -107,7 +117,7 @@ def run_workload(spec: Mapping[str, Any]) -> Workload:
             sizes += size
             size *= 2
         evaluated += 2 * (MINIBATCH_SPREAD_DRAWS * sizes + n_train)  # at the first and the last step
-    return Workload(train_flop=6.0 * weights * train_samples,
+    return Workload(train_flop=trained * train_samples,
                     eval_flop=2.0 * weights * evaluated + diagnostic_flop,
                     train_samples=train_samples, evaluated_samples=evaluated)
 

@@ -1,7 +1,7 @@
 import pytest
 
 from nnbench.spec import resolve_spec
-from nnbench.workload import evaluation_count, run_workload, weight_count
+from nnbench.workload import evaluation_count, run_workload, training_pass_flop, weight_count
 
 BOOK = {"dataset": "mnist", "hidden_sizes": [100, 100, 100, 100], "batch_size": 128, "iterations": 2000,
         "eval_every": 100, "eval_samples": 2000, "diagnostics": []}
@@ -16,7 +16,8 @@ def test_book_run_counts_updates_evaluations_and_the_final_full_pass():
     work = run_workload(spec)
     weights = weight_count(784, [100] * 4)
     assert work.train_samples == 2000 * 128
-    assert work.train_flop == 6 * weights * 2000 * 128
+    # forward 2W, weight gradients 2W, input gradients 2W but the first layer's (never computed)
+    assert work.train_flop == (6 * weights - 2 * 784 * 100) * 2000 * 128
     evaluations = 21  # step 0, 100, ..., 1900, and 2000
     assert evaluation_count(spec, 2000, 60000) == evaluations
     assert work.evaluated_samples == evaluations * (2000 + 2000) + 70000
@@ -34,7 +35,8 @@ def test_epoch_budget_counts_full_batches_and_diagnostics_add_work():
 def test_data_free_kinds():
     assert run_workload(resolve_spec({"kind": "optimizer_path"})).flop == 0
     histogram = run_workload(resolve_spec({"kind": "activation_histogram"}))
-    assert histogram.flop == pytest.approx(6 * weight_count(100, [100] * 5) * 1000)
+    assert histogram.flop == pytest.approx((6 * weight_count(100, [100] * 5) - 2 * 100 * 100) * 1000)
+    assert training_pass_flop(784, []) == 6 * 7840 - 2 * 7840  # a softmax regression: no input gradient at all
 
 
 def test_no_second_final_pass_when_the_curve_already_covers_the_full_splits():
