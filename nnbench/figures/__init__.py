@@ -199,7 +199,7 @@ def section_studies(section_id: str, studies) -> list[str]:
     findings: every claim's study; ``other``: those no section knows)."""
     from nnbench.figures import findings
 
-    modules = dict(_sections_for(list(studies) + ["a study of your own"]))
+    modules = _every_section()
     if section_id not in modules:
         raise _unknown_section(section_id, modules)
     if modules[section_id] is None:
@@ -218,6 +218,11 @@ def section_tables(results_dir, section_id: str, studies) -> list[str]:
 
     return [f"{results_dir}/{study}/{table}" for study in section_studies(section_id, studies)
             for table in (RUNS_TABLE, CURVES_TABLE)]
+
+
+def _every_section() -> dict:
+    """Section id -> module name of every section there is (the generic one's: None)."""
+    return {**dict(SECTIONS), OTHER_SECTION: None}
 
 
 def _unknown_section(section_id, allowed):
@@ -241,7 +246,7 @@ def draw_section_part(results_dir, part_dir, section_id: str, config=None, langu
     languages = drawing_order(check_languages(languages, "--lang"))
     config_dict = _load_config(config)
     present = _present_studies(results_dir, studies=(config_dict.get("studies") or None))
-    modules = dict(_sections_for(present | {"a study of your own"}))
+    modules = _every_section()
     if section_id not in modules:
         raise _unknown_section(section_id, modules)
     config_hash = _config_hash(config)
