@@ -266,27 +266,32 @@ def merge_section_parts(part_dirs, out_dir, config=None, results_dir="results", 
     order) under ``out_dir``: their files hard-linked (copied where links are not possible)
     into ``figures/<lang>/`` and ``tables/``, one manifest per language; returns the manifests."""
     from nnbench.i18n import check_languages
-    from nnbench.results import ResultsError
 
     languages = drawing_order(check_languages(languages, "--lang"))
-    out_dir = Path(out_dir)
+    out_dir, part_dirs = Path(out_dir), [Path(part_dir) for part_dir in part_dirs]
+    # every part read before anything is written: a missing one leaves out_dir as it was
+    parts = {lang: [_read_part(part_dir, lang) for part_dir in part_dirs] for lang in languages}
     manifests = []
     for lang in languages:
-        parts = []
-        for part_dir in map(Path, part_dirs):
-            part_file = part_dir / PART_NAME.format(lang=lang)
-            if not part_file.is_file():
-                raise ResultsError(f"no {part_file.name} in section folder {str(part_dir)!r}; draw it with "
-                                   f"`nnbench figures --section ID --lang {lang} --out-dir {part_dir}`")
-            part = json.loads(part_file.read_text(encoding="utf-8"))
+        for part_dir, part in zip(part_dirs, parts[lang]):
             for entry in part["figures"] + part["tables"]:
                 for relative in entry["files"].values():
                     _link_or_copy(part_dir / relative, out_dir / relative)
             for extra in _extra_files(part):
                 _link_or_copy(part_dir / extra, out_dir / extra)
-            parts.append(part)
-        manifests.append(_write_manifest(out_dir, lang, results_dir, _config_hash(config), parts))
+        manifests.append(_write_manifest(out_dir, lang, results_dir, _config_hash(config), parts[lang]))
     return manifests
+
+
+def _read_part(part_dir: Path, lang: str) -> dict:
+    """The manifest part of the section drawn in ``part_dir`` in ``lang``."""
+    from nnbench.results import ResultsError
+
+    part_file = part_dir / PART_NAME.format(lang=lang)
+    if not part_file.is_file():
+        raise ResultsError(f"no {part_file.name} in section folder {str(part_dir)!r}; draw it with "
+                           f"`nnbench figures --section ID --lang {lang} --out-dir {part_dir}`")
+    return json.loads(part_file.read_text(encoding="utf-8"))
 
 
 def _extra_files(part) -> list[str]:

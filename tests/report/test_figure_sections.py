@@ -85,7 +85,11 @@ def test_unknown_section_or_missing_part_is_one_line_and_exit_2(tmp_path):
     assert "unknown section 'optimiser' (did you mean 'optimizers'?)" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "part").exists()  # nothing partial
-    missing = figures("--merge", str(tmp_path / "nowhere"), "--out-dir", str(tmp_path / "reports"))
+    drawn = figures("--section", "optimizers", "--out-dir", str(tmp_path / "drawn"))
+    assert drawn.returncode == 0, drawn.stderr
+    # the second part is missing: nothing of the first is gathered either
+    missing = figures("--merge", str(tmp_path / "drawn"), str(tmp_path / "nowhere"), "--out-dir",
+                      str(tmp_path / "reports"))
     assert missing.returncode == 2 and "no part.en.json in section folder" in missing.stderr
     assert not (tmp_path / "reports").exists()
     both = figures("--section", "optimizers", "--merge", "x")
