@@ -46,7 +46,7 @@ from nnbench.config import load_config, tuned_studies  # noqa: E402
 from nnbench.grid import expand, expand_study, flatten_spec, unique_runs  # noqa: E402
 from nnbench.figures import figure_sections, section_priority, section_studies  # noqa: E402
 from nnbench.groups import AGGREGATE_PRIORITY, GATING_PRIORITY, plan_groups, run_job_cores  # noqa: E402
-from nnbench.workload import run_workload  # noqa: E402
+from nnbench.workload import run_workload, training_pass_flop, weight_count  # noqa: E402
 
 #: Issue 22's measurements, each a machine the model is checked against: what a busy run
 #: process reached (GFLOP/s of GEMM work per second of its wall time) and the measured
@@ -175,8 +175,8 @@ def counted_work_factor(config: dict) -> float:
         now += work.flop
         before += work.flop
         if spec.get("kind", "train") == "train" and spec.get("dataset") in INPUT_SIZES:
-            first = INPUT_SIZES[spec["dataset"]] * ([*spec["hidden_sizes"], 10][0])
-            before += 2.0 * first * work.train_samples
+            layers = (INPUT_SIZES[spec["dataset"]], spec["hidden_sizes"])
+            before += (6.0 * weight_count(*layers) - training_pass_flop(*layers)) * work.train_samples
     return now / before if before else 1.0
 
 
