@@ -170,6 +170,8 @@ def _describe(error) -> str:
     if validator == "enum":
         what = "study" if "propertyNames" in error.schema_path else "value"
         return str(unknown_name_error(what, error.instance, error.validator_value))
+    if validator == "contains" and "const" in (error.validator_value or {}):
+        return f"{error.instance!r} lacks {error.validator_value['const']!r}, which it must list"
     if validator in ("oneOf", "anyOf") and error.context:
         # Say what each alternative wanted, most specific first; a list of names first of all
         # (its did-you-mean), when the other alternative is a name pattern (a user's own).

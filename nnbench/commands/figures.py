@@ -12,7 +12,8 @@ def register(subparsers) -> None:
         subparsers, "figures",
         help="draw the figures and tables from results/<study>/*.csv",
         description="Read the aggregated tables under RESULTS/<study>/ and write, for each "
-                    "language, DIR/figures/<lang>/<name>.png (150 dpi), .svg and .pdf and "
+                    "language, DIR/figures/<lang>/<name>.png (150 dpi), .svg and .pdf (the "
+                    "config's figure_formats) and "
                     "DIR/manifest.json (English; manifest.<lang>.json for another language) "
                     "listing every figure and table with its section and caption; the tables "
                     "once, DIR/tables/<name>.csv, .md and .tex (booktabs). Studies without "

@@ -102,12 +102,14 @@ def make_all(results_dir, out_dir, config=None, jobs: int = 1, lang: str = "en",
     The workflow draws each section in a job of its own instead (:func:`draw_section_part`,
     :func:`merge_section_parts`): the same files and manifest.
     """
+    from nnbench.figures.writer import check_figure_formats
     from nnbench.i18n import check_language
     from nnbench.validation import Interval
 
     jobs = Interval(numbers.Integral, 1, None).check("jobs", jobs)
     lang = check_language(lang)
     config_dict = _load_config(config)
+    check_figure_formats(config_dict.get("figure_formats"))  # before anything is drawn
     config_hash = _config_hash(config)
     present = _present_studies(results_dir)
     out_dir = Path(out_dir)
@@ -240,11 +242,13 @@ def draw_section_part(results_dir, part_dir, section_id: str, config=None, langu
     Only the studies of ``config`` are read when it lists studies (a table left over from
     another config is not), so the part is the same whenever the job runs.
     """
+    from nnbench.figures.writer import check_figure_formats
     from nnbench.files import atomic_open
     from nnbench.i18n import check_languages
 
     languages = drawing_order(check_languages(languages, "--lang"))
     config_dict = _load_config(config)
+    check_figure_formats(config_dict.get("figure_formats"))  # before anything is drawn
     present = _present_studies(results_dir, studies=(config_dict.get("studies") or None))
     modules = _every_section()
     if section_id not in modules:
@@ -384,7 +388,8 @@ def _draw_section_here(results_dir, out_dir, section_id, module_name, config_dic
             described[study] = study_provenance(runs_of(study), study, config_hash)
         return described[study]
 
-    writer = Writer(out_dir, section_id, progress, describe, lang=lang, write_tables=write_tables)
+    writer = Writer(out_dir, section_id, progress, describe, lang=lang, write_tables=write_tables,
+                    formats=config_dict.get("figure_formats"))
     methods = []
     if module_name is None:
         others = sorted(present - set(known_studies()))

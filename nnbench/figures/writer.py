@@ -1,7 +1,8 @@
 """Saving figures and tables under stable names, and recording them for the manifest.
 
 Figures are drawn per language: ``figures/<lang>/<name>.png`` (150 dpi), ``.svg`` and
-``.pdf`` (vector, for LaTeX). Tables are data (column names as in the aggregated tables),
+``.pdf`` (vector, for LaTeX); the config's ``figure_formats`` may leave out the vector
+files (the report and the decks embed the PNG, which is always written). Tables are data (column names as in the aggregated tables),
 one set for every language, under ``tables/``; a writer with ``write_tables=False``
 records them without writing them again (another language's pass wrote them).
 
@@ -21,23 +22,46 @@ from nnbench.files import atomic_open
 from nnbench.formatting import slug
 from nnbench.i18n import SOURCE_LANGUAGE, check_language
 
-__all__ = ["Writer"]
+__all__ = ["FIGURE_FORMATS", "REQUIRED_FIGURE_FORMAT", "Writer", "check_figure_formats"]
+
+#: The figure formats, each with its savefig options. No dates or software versions in
+#: the files: the same data gives the same bytes.
+FIGURE_FORMATS = {"png": {"dpi": 150, "metadata": {"Software": None}},
+                  "svg": {"metadata": {"Date": None, "Creator": None}},
+                  "pdf": {"metadata": {"CreationDate": None, "Creator": None, "Producer": None}}}
+#: The format every figure has: the report and the slide decks embed it.
+REQUIRED_FIGURE_FORMAT = "png"
+
+
+def check_figure_formats(formats, where: str = "figure_formats") -> tuple[str, ...]:
+    """``formats`` (None: every one of :data:`FIGURE_FORMATS`) as a tuple in the order of
+    :data:`FIGURE_FORMATS`; an unknown format, or a list without the PNG, is one line."""
+    from nnbench.errors import NnbenchError
+    from nnbench.validation import unknown_name_error
+
+    if formats is None:
+        return tuple(FIGURE_FORMATS)
+    if isinstance(formats, str) or not all(isinstance(name, str) for name in formats):
+        raise NnbenchError(f"{where} must be a list of formats from {', '.join(FIGURE_FORMATS)}; got {formats!r}")
+    for name in formats:
+        if name not in FIGURE_FORMATS:
+            raise unknown_name_error("figure format", name, FIGURE_FORMATS, where=where)
+    if REQUIRED_FIGURE_FORMAT not in formats:
+        raise NnbenchError(f"{where} {list(formats)!r} lacks {REQUIRED_FIGURE_FORMAT!r}: the report and the "
+                           f"slide decks embed it")
+    return tuple(name for name in FIGURE_FORMATS if name in formats)
 
 
 class Writer:
     """Saves figures and tables under ``out_dir`` and records them for the manifest."""
 
-    #: The figure formats, each with its savefig options. No dates or software versions in
-    #: the files: the same data gives the same bytes.
-    FIGURE_FORMATS = {"png": {"dpi": 150, "metadata": {"Software": None}},
-                      "svg": {"metadata": {"Date": None, "Creator": None}},
-                      "pdf": {"metadata": {"CreationDate": None, "Creator": None, "Producer": None}}}
-
     def __init__(self, out_dir, section: str, progress=None, describe=None, *, lang: str = SOURCE_LANGUAGE,
-                 write_tables: bool = True):
+                 write_tables: bool = True, formats=None):
         """``describe(study) -> dict`` gives a study's provenance
-        (:func:`nnbench.citation.study_provenance`); without it entries carry none."""
+        (:func:`nnbench.citation.study_provenance`); without it entries carry none.
+        ``formats``: the figure formats to write (:func:`check_figure_formats`; None: all)."""
         self.out_dir = Path(out_dir)
+        self.formats = check_figure_formats(formats)
         self.section = section
         self.lang = check_language(lang)
         self.write_tables = write_tables
@@ -55,14 +79,15 @@ class Writer:
         return entry
 
     def figure(self, fig, name: str, caption: str, study: str) -> None:
-        """Save ``fig`` as PNG (150 dpi, 256-colour palette), SVG and PDF named ``name``
-        under ``figures/<lang>/``, then close it."""
+        """Save ``fig`` as PNG (150 dpi, 256-colour palette), SVG and PDF (those of the
+        writer's ``formats``) named ``name`` under ``figures/<lang>/``, then close it."""
         from matplotlib import pyplot as plt
 
         name = slug(name)
-        bbox = tight_bbox(fig)  # laid out once for the three files, not once per file
+        bbox = tight_bbox(fig)  # laid out once for every file, not once per file
         files = {}
-        for ext, kwargs in self.FIGURE_FORMATS.items():
+        for ext in self.formats:
+            kwargs = FIGURE_FORMATS[ext]
             relative = f"figures/{self.lang}/{name}.{ext}"
             with atomic_open(self.out_dir / relative, "wb") as stream:
                 if ext == "png":

@@ -106,3 +106,51 @@ def test_the_merge_links_the_section_files_and_a_rerun_replaces_them(tmp_path):
     gathered = tmp_path / "reports" / "figures" / "en" / "optimizer_paths_contour.png"
     assert gathered.read_bytes() == drawn.read_bytes()
     assert gathered.stat().st_nlink == 2 or sys.platform == "win32"
+
+
+def test_the_config_s_figure_formats_are_the_files_written(tmp_path):
+    write_synthetic_results(tmp_path / "results", studies=["batch_norm"])
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"studies": {"batch_norm": {}}, "figure_formats": ["pdf", "png"]}))
+    [part] = draw_section_part(tmp_path / "results", tmp_path / "part", "batch_norm", config=config)
+    assert part["figures"]
+    for figure in part["figures"]:
+        assert list(figure["files"]) == ["png", "pdf"]  # the writer's order, not the config's
+    written = {path.suffix for path in (tmp_path / "part" / "figures" / "en").iterdir()}
+    assert written == {".png", ".pdf"}
+    [whole] = [make_all(tmp_path / "results", tmp_path / "whole", config=config)]
+    assert {path.suffix for path in (tmp_path / "whole" / "figures" / "en").iterdir()} == {".png", ".pdf"}
+    assert whole["figures"] and all(list(f["files"]) == ["png", "pdf"] for f in whole["figures"])
+
+
+@pytest.mark.parametrize("formats, message", [
+    (["svg", "pdf"], "lacks 'png'"),
+    (["png", "gif"], "unknown figure format 'gif'"),
+    ("png", "must be a list of formats"),
+])
+def test_bad_figure_formats_are_one_line_and_draw_nothing(tmp_path, formats, message):
+    write_synthetic_results(tmp_path / "results", studies=["batch_norm"])
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"studies": {"batch_norm": {}}, "figure_formats": formats}))
+    with pytest.raises(NnbenchError, match=message):
+        draw_section_part(tmp_path / "results", tmp_path / "part", "batch_norm", config=config)
+    with pytest.raises(NnbenchError, match=message):
+        make_all(tmp_path / "results", tmp_path / "whole", config=config)
+    assert not (tmp_path / "part").exists() and not (tmp_path / "whole").exists()
+
+
+def test_the_config_schema_offers_exactly_the_writer_s_figure_formats():
+    from nnbench.config import load_schema
+    from nnbench.figures.writer import FIGURE_FORMATS, REQUIRED_FIGURE_FORMAT
+
+    formats = load_schema()["properties"]["figure_formats"]
+    assert formats["items"]["enum"] == list(FIGURE_FORMATS)
+    assert formats["default"] == list(FIGURE_FORMATS)
+    assert formats["contains"] == {"const": REQUIRED_FIGURE_FORMAT}
+
+
+def test_a_config_without_the_png_is_one_line_naming_it(tmp_path):
+    from nnbench.config import ConfigError, prepare_config
+
+    with pytest.raises(ConfigError, match=r"figure_formats: \['svg'\] lacks 'png'"):
+        prepare_config({"studies": {"optimizers": {}}, "figure_formats": ["svg"]})
