@@ -84,6 +84,11 @@ class Costs:
         "findings": 1.5, "overfitting": 5.9, "optimizers": 12.2, "vanishing_gradient": 13.4, "minibatch": 5.4,
         "weight_init": 4.0, "batch_norm": 2.5, "weight_decay": 3.0, "factorial": 5.5})
     section: float = 5.0
+    #: the same for a config whose ``figure_formats`` is png only (config/quick.yaml): the
+    #: wall seconds of its section jobs in that run, two at a time on the two cores
+    sections_png: dict = field(default_factory=lambda: {
+        "findings": 2.1, "overfitting": 4.5, "optimizers": 6.6, "vanishing_gradient": 9.4, "minibatch": 3.7,
+        "weight_init": 3.0, "batch_norm": 2.1, "weight_decay": 2.0, "factorial": 4.7})
     #: the merge of the sections (the figures job), the report (both languages), the slides
     figures: float = 0.3
     report: float = 1.0
@@ -91,6 +96,8 @@ class Costs:
     #: the workflow before figures were drawn per section: one figures job on this many cores
     figures_as_one_job: bool = False
     figures_threads: int = 4
+    #: the section costs were read from a finished run (--from-run), whatever its formats
+    fitted_sections: bool = False
 
     def group_seconds(self, runs: int, flop: float) -> float:
         return self.start + self.per_run * runs + flop / (self.gflops * 1e9)
@@ -153,13 +160,17 @@ def job_graph(config: dict, cores: int, costs: Costs, cpus: int | None = None) -
                               needs=[f"aggregate {name}" for name in by_study])
     else:
         studies = list(config["studies"])
+        png_only = list(config.get("figure_formats") or ["png", "svg", "pdf"]) == ["png"]
+        section_costs = costs.sections_png if png_only and not costs.fitted_sections else costs.sections
         for section in figure_sections(studies):
-            jobs[f"section {section}"] = Job(f"section {section}", costs.sections.get(section, costs.section),
+            jobs[f"section {section}"] = Job(f"section {section}", section_costs.get(section, costs.section),
                                              priority=section_priority(section),
                                              needs=[f"aggregate {name}" for name in section_studies(section, studies)])
         jobs["figures"] = Job("figures", costs.figures, needs=[f"section {s}" for s in figure_sections(studies)])
     jobs["report"] = Job("report", costs.report, needs=["figures"])
-    jobs["slides"] = Job("slides", costs.slides, needs=["report"])
+    # the slides read what the report reads, not the report: the two run at once (before
+    # the figures were drawn per section, the slides came after the report)
+    jobs["slides"] = Job("slides", costs.slides, needs=["report" if costs.figures_as_one_job else "figures"])
     return jobs
 
 
@@ -261,6 +272,7 @@ def fit_costs(workdir: Path, costs: Costs) -> Costs:
             sections[tsv.stem] = float(next(csv.DictReader(stream, delimiter="\t"))["s"])
     if sections:
         fitted["sections"] = sections
+        fitted["fitted_sections"] = True
     return Costs(**{**costs.__dict__, **fitted})
 
 

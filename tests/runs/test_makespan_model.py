@@ -42,12 +42,16 @@ def test_the_quick_configs_graph_has_every_run_once_and_ends_with_the_report(mak
         assert sum(job.flop for job in groups) >= sum(makespan.run_workload(spec).flop
                                                       for spec in unique_runs(expand(config)).values())
         seconds, chain = makespan.critical_path(jobs)
-        assert chain[-3:] == ["figures", "report", "slides"] and chain[0].startswith("run ")
-        assert chain[-4].startswith("section ") and chain[-5].startswith("aggregate ")
+        # the slides (1.5 s) outlast the report (1 s): both right after the figures job
+        assert chain[-2:] == ["figures", "slides"] and chain[0].startswith("run ")
+        assert jobs["slides"].needs == ["figures"] and jobs["report"].needs == ["figures"]
+        assert chain[-3].startswith("section ") and chain[-4].startswith("aggregate ")
         # one figures job per section, each after the aggregates of its own studies only
         sections = {name: job for name, job in jobs.items() if name.startswith("section ")}
         assert len(sections) == len(makespan.figure_sections(list(config["studies"])))
         assert jobs["section batch_norm"].needs == ["aggregate batch_norm"]
+        # png only (config/quick.yaml): the png-only costs of the sections
+        assert jobs["section vanishing_gradient"].seconds == costs.sections_png["vanishing_gradient"]
         assert jobs["figures"].needs == list(sections)
         row = makespan.model(REPO / "config" / "quick.yaml", [cores], costs, 100.0)[0]
         assert row["lower_bound_s"] <= row["makespan_s"] <= row["work_s"]

@@ -1,5 +1,6 @@
 # The lecture's slide decks, one per language of the config (reports/slides/lecture.<lang>.pptx),
-# made after the report from what the report reads (nnbench.slides; docs/SLIDES.md).
+# made from what the report reads (nnbench.slides; docs/SLIDES.md), beside the report: a
+# deck does not read the report, so the two run at once.
 
 rule slides:
     input:
@@ -7,8 +8,6 @@ rule slides:
         manifests=[f"{REPORTS}/{manifest_name(lang)}" for lang in LANGUAGES],
         figures=f"{REPORTS}/figures",
         figure_tables=f"{REPORTS}/tables",
-        # after the report: a deck is the report's figures and findings, slide by slide
-        reports=[f"{REPORTS}/{report_name(lang)}" for lang in LANGUAGES],
     output:
         decks=[
             report(deck, caption="../report/slides.rst", category="nnbench report")
