@@ -44,7 +44,9 @@ OUT = REPO / "benchmarks" / "out" / "makespan.json"
 from nnbench.choice import GroupChoice, TunedChoice  # noqa: E402
 from nnbench.config import load_config, tuned_studies  # noqa: E402
 from nnbench.grid import expand, expand_study, flatten_spec, unique_runs  # noqa: E402
-from nnbench.figures import figure_sections, section_priority, section_studies  # noqa: E402
+from nnbench.figures import (FIGURE_JOB_JOINER, SECTION_SECONDS, SECTION_SECONDS_OTHERWISE,  # noqa: E402
+                             SECTION_SECONDS_PNG, figure_job_name, figure_jobs, section_priority, section_seconds,
+                             section_studies)
 from nnbench.groups import AGGREGATE_PRIORITY, GATING_PRIORITY, plan_groups, run_job_cores  # noqa: E402
 from nnbench.workload import run_workload, training_pass_flop, weight_count  # noqa: E402
 
@@ -77,18 +79,15 @@ class Costs:
     choose: float = 1.0
     aggregate: float = 1.5
     #: seconds of each report section's figures job (both languages); a section not named
-    #: costs ``section``. Defaults: CPU seconds of the section jobs of `snakemake --cores 2
-    #: --configfile config/quick.yaml` (logs/benchmarks/figures/*.tsv) on the 2-core EPYC of
-    #: docs/THROUGHPUT.md; ``--from-run`` reads a finished run's instead.
-    sections: dict = field(default_factory=lambda: {
-        "findings": 1.5, "overfitting": 5.9, "optimizers": 12.2, "vanishing_gradient": 13.4, "minibatch": 5.4,
-        "weight_init": 4.0, "batch_norm": 2.5, "weight_decay": 3.0, "factorial": 5.5})
-    section: float = 5.0
-    #: the same for a config whose ``figure_formats`` is png only (config/quick.yaml): the
-    #: wall seconds of its section jobs in that run, two at a time on the two cores
-    sections_png: dict = field(default_factory=lambda: {
-        "findings": 2.1, "overfitting": 4.5, "optimizers": 6.6, "vanishing_gradient": 9.4, "minibatch": 3.7,
-        "weight_init": 3.0, "batch_norm": 2.1, "weight_decay": 2.0, "factorial": 4.7})
+    #: costs ``section``. Defaults: nnbench.figures.SECTION_SECONDS (CPU seconds of each
+    #: section alone on the quick config's tables, on the 2-core EPYC of docs/THROUGHPUT.md);
+    #: ``--from-run`` reads a finished run's instead.
+    sections: dict = field(default_factory=lambda: dict(SECTION_SECONDS))
+    section: float = SECTION_SECONDS_OTHERWISE
+    #: a section job's start (Python, pandas, matplotlib), paid once by a job of several
+    section_start: float = 1.1
+    #: the same for a config whose ``figure_formats`` is png only (config/quick.yaml)
+    sections_png: dict = field(default_factory=lambda: dict(SECTION_SECONDS_PNG))
     #: the merge of the sections (the figures job), the report (both languages), the slides
     figures: float = 0.3
     report: float = 1.0
@@ -162,11 +161,17 @@ def job_graph(config: dict, cores: int, costs: Costs, cpus: int | None = None) -
         studies = list(config["studies"])
         png_only = list(config.get("figure_formats") or ["png", "svg", "pdf"]) == ["png"]
         section_costs = costs.sections_png if png_only and not costs.fitted_sections else costs.sections
-        for section in figure_sections(studies):
-            jobs[f"section {section}"] = Job(f"section {section}", section_costs.get(section, costs.section),
-                                             priority=section_priority(section),
-                                             needs=[f"aggregate {name}" for name in section_studies(section, studies)])
-        jobs["figures"] = Job("figures", costs.figures, needs=[f"section {s}" for s in figure_sections(studies)])
+        # the workflow's figures jobs: one per section, or several sections each on few CPUs
+        process_cores = run_job_cores(cores, 1, cpus)
+        for sections in figure_jobs(studies, cpus, config.get("figure_formats")):
+            name = f"section {figure_job_name(sections)}"
+            # a job of several sections starts Python once (costs: one section's job each)
+            seconds = sum(section_costs.get(section, costs.section) for section in sections)
+            seconds -= costs.section_start * (len(sections) - 1)
+            reads = sorted({f"aggregate {study}" for section in sections for study in section_studies(section, studies)})
+            jobs[name] = Job(name, seconds, process_cores, priority=section_priority(figure_job_name(sections)),
+                             needs=reads)
+        jobs["figures"] = Job("figures", costs.figures, needs=[name for name in jobs if name.startswith("section ")])
     jobs["report"] = Job("report", costs.report, needs=["figures"])
     # the slides read what the report reads, not the report: the two run at once (before
     # the figures were drawn per section, the slides came after the report)
@@ -267,9 +272,15 @@ def fit_costs(workdir: Path, costs: Costs) -> Costs:
             if rule in ("choose", "aggregate", "figures", "report", "slides"):
                 fitted[rule] = float(np.median(durations))
     sections = {}
+    start = Costs.section_start
     for tsv in sorted((workdir / "logs" / "benchmarks" / "figures").glob("*.tsv")):
         with tsv.open() as stream:
-            sections[tsv.stem] = float(next(csv.DictReader(stream, delimiter="\t"))["s"])
+            seconds = float(next(csv.DictReader(stream, delimiter="\t"))["s"])
+        # a job of several sections: its seconds shared in proportion to their usual costs
+        names = tsv.stem.split(FIGURE_JOB_JOINER)
+        usual = [section_seconds(name) for name in names]
+        for name, share in zip(names, usual):
+            sections[name] = (seconds + start * (len(names) - 1)) * share / sum(usual)
     if sections:
         fitted["sections"] = sections
         fitted["fitted_sections"] = True

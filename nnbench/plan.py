@@ -49,7 +49,15 @@ class WorkflowPlan:
         self.rows_by_study = {name: [row for row in rows if row.study == name]
                               for name in config["studies"] if name not in self.tuned}
         grid.write_specs(grid.unique_runs(rows), specs_dir)
-        self.run_job_cores = run_job_cores(cores, config["threads"], cpus or machine_cpus(), local)
+        cpus = cpus or machine_cpus()
+        self.run_job_cores = run_job_cores(cores, config["threads"], cpus, local)
+        #: snakemake's cores a one-thread job holds (a figures job): never more such jobs
+        #: at once than CPUs, locally
+        self.process_cores = run_job_cores(cores, 1, cpus, local)
+        #: the figures jobs are planned for this machine's CPUs, whatever --cores says: the
+        #: jobs (their names are their outputs) stay the same from one invocation to the
+        #: next, so a rerun with other --cores, or a dry run, redraws nothing
+        self.figure_workers = cpus
         gating = {row.run_id for name in self.tuned for row in self.rows_by_study[self.tune_source(name)]}
         self.planner = GroupPlanner(self.results, groups_dir, cores=cores, gating_runs=gating)
         self.planner.plan(grid.unique_runs(rows))

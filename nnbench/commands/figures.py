@@ -22,8 +22,9 @@ def register(subparsers) -> None:
             "nnbench figures --config resources/config.json             # results/ -> reports/",
             "nnbench figures --lang en ko --jobs 2                      # both languages",
             "nnbench figures --results results --out-dir /tmp/figs --jobs 2",
-            "nnbench figures --section optimizers --lang en ko --out-dir resources/sections/optimizers",
-            "nnbench figures --merge resources/sections/* --lang en ko --out-dir reports",
+            "nnbench figures --section optimizers batch_norm --lang en ko --out-dir resources/sections/job1",
+            "nnbench figures --merge resources/sections/job1/optimizers resources/sections/job1/batch_norm "
+            "--lang en ko --out-dir reports",
         ),
     )
     parser.add_argument("--results", default="results", metavar="RESULTS",
@@ -37,9 +38,9 @@ def register(subparsers) -> None:
     parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                         help="draw N sections at once, each in its own process (default 1)")
     parts = parser.add_mutually_exclusive_group()
-    parts.add_argument("--section", metavar="ID", default=None,
-                       help="draw only this section (the workflow's one job per section) into DIR: its "
-                            "figures, tables and DIR/part.<lang>.json; only the studies of --config are read")
+    parts.add_argument("--section", nargs="+", metavar="ID", default=None,
+                       help="draw only these sections (a figures job of the workflow), each into DIR/<ID>/: "
+                            "its figures, tables and part.<lang>.json; only the studies of --config are read")
     parts.add_argument("--merge", nargs="+", metavar="PART", default=None,
                        help="gather section folders drawn with --section, in the report's order, into DIR "
                             "(hard links) and write its manifests")
@@ -57,10 +58,17 @@ def handle(args) -> int:
 
     languages = check_languages(args.lang, "--lang")  # every code checked before anything is drawn
     if args.section is not None:
-        parts = draw_section_part(args.results, args.out_dir, args.section, config=args.config,
-                                  languages=languages)
-        print(f"section {args.section}: wrote {len(parts[0]['figures'])} figures per language "
-              f"({', '.join(languages)}) and {len(parts[0]['tables'])} tables under {args.out_dir}/")
+        from pathlib import Path
+
+        from nnbench.figures import check_sections
+
+        check_sections(args.section)  # every id checked before anything is drawn
+        for section in args.section:
+            parts = draw_section_part(args.results, Path(args.out_dir) / section, section, config=args.config,
+                                      languages=languages)
+            print(f"section {section}: wrote {len(parts[0]['figures'])} figures per language "
+                  f"({', '.join(languages)}) and {len(parts[0]['tables'])} tables under {args.out_dir}/{section}/",
+                  flush=True)
         return 0
     if args.merge is not None:
         manifests = merge_section_parts(args.merge, args.out_dir, config=args.config, results_dir=args.results,

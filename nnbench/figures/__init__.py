@@ -125,7 +125,7 @@ def make_all(results_dir, out_dir, config=None, jobs: int = 1, lang: str = "en",
         import multiprocessing
 
         # the longest sections first, so that no worker is left with one at the end
-        order = sorted(range(len(tasks)), key=lambda index: -section_priority(tasks[index][2]))
+        order = sorted(range(len(tasks)), key=lambda index: -section_seconds(tasks[index][2]))
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs,
                                                     mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {index: pool.submit(_draw_section, *tasks[index]) for index in order}
@@ -225,6 +225,21 @@ def section_tables(results_dir, section_id: str, studies) -> list[str]:
 def _every_section() -> dict:
     """Section id -> module name of every section there is (the generic one's: None)."""
     return {**dict(SECTIONS), OTHER_SECTION: None}
+
+
+def check_sections(section_ids) -> list[str]:
+    """``section_ids`` (the workflow's ids: :func:`figure_sections`), each known and listed
+    once; else one line naming the first bad one and the sections there are."""
+    from nnbench.results import ResultsError
+
+    modules = _every_section()
+    for section_id in section_ids:
+        if section_id not in modules:
+            raise _unknown_section(section_id, modules)
+    if len(set(section_ids)) < len(section_ids):
+        repeated = next(section_id for section_id in section_ids if list(section_ids).count(section_id) > 1)
+        raise ResultsError(f"--section lists {repeated!r} twice; give each section once")
+    return list(section_ids)
 
 
 def _unknown_section(section_id, allowed):
@@ -329,19 +344,64 @@ def drawing_order(languages) -> list[str]:
     return sorted(languages, key=lambda lang: lang != SOURCE_LANGUAGE)
 
 
-#: The sections that take longest to draw, slowest first (CPU seconds of `nnbench figures
-#: --section ID --lang en ko` on the quick config's tables: 13.4, 12.2, 5.9, 5.5, 5.4; the
-#: others 1.5-4.0): started first when drawn in parallel.
-SLOWEST_SECTIONS = ("vanishing_gradient", "optimizers", "overfitting", "factorial", "minibatch")
+#: CPU seconds of each section's figures (`nnbench figures --section ID --lang en ko` on
+#: the quick config's tables, png, svg and pdf, alone on the 2-core EPYC of
+#: docs/THROUGHPUT.md, start-up included); a section not named: :data:`SECTION_SECONDS_OTHERWISE`.
+#: They order the section jobs (slowest first) and balance the figure jobs on few cores.
+SECTION_SECONDS = {"vanishing_gradient": 13.4, "optimizers": 12.2, "overfitting": 5.9, "factorial": 5.5,
+                   "minibatch": 5.4, "weight_init": 4.0, "weight_decay": 3.0, "batch_norm": 2.5, "findings": 1.5}
+SECTION_SECONDS_OTHERWISE = 5.0
+#: The same with png only (config/quick.yaml's figure_formats): each section job's wall
+#: seconds in that workflow, two at a time on the two cores.
+SECTION_SECONDS_PNG = {"vanishing_gradient": 9.4, "optimizers": 6.6, "overfitting": 4.5, "factorial": 4.7,
+                       "minibatch": 3.7, "weight_init": 3.0, "weight_decay": 2.0, "batch_norm": 2.1, "findings": 2.1}
+#: Joins the sections of one figures job in its name (and its folder under resources/sections/).
+FIGURE_JOB_JOINER = "+"
+
+
+def section_seconds(section_id: str, formats=None) -> float:
+    """The usual cost of drawing ``section_id`` in ``formats`` (None: every figure format)."""
+    costs = SECTION_SECONDS_PNG if formats is not None and list(formats) == ["png"] else SECTION_SECONDS
+    return costs.get(section_id, SECTION_SECONDS_OTHERWISE)
 
 
 def section_priority(section_id: str) -> float:
-    """Snakemake's priority of a section's job: the slower (:data:`SLOWEST_SECTIONS`), the
-    higher, yet below every run group (whose priority is its GEMM work in TFLOP, 1e-4 for
-    the smallest): the sections fill the cores the runs leave, the slowest first."""
-    if section_id not in SLOWEST_SECTIONS:
-        return 0.0
-    return (len(SLOWEST_SECTIONS) - SLOWEST_SECTIONS.index(section_id)) * 1e-9
+    """Snakemake's priority of a figures job of ``section_id`` (of a job of several, its
+    slowest): the slower (:data:`SECTION_SECONDS`), the higher, yet below every run group
+    (whose priority is its GEMM work in TFLOP, 1e-4 for the smallest): the sections fill
+    the cores the runs leave, the slowest first."""
+    return max(section_seconds(section) for section in section_id.split(FIGURE_JOB_JOINER)) * 1e-10
+
+
+def figure_jobs(studies, workers: int, formats=None) -> list[tuple[str, ...]]:
+    """The sections of ``studies`` (:func:`figure_sections`) as the workflow's figures jobs,
+    for ``workers`` processes at once (the machine's CPUs), drawing ``formats`` (the
+    config's ``figure_formats``; None: all).
+
+    With a worker per section, one job per section: each starts as soon as its own studies'
+    tables exist. With fewer, each job draws several sections one after another, balanced
+    by :func:`section_seconds` (longest first onto the least loaded): a process costs about a
+    second of start-up (Python, pandas, matplotlib), which two cores pay for every section
+    otherwise. A job's sections are in the report's order."""
+    from nnbench.validation import Interval
+
+    workers = Interval(numbers.Integral, 1, None).check("workers", workers)
+    sections = figure_sections(studies)
+    if workers >= len(sections):
+        return [(section,) for section in sections]
+    jobs: list[list[str]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for section in sorted(sections, key=lambda name: -section_seconds(name, formats)):
+        least = loads.index(min(loads))
+        jobs[least].append(section)
+        loads[least] += section_seconds(section, formats)
+    order = {section: index for index, section in enumerate(sections)}
+    return sorted((tuple(sorted(job, key=order.get)) for job in jobs if job), key=lambda job: order[job[0]])
+
+
+def figure_job_name(sections) -> str:
+    """A figures job's name: its sections' ids joined by :data:`FIGURE_JOB_JOINER`."""
+    return FIGURE_JOB_JOINER.join(sections)
 
 
 def _draw_section(results_dir, out_dir, section_id, module_name, config_dict, config_hash, lang="en",

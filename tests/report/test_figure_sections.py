@@ -10,8 +10,9 @@ import sys
 import pytest
 
 from nnbench.errors import NnbenchError
-from nnbench.figures import (PART_NAME, SECTIONS, draw_section_part, figure_sections, make_all, manifest_name,
-                             merge_section_parts, section_studies)
+from nnbench.figures import (PART_NAME, SECTION_SECONDS, SECTIONS, draw_section_part, figure_job_name, figure_jobs,
+                             figure_sections, make_all, manifest_name, merge_section_parts, section_priority,
+                             section_studies)
 from report_synthetic import write_synthetic_results
 
 
@@ -85,10 +86,20 @@ def test_unknown_section_or_missing_part_is_one_line_and_exit_2(tmp_path):
     assert "unknown section 'optimiser' (did you mean 'optimizers'?)" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "part").exists()  # nothing partial
-    drawn = figures("--section", "optimizers", "--out-dir", str(tmp_path / "drawn"))
+    # every id is checked before any section is drawn
+    late = figures("--section", "optimizers", "batch_norms", "--out-dir", str(tmp_path / "part"))
+    assert late.returncode == 2 and "unknown section 'batch_norms' (did you mean 'batch_norm'?)" in late.stderr
+    assert not (tmp_path / "part").exists()
+    twice = figures("--section", "optimizers", "optimizers", "--out-dir", str(tmp_path / "part"))
+    assert twice.returncode == 2 and "lists 'optimizers' twice" in twice.stderr
+    drawn = figures("--section", "optimizers", "batch_norm", "--out-dir", str(tmp_path / "drawn"))
     assert drawn.returncode == 0, drawn.stderr
+    # each section in a folder of its own, in the order given
+    assert sorted(path.name for path in (tmp_path / "drawn").iterdir()) == ["batch_norm", "optimizers"]
+    assert [line.split(":")[0] for line in drawn.stdout.splitlines()] == ["section optimizers", "section batch_norm"]
+    assert (tmp_path / "drawn" / "optimizers" / PART_NAME.format(lang="en")).is_file()
     # the second part is missing: nothing of the first is gathered either
-    missing = figures("--merge", str(tmp_path / "drawn"), str(tmp_path / "nowhere"), "--out-dir",
+    missing = figures("--merge", str(tmp_path / "drawn" / "optimizers"), str(tmp_path / "nowhere"), "--out-dir",
                       str(tmp_path / "reports"))
     assert missing.returncode == 2 and "no part.en.json in section folder" in missing.stderr
     assert not (tmp_path / "reports").exists()
@@ -154,3 +165,29 @@ def test_a_config_without_the_png_is_one_line_naming_it(tmp_path):
 
     with pytest.raises(ConfigError, match=r"figure_formats: \['svg'\] lacks 'png'"):
         prepare_config({"studies": {"optimizers": {}}, "figure_formats": ["svg"]})
+
+
+def test_figure_jobs_one_per_section_where_there_are_cpus_else_balanced():
+    studies = ["optimizer_paths", "batch_norm", "vanishing_gradient", "my_study"]
+    sections = figure_sections(studies)
+    assert figure_jobs(studies, len(sections)) == [(section,) for section in sections]
+    assert figure_jobs(studies, 1) == [tuple(sections)]
+    for workers in (2, 3, 5):
+        jobs = figure_jobs(studies, workers)
+        assert len(jobs) == workers
+        # every section once, each job in the report's order, the jobs by their first section
+        assert sorted(s for job in jobs for s in job) == sorted(sections)
+        assert all(list(job) == sorted(job, key=sections.index) for job in jobs)
+        assert [sections.index(job[0]) for job in jobs] == sorted(sections.index(job[0]) for job in jobs)
+    # balanced: the two slowest sections are never in the same job of two
+    slowest = sorted(sections, key=lambda s: -SECTION_SECONDS.get(s, 0))[:2]
+    assert all(not set(slowest) <= set(job) for job in figure_jobs(studies, 2))
+    with pytest.raises(NnbenchError, match="workers"):
+        figure_jobs(studies, 0)
+
+
+def test_a_figures_job_of_several_sections_is_named_and_ranked_by_them():
+    assert figure_job_name(("optimizers", "batch_norm")) == "optimizers+batch_norm"
+    assert section_priority("batch_norm+vanishing_gradient") == section_priority("vanishing_gradient")
+    assert section_priority("vanishing_gradient") > section_priority("optimizers") > section_priority("findings")
+    assert section_priority("vanishing_gradient") < 1e-4  # below every run group

@@ -77,6 +77,7 @@ def test_workflow_plan_answers_the_rules_and_plans_a_tuned_study_once_chosen(tmp
 
     plan = WorkflowPlan(quick_config, cores=2, cpus=2, choice_file=choice_file)
     assert plan.tuned == ["optimizers_tuned"] and plan.run_job_cores == 1
+    assert plan.process_cores == 1 and plan.figure_workers == 2
     sweep = SimpleNamespace(study="optimizers_tuned")
     assert plan.tune_source(sweep.study) == "optimizers_lr_sweep"
     assert plan.tune_setting("metric")(sweep) == "final_validation_acc"
@@ -113,3 +114,18 @@ def test_job_environment_names_the_data_and_cache_folders_and_puts_pythons_bin_f
                    "PATH": os.pathsep.join(["/venv/bin", "/usr/bin"])}
     assert "PATH" not in job_environment({**config, "data_dir": None}, {"PATH": "/venv/bin:/usr/bin"},
                                          "/venv/bin/python")
+
+
+@pytest.mark.parametrize("cores, cpus, local, process_cores", [
+    (8, 2, True, 4),     # the README's --cores 8 on 2 CPUs: one figures job per CPU at a time
+    (2, 2, True, 1),
+    (16, 16, True, 1),
+    (1, 8, True, 1),
+    (100, 2, False, 1),  # a cluster: a job's cores are the CPUs it asks for
+])
+def test_one_thread_jobs_never_outnumber_the_cpus_and_figures_jobs_follow_the_machine(
+        tmp_path, monkeypatch, quick_config, cores, cpus, local, process_cores):
+    monkeypatch.chdir(tmp_path)
+    plan = WorkflowPlan(quick_config, cores=cores, cpus=cpus, local=local, choice_file=lambda study: "")
+    # the figures jobs depend on the machine only: another --cores redraws nothing
+    assert (plan.process_cores, plan.figure_workers) == (process_cores, cpus)

@@ -9,53 +9,65 @@
 include: "report_items.smk"
 
 
-from nnbench.figures import figure_sections, manifest_name, section_priority, section_tables
+import re
+
+from nnbench.figures import figure_job_name, figure_jobs, figure_sections, manifest_name, section_priority, section_tables
 from nnbench.report import report_name
 
 # The config's languages (schema-checked): one manifest, figure folder and report each.
 LANGUAGES = CONFIG["languages"]
 
 
-# One job per report section (nnbench.figures.figure_sections): a section is drawn, in every
-# language, as soon as its own studies are aggregated, beside the runs still going; the
-# figures job then only gathers the sections (hard links) and writes the manifests.
-FIGURE_SECTIONS = figure_sections(STUDIES)
+# The report's sections (nnbench.figures.figure_sections) drawn by figures jobs: one per
+# section where there is a CPU for each, so that a section is drawn, in every language, as
+# soon as its own studies are aggregated, beside the runs still going; on fewer CPUs a job
+# draws several, balanced (nnbench.figures.figure_jobs: a process start costs a second).
+# The figures job then only gathers the sections (hard links) and writes the manifests.
+FIGURE_JOBS = {figure_job_name(sections): sections
+               for sections in figure_jobs(STUDIES, PLAN.figure_workers, CONFIG["figure_formats"])}
 FIGURE_PARTS = "resources/sections"
+# every section's folder, in the report's order (the merge's)
+FIGURE_SECTION_PARTS = [f"{FIGURE_PARTS}/{job}/{section}" for section in figure_sections(STUDIES)
+                        for job, sections in FIGURE_JOBS.items() if section in sections]
 
 
 rule figure_section:
     input:
-        # the aggregated tables of the config's studies that this section reads
-        tables=lambda wildcards: section_tables(RESULTS, wildcards.section, STUDIES),
+        # the aggregated tables of the config's studies that these sections read
+        tables=lambda wildcards: sorted({table for section in FIGURE_JOBS[wildcards.figure_job]
+                                         for table in section_tables(RESULTS, section, STUDIES)}),
         # the effective config: study titles, the plots of the user's own studies, and its
         # SHA-256 in every figure's and table's provenance line (rewritten only on change)
         config=EFFECTIVE_CONFIG,
     output:
-        directory(f"{FIGURE_PARTS}/{{section}}"),
+        directory(f"{FIGURE_PARTS}/{{figure_job}}"),
     params:
         results=RESULTS,
         languages=" ".join(LANGUAGES),
+        sections=lambda wildcards: " ".join(FIGURE_JOBS[wildcards.figure_job]),
     conda:
         CONDA_ENV
     log:
-        f"{LOGS}/figures/{{section}}.log",
-    # wall and CPU time of each section (benchmarks/makespan.py --from-run reads them)
+        f"{LOGS}/figures/{{figure_job}}.log",
+    # wall and CPU time of each figures job (benchmarks/makespan.py --from-run reads them)
     benchmark:
-        f"{LOGS}/benchmarks/figures/{{section}}.tsv"
+        f"{LOGS}/benchmarks/figures/{{figure_job}}.tsv"
     wildcard_constraints:
-        section="|".join(FIGURE_SECTIONS),
+        figure_job="|".join(re.escape(job) for job in FIGURE_JOBS),
     # after every run group, the slowest sections first (nnbench.figures.section_priority)
-    priority: lambda wildcards: section_priority(wildcards.section)
+    priority: lambda wildcards: section_priority(wildcards.figure_job)
+    # one process: as many of snakemake's cores as leave a CPU to each (like a run group's)
+    threads: PLAN.process_cores
     resources:
         mem_mb=2000,
     shell:
-        "nnbench figures --section {wildcards.section} --results {params.results} --out-dir {output}"
+        "nnbench figures --section {params.sections} --results {params.results} --out-dir {output}"
         " --config {input.config} --lang {params.languages} > {log} 2>&1"
 
 
 rule figures:
     input:
-        parts=expand(f"{FIGURE_PARTS}/{{section}}", section=FIGURE_SECTIONS),
+        jobs=expand(f"{FIGURE_PARTS}/{{figure_job}}", figure_job=FIGURE_JOBS),
         config=EFFECTIVE_CONFIG,
     output:
         manifests=[f"{REPORTS}/{manifest_name(lang)}" for lang in LANGUAGES],
@@ -80,10 +92,11 @@ rule figures:
         results=RESULTS,
         reports=reports_folder,
         languages=" ".join(LANGUAGES),
+        parts=FIGURE_SECTION_PARTS,
     conda:
         CONDA_ENV
     log:
         f"{LOGS}/figures.log",
     shell:
-        "nnbench figures --merge {input.parts} --results {params.results} --out-dir {params.reports}"
+        "nnbench figures --merge {params.parts} --results {params.results} --out-dir {params.reports}"
         " --config {input.config} --lang {params.languages} > {log} 2>&1"
