@@ -344,15 +344,15 @@ def drawing_order(languages) -> list[str]:
     return sorted(languages, key=lambda lang: lang != SOURCE_LANGUAGE)
 
 
-#: CPU seconds of each section's figures (`nnbench figures --section ID --lang en ko` on
-#: the quick config's tables, png, svg and pdf, alone on the 2-core EPYC of
-#: docs/THROUGHPUT.md, start-up included); a section not named: :data:`SECTION_SECONDS_OTHERWISE`.
-#: They order the section jobs (slowest first) and balance the figure jobs on few cores.
-SECTION_SECONDS = {"vanishing_gradient": 13.4, "optimizers": 12.2, "overfitting": 5.9, "factorial": 5.5,
-                   "minibatch": 5.4, "weight_init": 4.0, "weight_decay": 3.0, "batch_norm": 2.5, "findings": 1.5}
-SECTION_SECONDS_OTHERWISE = 5.0
-#: The same with png only (config/quick.yaml's figure_formats): each section job's wall
-#: seconds in that workflow, two at a time on the two cores.
+#: CPU seconds of each section's figures (`nnbench figures --section ID --lang en ko`, png,
+#: svg and pdf, start-up included) on the full default study's tables, alone on the 2-core
+#: EPYC of docs/THROUGHPUT.md; a section not named: :data:`SECTION_SECONDS_OTHERWISE`.
+#: They order the figures jobs (slowest first) and balance them on few CPUs.
+SECTION_SECONDS = {"optimizers": 18.4, "vanishing_gradient": 16.0, "overfitting": 12.6, "minibatch": 9.7,
+                   "factorial": 8.2, "batch_norm": 7.7, "weight_init": 7.5, "weight_decay": 4.5, "findings": 3.4}
+SECTION_SECONDS_OTHERWISE = 8.0
+#: The same with png only (config/quick.yaml's figure_formats), on the quick config's
+#: tables: each section job's wall seconds in that workflow, two at a time on the two cores.
 SECTION_SECONDS_PNG = {"vanishing_gradient": 9.4, "optimizers": 6.6, "overfitting": 4.5, "factorial": 4.7,
                        "minibatch": 3.7, "weight_init": 3.0, "weight_decay": 2.0, "batch_norm": 2.1, "findings": 2.1}
 #: Joins the sections of one figures job in its name (and its folder under resources/sections/).
