@@ -84,16 +84,17 @@ class Writer:
         from matplotlib import pyplot as plt
 
         name = slug(name)
-        bbox = tight_bbox(fig)  # laid out once for every file, not once per file
+        # one drawing gives the PNG and the box every file is cropped to (savefig would lay
+        # the figure out again for each file, and twice for a tight one)
+        png, bbox = render_png(fig, FIGURE_FORMATS["png"])
         files = {}
         for ext in self.formats:
-            kwargs = FIGURE_FORMATS[ext]
             relative = f"figures/{self.lang}/{name}.{ext}"
             with atomic_open(self.out_dir / relative, "wb") as stream:
                 if ext == "png":
-                    stream.write(palette_png(fig, bbox, kwargs))
+                    stream.write(png)
                 else:
-                    fig.savefig(stream, format=ext, bbox_inches=bbox, **kwargs)
+                    fig.savefig(stream, format=ext, bbox_inches=bbox, **FIGURE_FORMATS[ext])
             files[ext] = relative
         plt.close(fig)
         self.figures.append(self._entry("figure", name, study, files, caption))
@@ -115,29 +116,69 @@ class Writer:
             self._progress(f"table {name}")
 
 
-def tight_bbox(fig):
-    """The box ``savefig(bbox_inches="tight")`` would crop to, in inches (with the usual
-    padding), computed once: savefig would lay the figure out again for every file."""
-    from matplotlib import rcParams
+def render_png(fig, savefig_options: dict):
+    """``(png bytes, box)``: ``fig`` drawn once at the PNG's dpi, cropped to the box
+    ``savefig(bbox_inches="tight")`` would crop to (in inches, padded; the vector files
+    use it too) and stored with a 256-colour palette (:func:`palette_bytes`).
 
-    renderer = fig.canvas.get_renderer()
-    fig.draw_without_rendering()
-    return fig.get_tightbbox(renderer).padded(rcParams["savefig.pad_inches"])
+    savefig's tight PNG draws the figure twice (once to find the box, once to render it
+    cropped); here the box is read from the one drawing and its pixels are cut out, which
+    is the same picture where everything drawn lies on the canvas (a figure laid out with
+    ``tight_layout``). Where something lies outside it (a legend placed beyond the edge),
+    the PNG is drawn again cropped, as savefig does."""
+    import numpy as np
+    from matplotlib import rcParams
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    dpi = savefig_options["dpi"]
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    shown_dpi = fig.dpi
+    fig.dpi = dpi
+    try:
+        canvas.draw()
+        drawn = fig.get_tightbbox(canvas.get_renderer())
+        pixels = np.array(canvas.buffer_rgba())
+    finally:
+        fig.dpi = shown_dpi
+    bbox = drawn.padded(rcParams["savefig.pad_inches"])
+    width, height = fig.get_size_inches()
+    if drawn.x0 < 0 or drawn.y0 < 0 or drawn.x1 > width or drawn.y1 > height:
+        return palette_png(fig, bbox, savefig_options), bbox
+    left, right = round(bbox.x0 * dpi), round(bbox.x1 * dpi)
+    top, bottom = round((height - bbox.y1) * dpi), round((height - bbox.y0) * dpi)
+    # the padding beyond the canvas in the figure's background colour, as savefig pads
+    background = np.array([round(255 * channel) for channel in fig.get_facecolor()], dtype=np.uint8)
+    cropped = np.empty((bottom - top, right - left, 4), dtype=np.uint8)
+    cropped[...] = background
+    rows = slice(max(top, 0), min(bottom, pixels.shape[0]))
+    columns = slice(max(left, 0), min(right, pixels.shape[1]))
+    cropped[rows.start - top:rows.stop - top, columns.start - left:columns.stop - left] = pixels[rows, columns]
+    return palette_bytes(cropped[..., :3], dpi), bbox
+
+
+def palette_bytes(rgb, dpi: float) -> bytes:
+    """RGB pixels as PNG bytes with a 256-colour palette (plots have few colours: the
+    files, and the report and decks that embed them, are several times smaller)."""
+    import io
+
+    from PIL import Image
+
+    quantized = Image.fromarray(rgb, "RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                                     dither=Image.Dither.NONE)
+    packed = io.BytesIO()
+    quantized.save(packed, format="PNG", optimize=True, dpi=(dpi, dpi))
+    return packed.getvalue()
 
 
 def palette_png(fig, bbox, savefig_options: dict) -> bytes:
-    """``fig`` as PNG bytes cropped to ``bbox``, re-encoded with a 256-colour palette (plots
-    have few colours: the files, and the report and decks that embed them, are several
-    times smaller) when that is smaller."""
+    """``fig`` as PNG bytes cropped to ``bbox`` by savefig, with a 256-colour palette
+    (:func:`palette_bytes`)."""
     import io
 
+    import numpy as np
     from PIL import Image
 
     raw = io.BytesIO()
     fig.savefig(raw, format="png", bbox_inches=bbox, **savefig_options)
     with Image.open(io.BytesIO(raw.getvalue())) as image:
-        quantized = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
-                                                  dither=Image.Dither.NONE)
-        packed = io.BytesIO()
-        quantized.save(packed, format="PNG", optimize=True, dpi=image.info["dpi"])  # keep the 150 dpi
-    return packed.getvalue() if packed.tell() < raw.tell() else raw.getvalue()
+        return palette_bytes(np.asarray(image.convert("RGB")), savefig_options["dpi"])

@@ -40,7 +40,7 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def _png_data_uri(data: bytes) -> str:
     """A PNG file's bytes as a data URI (the figures stage wrote it with a 256-colour
-    palette: :func:`nnbench.figures.writer.palette_png`)."""
+    palette: :func:`nnbench.figures.writer.palette_bytes`)."""
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 

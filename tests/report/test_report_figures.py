@@ -280,3 +280,77 @@ def test_activation_histograms_draw_each_panel_as_one_filled_step_of_the_fractio
         values, edges, _baseline = step.get_data()
         assert list(edges) == list(part["bin_left"]) + [part["bin_right"].iloc[-1]]
         assert values == pytest.approx(part["count"] / part["count"].sum())
+
+
+def _tight_png_savefig(fig):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from nnbench.figures.writer import FIGURE_FORMATS
+
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", bbox_inches="tight", **FIGURE_FORMATS["png"])
+    return np.asarray(Image.open(io.BytesIO(raw.getvalue())).convert("RGB"))
+
+
+def _png_pixels(data):
+    import io
+
+    import numpy as np
+
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.mode == "P" and image.info["dpi"][0] == pytest.approx(150, abs=1)
+        return np.asarray(image.convert("RGB"))
+
+
+def test_one_drawing_gives_the_png_savefig_s_tight_png_would_be():
+    """render_png draws once and cuts the tight box out: the picture savefig's two passes
+    give, up to the box's rounding to whole pixels and the 256-colour palette."""
+    import numpy as np
+
+    from nnbench.figures.plotting import legend_outside, new_figure
+    from nnbench.figures.writer import FIGURE_FORMATS, render_png
+
+    setup_matplotlib("ko")
+    fig, axes = new_figure(1, 2)
+    for ax in axes[0]:
+        ax.plot([0, 1, 2], [3, 1, 2], label="학습 손실")
+        ax.set_xlabel("반복")
+    legend_outside(axes[0, 1])
+    fig.tight_layout()
+    expected = _tight_png_savefig(fig)
+    png, bbox = render_png(fig, FIGURE_FORMATS["png"])
+    pixels = _png_pixels(png)
+    assert abs(pixels.shape[0] - expected.shape[0]) <= 8 and abs(pixels.shape[1] - expected.shape[1]) <= 8
+    assert (bbox.width * 150, bbox.height * 150) == pytest.approx((pixels.shape[1], pixels.shape[0]), abs=1)
+    rows, columns = min(pixels.shape[0], expected.shape[0]), min(pixels.shape[1], expected.shape[1])
+    # the same picture: a plot is mostly background, and the ink sits in the same places
+    ink, ink_expected = pixels[:rows, :columns].min(axis=2) < 128, expected[:rows, :columns].min(axis=2) < 128
+    assert ink.mean() > 0.005 and abs(ink.mean() - ink_expected.mean()) < 0.2 * ink_expected.mean()
+    # ... in the same places (ink per 16-pixel block: a crop flipped or shifted by more than
+    # the rounding would not correlate)
+    blocks = (rows // 16, columns // 16)
+
+    def per_block(mask):
+        return mask[:blocks[0] * 16, :blocks[1] * 16].reshape(blocks[0], 16, blocks[1], 16).mean(axis=(1, 3)).ravel()
+
+    assert np.corrcoef(per_block(ink), per_block(ink_expected))[0, 1] > 0.9
+    assert (pixels[:5] >= 250).all()  # the padding is the white background (the palette: 254)
+
+
+def test_a_figure_drawn_beyond_its_canvas_is_cropped_by_savefig_instead():
+    """A legend placed right of the figure's edge (no tight_layout) is outside the one
+    drawing's pixels: the PNG is drawn cropped to the whole box, legend included."""
+    from nnbench.figures.plotting import new_figure
+    from nnbench.figures.writer import FIGURE_FORMATS, render_png
+
+    setup_matplotlib()
+    fig, axes = new_figure()
+    axes[0, 0].plot([0, 1], [0, 1], label="a long legend entry that does not fit")
+    axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.5, 1.0))
+    width_inches = fig.get_size_inches()[0]
+    png, bbox = render_png(fig, FIGURE_FORMATS["png"])
+    assert bbox.x1 > width_inches  # the box reaches past the canvas ...
+    assert _png_pixels(png).shape[1] == pytest.approx(bbox.width * 150, abs=2)  # ... and the PNG with it
