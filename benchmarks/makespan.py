@@ -45,8 +45,8 @@ from nnbench.choice import GroupChoice, TunedChoice  # noqa: E402
 from nnbench.config import load_config, tuned_studies  # noqa: E402
 from nnbench.grid import expand, expand_study, flatten_spec, unique_runs  # noqa: E402
 from nnbench.figures import (FIGURE_JOB_JOINER, SECTION_SECONDS, SECTION_SECONDS_OTHERWISE,  # noqa: E402
-                             SECTION_SECONDS_PNG, figure_job_name, figure_jobs, section_priority, section_seconds,
-                             section_studies)
+                             SECTION_SECONDS_PNG, figure_job_name, figure_job_processes, figure_jobs,
+                             section_priority, section_seconds, section_studies)
 from nnbench.groups import AGGREGATE_PRIORITY, GATING_PRIORITY, plan_groups, run_job_cores  # noqa: E402
 from nnbench.workload import run_workload, training_pass_flop, weight_count  # noqa: E402
 
@@ -163,14 +163,18 @@ def job_graph(config: dict, cores: int, costs: Costs, cpus: int | None = None) -
         section_costs = costs.sections_png if png_only and not costs.fitted_sections else costs.sections
         # the workflow's figures jobs: one per section, or several sections each on few CPUs
         process_cores = run_job_cores(cores, 1, cpus)
-        for sections in figure_jobs(studies, cpus, config.get("figure_formats")):
+        figure_job_list = figure_jobs(studies, cpus, config.get("figure_formats"))
+        processes = figure_job_processes(figure_job_list, cpus, config["languages"], config.get("figure_formats"))
+        for sections in figure_job_list:
             name = f"section {figure_job_name(sections)}"
-            # a job of several sections starts Python once (costs: one section's job each)
+            # a job of several sections starts Python once (costs: one section's job each);
+            # one drawing its languages in p processes starts p of them at once
             seconds = sum(section_costs.get(section, costs.section) for section in sections)
             seconds -= costs.section_start * (len(sections) - 1)
+            seconds = costs.section_start + (seconds - costs.section_start) / processes[sections]
             reads = sorted({f"aggregate {study}" for section in sections for study in section_studies(section, studies)})
-            jobs[name] = Job(name, seconds, process_cores, priority=section_priority(figure_job_name(sections)),
-                             needs=reads)
+            jobs[name] = Job(name, seconds, process_cores * processes[sections],
+                             priority=section_priority(figure_job_name(sections)), needs=reads)
         jobs["figures"] = Job("figures", costs.figures, needs=[name for name in jobs if name.startswith("section ")])
     jobs["report"] = Job("report", costs.report, needs=["figures"])
     # the slides read what the report reads, not the report: the two run at once (before

@@ -36,7 +36,8 @@ def register(subparsers) -> None:
                         help=f"the languages of the figures and captions, one or more of {', '.join(LANGUAGES)} "
                              f"(default {SOURCE_LANGUAGE})")
     parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
-                        help="draw N sections at once, each in its own process (default 1)")
+                        help="draw N sections at once (with --section: N languages of a section), each in "
+                             "its own process (default 1)")
     parts = parser.add_mutually_exclusive_group()
     parts.add_argument("--section", nargs="+", metavar="ID", default=None,
                        help="draw only these sections (a figures job of the workflow), each into DIR/<ID>/: "
@@ -65,7 +66,7 @@ def handle(args) -> int:
         check_sections(args.section)  # every id checked before anything is drawn
         for section in args.section:
             parts = draw_section_part(args.results, Path(args.out_dir) / section, section, config=args.config,
-                                      languages=languages)
+                                      languages=languages, jobs=args.jobs)
             print(f"section {section}: wrote {len(parts[0]['figures'])} figures per language "
                   f"({', '.join(languages)}) and {len(parts[0]['tables'])} tables under {args.out_dir}/{section}/",
                   flush=True)

@@ -249,10 +249,12 @@ def _unknown_section(section_id, allowed):
     return unknown_name_error("section", section_id, allowed, where="--section", error=ResultsError)
 
 
-def draw_section_part(results_dir, part_dir, section_id: str, config=None, languages=("en",)) -> list[dict]:
+def draw_section_part(results_dir, part_dir, section_id: str, config=None, languages=("en",),
+                      jobs: int = 1) -> list[dict]:
     """Draw section ``section_id`` in each of ``languages`` into ``part_dir``: its figures
     (``figures/<lang>/``), tables (``tables/``, written once) and manifest part
-    (:data:`PART_NAME`) per language; returns the parts.
+    (:data:`PART_NAME`) per language; returns the parts. ``jobs`` > 1 draws that many
+    languages at once, each in its own process (the same files).
 
     Only the studies of ``config`` are read when it lists studies (a table left over from
     another config is not), so the part is the same whenever the job runs.
@@ -260,6 +262,7 @@ def draw_section_part(results_dir, part_dir, section_id: str, config=None, langu
     from nnbench.figures.writer import check_figure_formats
     from nnbench.files import atomic_open
     from nnbench.i18n import check_languages
+    from nnbench.validation import Interval
 
     languages = drawing_order(check_languages(languages, "--lang"))
     config_dict = _load_config(config)
@@ -268,15 +271,23 @@ def draw_section_part(results_dir, part_dir, section_id: str, config=None, langu
     modules = _every_section()
     if section_id not in modules:
         raise _unknown_section(section_id, modules)
+    jobs = Interval(numbers.Integral, 1, None).check("jobs", jobs)
     config_hash = _config_hash(config)
     part_dir = Path(part_dir)
-    parts = []
-    for index, lang in enumerate(languages):
-        part = _draw_section(results_dir, part_dir, section_id, modules[section_id], config_dict, config_hash,
-                             lang, write_tables=index == 0, studies=present)
+    tasks = [(results_dir, part_dir, section_id, modules[section_id], config_dict, config_hash, lang, index == 0,
+              None, present) for index, lang in enumerate(languages)]
+    if jobs == 1 or len(tasks) == 1:
+        parts = [_draw_section(*task) for task in tasks]
+    else:
+        import concurrent.futures
+        import multiprocessing
+
+        with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(tasks)),
+                                                    mp_context=multiprocessing.get_context("spawn")) as pool:
+            parts = list(pool.map(_draw_section, *zip(*tasks)))
+    for lang, part in zip(languages, parts):
         with atomic_open(part_dir / PART_NAME.format(lang=lang), newline="") as stream:
             stream.write(json.dumps(part, indent=2) + "\n")
-        parts.append(part)
     return parts
 
 
@@ -397,6 +408,22 @@ def figure_jobs(studies, workers: int, formats=None) -> list[tuple[str, ...]]:
         loads[least] += section_seconds(section, formats)
     order = {section: index for index, section in enumerate(sections)}
     return sorted((tuple(sorted(job, key=order.get)) for job in jobs if job), key=lambda job: order[job[0]])
+
+
+def figure_job_processes(jobs, workers: int, languages, formats=None) -> dict[tuple[str, ...], int]:
+    """How many processes each of the figures ``jobs`` (:func:`figure_jobs`) draws with:
+    the CPUs the jobs leave free (``workers`` - jobs) go to the slowest one-section jobs,
+    one more process per language each (a section's languages are drawn apart), so that
+    with CPUs to spare the slowest section is not the end of the workflow's chain."""
+    processes = {job: 1 for job in jobs}
+    spare = workers - len(jobs)
+    for job in sorted((job for job in jobs if len(job) == 1), key=lambda job: -section_seconds(job[0], formats)):
+        extra = min(len(languages) - 1, spare)
+        if extra <= 0:
+            break
+        processes[job] += extra
+        spare -= extra
+    return processes
 
 
 def figure_job_name(sections) -> str:

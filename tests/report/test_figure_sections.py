@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from nnbench.errors import NnbenchError
-from nnbench.figures import (PART_NAME, SECTION_SECONDS, SECTIONS, draw_section_part, figure_job_name, figure_jobs,
-                             figure_sections, make_all, manifest_name, merge_section_parts, section_priority,
+from nnbench.figures import (PART_NAME, SECTION_SECONDS, SECTIONS, draw_section_part, figure_job_name,
+                             figure_job_processes, figure_jobs, figure_sections, make_all, manifest_name, merge_section_parts, section_priority,
                              section_studies)
 from report_synthetic import write_synthetic_results
 
@@ -192,3 +192,35 @@ def test_a_figures_job_of_several_sections_is_named_and_ranked_by_them():
     slowest_first = sorted(SECTION_SECONDS, key=section_priority, reverse=True)
     assert slowest_first == sorted(SECTION_SECONDS, key=SECTION_SECONDS.get, reverse=True)
     assert max(map(section_priority, SECTION_SECONDS)) < 1e-4  # below every run group
+
+
+def test_spare_cpus_go_to_the_slowest_sections_one_process_per_language():
+    studies = ["optimizer_paths", "batch_norm", "vanishing_gradient"]
+    sections = figure_sections(studies)
+    jobs = figure_jobs(studies, 16)
+    processes = figure_job_processes(jobs, 16, ["en", "ko"])
+    by_cost = sorted(jobs, key=lambda job: -SECTION_SECONDS[job[0]])
+    spare = 16 - len(jobs)
+    assert [processes[job] for job in by_cost] == [2] * min(spare, len(jobs)) + [1] * (len(jobs) - spare)
+    # one CPU to spare: only the slowest; one language, or no CPU to spare: one process each
+    assert figure_job_processes(jobs, len(jobs) + 1, ["en", "ko"])[by_cost[0]] == 2
+    assert sum(figure_job_processes(jobs, len(jobs) + 1, ["en", "ko"]).values()) == len(jobs) + 1
+    assert set(figure_job_processes(jobs, 16, ["en"]).values()) == {1}
+    few = figure_jobs(studies, 2)
+    assert set(figure_job_processes(few, 2, ["en", "ko"]).values()) == {1}
+    assert len(sections) == len(jobs)
+
+
+def test_a_section_s_languages_drawn_at_once_are_the_same_files(tmp_path):
+    write_synthetic_results(tmp_path / "results", studies=["batch_norm"])
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"studies": {"batch_norm": {}}, "figure_formats": ["png"]}))
+    one = draw_section_part(tmp_path / "results", tmp_path / "one", "batch_norm", config=config,
+                            languages=("en", "ko"))
+    two = draw_section_part(tmp_path / "results", tmp_path / "two", "batch_norm", config=config,
+                            languages=("en", "ko"), jobs=2)
+    assert [part["section"]["title"] for part in two] == [part["section"]["title"] for part in one]
+    assert {**_files(tmp_path / "two")} == {**_files(tmp_path / "one")}
+    assert any(name.startswith("figures/ko/") for name in _files(tmp_path / "two"))
+    with pytest.raises(NnbenchError, match="jobs"):
+        draw_section_part(tmp_path / "results", tmp_path / "bad", "batch_norm", config=config, jobs=0)

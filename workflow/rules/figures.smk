@@ -11,7 +11,7 @@ include: "report_items.smk"
 
 import re
 
-from nnbench.figures import figure_job_name, figure_jobs, figure_sections, manifest_name, section_priority, section_tables
+from nnbench.figures import figure_job_name, figure_job_processes, figure_jobs, figure_sections, manifest_name, section_priority, section_tables
 from nnbench.report import report_name
 
 # The config's languages (schema-checked): one manifest, figure folder and report each.
@@ -26,6 +26,9 @@ LANGUAGES = CONFIG["languages"]
 FIGURE_JOBS = {figure_job_name(sections): sections
                for sections in figure_jobs(STUDIES, PLAN.figure_workers, CONFIG["figure_formats"])}
 FIGURE_PARTS = "resources/sections"
+# the processes of each (CPUs to spare: the slowest sections draw their languages at once)
+FIGURE_JOB_PROCESSES = {figure_job_name(sections): processes for sections, processes in figure_job_processes(
+    list(FIGURE_JOBS.values()), PLAN.figure_workers, LANGUAGES, CONFIG["figure_formats"]).items()}
 # every section's folder, in the report's order (the merge's)
 FIGURE_SECTION_PARTS = [f"{FIGURE_PARTS}/{job}/{section}" for section in figure_sections(STUDIES)
                         for job, sections in FIGURE_JOBS.items() if section in sections]
@@ -45,6 +48,7 @@ rule figure_section:
         results=RESULTS,
         languages=" ".join(LANGUAGES),
         sections=lambda wildcards: " ".join(FIGURE_JOBS[wildcards.figure_job]),
+        processes=lambda wildcards: FIGURE_JOB_PROCESSES[wildcards.figure_job],
     conda:
         CONDA_ENV
     log:
@@ -56,13 +60,13 @@ rule figure_section:
         figure_job="|".join(re.escape(job) for job in FIGURE_JOBS),
     # after every run group, the slowest sections first (nnbench.figures.section_priority)
     priority: lambda wildcards: section_priority(wildcards.figure_job)
-    # one process: as many of snakemake's cores as leave a CPU to each (like a run group's)
-    threads: PLAN.process_cores
+    # per process, as many of snakemake's cores as leave a CPU to each (like a run group's)
+    threads: lambda wildcards: FIGURE_JOB_PROCESSES[wildcards.figure_job] * PLAN.process_cores
     resources:
         mem_mb=2000,
     shell:
         "nnbench figures --section {params.sections} --results {params.results} --out-dir {output}"
-        " --config {input.config} --lang {params.languages} > {log} 2>&1"
+        " --config {input.config} --lang {params.languages} --jobs {params.processes} > {log} 2>&1"
 
 
 rule figures:
