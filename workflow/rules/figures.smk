@@ -63,7 +63,8 @@ rule figure_section:
     # per process, as many of snakemake's cores as leave a CPU to each (like a run group's)
     threads: lambda wildcards: FIGURE_JOB_PROCESSES[wildcards.figure_job] * PLAN.process_cores
     resources:
-        mem_mb=2000,
+        # a section's process peaked at 415 MB in the full study
+        mem_mb=lambda wildcards: 2000 * FIGURE_JOB_PROCESSES[wildcards.figure_job],
     shell:
         "nnbench figures --section {params.sections} --results {params.results} --out-dir {output}"
         " --config {input.config} --lang {params.languages} --jobs {params.processes} > {log} 2>&1"
