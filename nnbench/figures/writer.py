@@ -2,9 +2,10 @@
 
 Figures are drawn per language: ``figures/<lang>/<name>.png`` (150 dpi), ``.svg`` and
 ``.pdf`` (vector, for LaTeX); the config's ``figure_formats`` may leave out the vector
-files (the report and the decks embed the PNG, which is always written). Tables are data (column names as in the aggregated tables),
-one set for every language, under ``tables/``; a writer with ``write_tables=False``
-records them without writing them again (another language's pass wrote them).
+files (the report and the decks embed the PNG, which is always written). Tables are data
+(column names as in the aggregated tables), one set for every language, under
+``tables/``; a writer with ``write_tables=False`` records them without writing them again
+(another language's pass wrote them).
 
 Every file is written through :func:`nnbench.files.atomic_open`, so a reader (the report,
 a workflow job) never sees half a figure. Each manifest entry has a stable ``id``
@@ -41,7 +42,7 @@ def check_figure_formats(formats, where: str = "figure_formats") -> tuple[str, .
 
     if formats is None:
         return tuple(FIGURE_FORMATS)
-    if isinstance(formats, str) or not all(isinstance(name, str) for name in formats):
+    if not isinstance(formats, (list, tuple)) or not all(isinstance(name, str) for name in formats):
         raise NnbenchError(f"{where} must be a list of formats from {', '.join(FIGURE_FORMATS)}; got {formats!r}")
     for name in formats:
         if name not in FIGURE_FORMATS:

@@ -138,6 +138,7 @@ def test_the_config_s_figure_formats_are_the_files_written(tmp_path):
     (["svg", "pdf"], "lacks 'png'"),
     (["png", "gif"], "unknown figure format 'gif'"),
     ("png", "must be a list of formats"),
+    (3, "must be a list of formats"),
 ])
 def test_bad_figure_formats_are_one_line_and_draw_nothing(tmp_path, formats, message):
     write_synthetic_results(tmp_path / "results", studies=["batch_norm"])
