@@ -45,7 +45,7 @@ from nnbench.choice import GroupChoice, TunedChoice  # noqa: E402
 from nnbench.config import load_config, tuned_studies  # noqa: E402
 from nnbench.grid import expand, expand_study, flatten_spec, unique_runs  # noqa: E402
 from nnbench.figures import (FIGURE_JOB_JOINER, SECTION_SECONDS, SECTION_SECONDS_OTHERWISE,  # noqa: E402
-                             SECTION_SECONDS_PNG, figure_job_name, figure_job_processes, figure_jobs,
+                             SECTION_SECONDS_PNG, figure_job_name, figure_job_processes, figure_jobs, png_only,
                              section_priority, section_seconds, section_studies)
 from nnbench.groups import AGGREGATE_PRIORITY, GATING_PRIORITY, plan_groups, run_job_cores  # noqa: E402
 from nnbench.workload import run_workload, training_pass_flop, weight_count  # noqa: E402
@@ -80,7 +80,7 @@ class Costs:
     aggregate: float = 1.5
     #: seconds of each report section's figures job (both languages); a section not named
     #: costs ``section``. Defaults: nnbench.figures.SECTION_SECONDS (CPU seconds of each
-    #: section alone on the quick config's tables, on the 2-core EPYC of docs/THROUGHPUT.md);
+    #: section alone on the full study's tables, on the 2-core EPYC of docs/THROUGHPUT.md);
     #: ``--from-run`` reads a finished run's instead.
     sections: dict = field(default_factory=lambda: dict(SECTION_SECONDS))
     section: float = SECTION_SECONDS_OTHERWISE
@@ -159,8 +159,8 @@ def job_graph(config: dict, cores: int, costs: Costs, cpus: int | None = None) -
                               needs=[f"aggregate {name}" for name in by_study])
     else:
         studies = list(config["studies"])
-        png_only = list(config.get("figure_formats") or ["png", "svg", "pdf"]) == ["png"]
-        section_costs = costs.sections_png if png_only and not costs.fitted_sections else costs.sections
+        png = png_only(config.get("figure_formats"))
+        section_costs = costs.sections_png if png and not costs.fitted_sections else costs.sections
         # the workflow's figures jobs: one per section, or several sections each on few CPUs
         process_cores = run_job_cores(cores, 1, cpus)
         figure_job_list = figure_jobs(studies, cpus, config.get("figure_formats"))

@@ -201,15 +201,13 @@ def section_studies(section_id: str, studies) -> list[str]:
     findings: every claim's study; ``other``: those no section knows)."""
     from nnbench.figures import findings
 
-    modules = _every_section()
-    if section_id not in modules:
-        raise _unknown_section(section_id, modules)
-    if modules[section_id] is None:
+    module_name = _section_module_name(section_id)
+    if module_name is None:
         reads = set(studies) - set(known_studies())
     elif section_id == "findings":
         reads = set(findings.source_studies())
     else:
-        reads = set(section_module(modules[section_id]).STUDIES)
+        reads = set(section_module(module_name).STUDIES)
     return [study for study in studies if study in reads]
 
 
@@ -232,21 +230,24 @@ def check_sections(section_ids) -> list[str]:
     once; else one line naming the first bad one and the sections there are."""
     from nnbench.results import ResultsError
 
-    modules = _every_section()
     for section_id in section_ids:
-        if section_id not in modules:
-            raise _unknown_section(section_id, modules)
+        _section_module_name(section_id)
     if len(set(section_ids)) < len(section_ids):
         repeated = next(section_id for section_id in section_ids if list(section_ids).count(section_id) > 1)
         raise ResultsError(f"--section lists {repeated!r} twice; give each section once")
     return list(section_ids)
 
 
-def _unknown_section(section_id, allowed):
+def _section_module_name(section_id: str) -> str | None:
+    """The module that draws section ``section_id`` (None: the generic section); an unknown
+    id is one line naming the sections there are."""
     from nnbench.results import ResultsError
     from nnbench.validation import unknown_name_error
 
-    return unknown_name_error("section", section_id, allowed, where="--section", error=ResultsError)
+    modules = _every_section()
+    if section_id not in modules:
+        raise unknown_name_error("section", section_id, modules, where="--section", error=ResultsError)
+    return modules[section_id]
 
 
 def draw_section_part(results_dir, part_dir, section_id: str, config=None, languages=("en",),
@@ -268,13 +269,11 @@ def draw_section_part(results_dir, part_dir, section_id: str, config=None, langu
     config_dict = _load_config(config)
     check_figure_formats(config_dict.get("figure_formats"))  # before anything is drawn
     present = _present_studies(results_dir, studies=(config_dict.get("studies") or None))
-    modules = _every_section()
-    if section_id not in modules:
-        raise _unknown_section(section_id, modules)
+    module_name = _section_module_name(section_id)
     jobs = Interval(numbers.Integral, 1, None).check("jobs", jobs)
     config_hash = _config_hash(config)
     part_dir = Path(part_dir)
-    tasks = [(results_dir, part_dir, section_id, modules[section_id], config_dict, config_hash, lang, index == 0,
+    tasks = [(results_dir, part_dir, section_id, module_name, config_dict, config_hash, lang, index == 0,
               None, present) for index, lang in enumerate(languages)]
     if jobs == 1 or len(tasks) == 1:
         parts = [_draw_section(*task) for task in tasks]
@@ -301,6 +300,7 @@ def merge_section_parts(part_dirs, out_dir, config=None, results_dir="results", 
     out_dir, part_dirs = Path(out_dir), [Path(part_dir) for part_dir in part_dirs]
     # every part read before anything is written: a missing one leaves out_dir as it was
     parts = {lang: [_read_part(part_dir, lang) for part_dir in part_dirs] for lang in languages}
+    config_hash = _config_hash(config)
     manifests = []
     for lang in languages:
         for part_dir, part in zip(part_dirs, parts[lang]):
@@ -309,7 +309,7 @@ def merge_section_parts(part_dirs, out_dir, config=None, results_dir="results", 
                     _link_or_copy(part_dir / relative, out_dir / relative)
             for extra in _extra_files(part):
                 _link_or_copy(part_dir / extra, out_dir / extra)
-        manifests.append(_write_manifest(out_dir, lang, results_dir, _config_hash(config), parts[lang]))
+        manifests.append(_write_manifest(out_dir, lang, results_dir, config_hash, parts[lang]))
     return manifests
 
 
@@ -370,9 +370,15 @@ SECTION_SECONDS_PNG = {"vanishing_gradient": 9.4, "optimizers": 6.6, "overfittin
 FIGURE_JOB_JOINER = "+"
 
 
+def png_only(formats) -> bool:
+    """Whether the figure ``formats`` (a config's ``figure_formats``; None: all) are the PNG
+    alone: the costs of :data:`SECTION_SECONDS_PNG` apply."""
+    return formats is not None and list(formats) == ["png"]
+
+
 def section_seconds(section_id: str, formats=None) -> float:
     """The usual cost of drawing ``section_id`` in ``formats`` (None: every figure format)."""
-    costs = SECTION_SECONDS_PNG if formats is not None and list(formats) == ["png"] else SECTION_SECONDS
+    costs = SECTION_SECONDS_PNG if png_only(formats) else SECTION_SECONDS
     return costs.get(section_id, SECTION_SECONDS_OTHERWISE)
 
 

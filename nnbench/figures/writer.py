@@ -138,7 +138,7 @@ def render_png(fig, savefig_options: dict):
     try:
         canvas.draw()
         drawn = fig.get_tightbbox(canvas.get_renderer())
-        pixels = np.array(canvas.buffer_rgba())
+        pixels = np.asarray(canvas.buffer_rgba())  # a view: only the crop below is copied
     finally:
         fig.dpi = shown_dpi
     bbox = drawn.padded(rcParams["savefig.pad_inches"])
