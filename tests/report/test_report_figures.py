@@ -354,3 +354,54 @@ def test_a_figure_drawn_beyond_its_canvas_is_cropped_by_savefig_instead():
     png, bbox = render_png(fig, FIGURE_FORMATS["png"])
     assert bbox.x1 > width_inches  # the box reaches past the canvas ...
     assert _png_pixels(png).shape[1] == pytest.approx(bbox.width * 150, abs=2)  # ... and the PNG with it
+
+
+def test_the_png_is_cut_to_its_ink_with_the_savefig_padding_on_every_side():
+    """A laid-out figure is cropped where its pixels differ from the background, padded by
+    savefig.pad_inches (0.1 in: 15 pixels at 150 dpi) on each side."""
+    import numpy as np
+    from matplotlib import rcParams
+
+    from nnbench.figures.plotting import new_figure
+    from nnbench.figures.writer import FIGURE_FORMATS, render_png
+
+    setup_matplotlib("ko")
+    fig, axes = new_figure()
+    axes[0, 0].plot([0, 1, 2], [3, 1, 2])
+    axes[0, 0].set_xlabel("반복")
+    fig.tight_layout()
+    png, bbox = render_png(fig, FIGURE_FORMATS["png"])
+    ink = _png_pixels(png).min(axis=2) < 250
+    pad = round(rcParams["savefig.pad_inches"] * 150)
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    assert (rows[0], columns[0]) == (pad, pad)
+    assert (ink.shape[0] - 1 - rows[-1], ink.shape[1] - 1 - columns[-1]) == (pad, pad)
+    assert (bbox.width * 150, bbox.height * 150) == pytest.approx((ink.shape[1], ink.shape[0]), abs=1)
+
+
+@pytest.mark.parametrize("reach", ["ink on the edge", "title past the edge"])
+def test_a_drawing_that_may_go_on_past_its_canvas_is_boxed_as_savefig_boxes_it(reach):
+    """Ink on the canvas's edge, or a title placed past it, may go on beyond the pixels:
+    the box is then the figure's tight box (savefig's), not the ink's."""
+    from matplotlib import rcParams
+
+    from nnbench.figures.plotting import new_figure
+    from nnbench.figures.writer import FIGURE_FORMATS, render_png
+
+    setup_matplotlib()
+    fig, axes = new_figure()
+    ax = axes[0, 0]
+    ax.plot([0, 1], [0, 1])
+    if reach == "ink on the edge":
+        ax.set_position([0, 0, 1, 1])  # the axes' frame on the canvas's border
+    else:
+        fig.tight_layout()
+        ax.set_title("a title above the canvas", y=1.6)
+    png, bbox = render_png(fig, FIGURE_FORMATS["png"])
+    fig.dpi = 150
+    fig.canvas.draw()
+    expected = fig.get_tightbbox(fig.canvas.get_renderer()).padded(rcParams["savefig.pad_inches"])
+    assert (bbox.x0, bbox.y0, bbox.x1, bbox.y1) == pytest.approx((expected.x0, expected.y0, expected.x1, expected.y1))
+    if reach == "title past the edge":
+        assert bbox.y1 > fig.get_size_inches()[1]  # the title is in the box, and in the PNG
+        assert _png_pixels(png).shape[0] == pytest.approx(bbox.height * 150, abs=2)
