@@ -47,7 +47,9 @@ from nnbench.grid import expand, expand_study, flatten_spec, unique_runs  # noqa
 from nnbench.figures import (FIGURE_JOB_JOINER, SECTION_SECONDS, SECTION_SECONDS_OTHERWISE,  # noqa: E402
                              SECTION_SECONDS_PNG, figure_job_name, figure_job_processes, figure_jobs, png_only,
                              section_priority, section_seconds, section_studies)
-from nnbench.groups import AGGREGATE_PRIORITY, GATING_PRIORITY, plan_groups, run_job_cores  # noqa: E402
+from nnbench.groups import (AGGREGATE_PRIORITY, GATING_PRIORITY, aggregate_job_name, aggregate_jobs, plan_groups,  # noqa: E402
+                            run_job_cores)
+from nnbench.plan import aggregate_estimates  # noqa: E402
 from nnbench.workload import run_workload, training_pass_flop, weight_count  # noqa: E402
 
 #: Issue 22's measurements, each a machine the model is checked against: what a busy run
@@ -149,21 +151,29 @@ def job_graph(config: dict, cores: int, costs: Costs, cpus: int | None = None) -
                                      needs=sorted({group_of[row.run_id] for row in by_study[source]}))
         by_study[name] = expand_study(config, name, stand_in_choice(config, name))
         add_groups(unique_runs(by_study[name]), [f"choose {name}"])
-    for name, study_rows in by_study.items():
+    studies = list(config["studies"])
+    figure_job_list = figure_jobs(studies, cpus, config.get("figure_formats"))
+    if costs.figures_as_one_job:  # (then every study had its own aggregation job)
+        aggregations = [(name,) for name in by_study]
+    else:  # the workflow's: the studies cheaper than a process start share one
+        readers = [{study for section in sections for study in section_studies(section, studies)}
+                   for sections in figure_job_list]
+        aggregations = aggregate_jobs(aggregate_estimates(config, by_study), readers, alone=tuned)
+    aggregation_of = {}
+    for names in aggregations:
         # (before the figures were drawn per section, aggregates had no priority of their own)
-        jobs[f"aggregate {name}"] = Job(f"aggregate {name}", costs.aggregate,
-                                        priority=0 if costs.figures_as_one_job else AGGREGATE_PRIORITY,
-                                        needs=sorted({group_of[row.run_id] for row in study_rows}))
+        name = f"aggregate {names[0] if len(names) == 1 else aggregate_job_name(names)}"
+        jobs[name] = Job(name, costs.aggregate, priority=0 if costs.figures_as_one_job else AGGREGATE_PRIORITY,
+                         needs=sorted({group_of[row.run_id] for study in names for row in by_study[study]}))
+        aggregation_of.update(dict.fromkeys(names, name))
     if costs.figures_as_one_job:
         jobs["figures"] = Job("figures", costs.figures, min(costs.figures_threads, cores),
-                              needs=[f"aggregate {name}" for name in by_study])
+                              needs=sorted(set(aggregation_of.values())))
     else:
-        studies = list(config["studies"])
         png = png_only(config.get("figure_formats"))
         section_costs = costs.sections_png if png and not costs.fitted_sections else costs.sections
         # the workflow's figures jobs: one per section, or several sections each on few CPUs
         process_cores = run_job_cores(cores, 1, cpus)
-        figure_job_list = figure_jobs(studies, cpus, config.get("figure_formats"))
         processes = figure_job_processes(figure_job_list, cpus, config["languages"], config.get("figure_formats"))
         for sections in figure_job_list:
             name = f"section {figure_job_name(sections)}"
@@ -172,7 +182,7 @@ def job_graph(config: dict, cores: int, costs: Costs, cpus: int | None = None) -
             seconds = sum(section_costs.get(section, costs.section) for section in sections)
             seconds -= costs.section_start * (len(sections) - 1)
             seconds = costs.section_start + (seconds - costs.section_start) / processes[sections]
-            reads = sorted({f"aggregate {study}" for section in sections for study in section_studies(section, studies)})
+            reads = sorted({aggregation_of[study] for section in sections for study in section_studies(section, studies)})
             jobs[name] = Job(name, seconds, process_cores * processes[sections],
                              priority=section_priority(figure_job_name(sections)), needs=reads)
         jobs["figures"] = Job("figures", costs.figures, needs=[name for name in jobs if name.startswith("section ")])

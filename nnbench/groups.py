@@ -39,7 +39,7 @@ from nnbench.workload import estimate_minutes, memory_request_mb, run_workload
 
 __all__ = ["RunGroup", "GroupError", "GroupPlanner", "plan_groups", "describe_group", "group_id", "write_group_files",
            "read_group_file", "run_group", "run_job_cores", "machine_cpus", "TARGET_FLOP", "RUN_OVERHEAD_FLOP",
-           "GATING_PRIORITY", "AGGREGATE_PRIORITY"]
+           "GATING_PRIORITY", "AGGREGATE_PRIORITY", "AGGREGATE_START_SECONDS", "aggregate_jobs", "aggregate_job_name"]
 
 #: GEMM work a group aims at: about 25 s at 120 GFLOP/s, 75 s at 40. Long enough that
 #: the process start is small and snakemake has few jobs to schedule (its own CPU grew
@@ -201,6 +201,49 @@ GATING_PRIORITY = 1000
 #: priority is its GEMM work in TFLOP, a few at most), below the gating ones. Aggregating
 #: takes a second or two and lets that study's figures section start beside the runs.
 AGGREGATE_PRIORITY = 100
+
+
+#: What starting an aggregation process costs before it reads a record (Python, pandas,
+#: nnbench: 0.31 s wall, 0.3-0.4 CPU s on the 2-core EPYC). A study whose aggregation is
+#: estimated below it (:func:`nnbench.workload.aggregate_seconds`) shares its process.
+AGGREGATE_START_SECONDS = 0.3
+
+
+def aggregate_jobs(seconds: Mapping[str, float], readers: Iterable[Iterable[str]],
+                   local: bool = True, alone: Iterable[str] = ()) -> list[tuple[str, ...]]:
+    """The studies of ``seconds`` (each study's estimated aggregation seconds, in the
+    config's order) as the workflow's aggregation jobs.
+
+    A study estimated at :data:`AGGREGATE_START_SECONDS` or more is a job of its own, and
+    so is every study on a cluster (not ``local``), where jobs run side by side on other
+    machines. The cheaper ones share a job with the other cheap studies of the figures job
+    that reads them (``readers``: the studies each figures job reads; of those reading a
+    study, the one reading the fewest: the findings, which read every claim's study,
+    would tie them all to the last one): that figures job waits for all of them anyway, and the
+    quick config's 17 aggregations cost 7 CPU seconds of process starts, a fifth of its
+    CPU on 2 cores. The studies ``alone`` keep a job of their own too: a tuned study's
+    runs are known once its choice is made, and a job sharing its inputs would hold the
+    others' runs back until then. Jobs are in the config's order of their first study."""
+    studies = list(seconds)
+    readers, alone = [set(reads) for reads in readers], set(alone)
+    bundles: dict[int, list[str]] = {}
+    jobs: list[tuple[str, ...]] = []
+    for study in studies:
+        reading = [index for index, reads in enumerate(readers) if study in reads]
+        if not local or seconds[study] >= AGGREGATE_START_SECONDS or not reading or study in alone:
+            jobs.append((study,))
+            continue
+        bundles.setdefault(min(reading, key=lambda index: len(readers[index])), []).append(study)
+    jobs += [tuple(bundle) for bundle in bundles.values()]
+    order = {study: index for index, study in enumerate(studies)}
+    return sorted(jobs, key=lambda job: order[job[0]])
+
+
+def aggregate_job_name(studies: Iterable[str]) -> str:
+    """A shared aggregation job's name: its first study, ``+`` and how many others (all
+    the names joined could outgrow a file name; a study is in one job only)."""
+    first, *others = studies
+    return f"{first}+{len(others)}"
 
 
 def machine_cpus() -> int:

@@ -17,14 +17,26 @@ from nnbench import grid
 from nnbench.aggregate import status_line
 from nnbench.choice import TunedChoice
 from nnbench.config import tuned_studies
-from nnbench.groups import GroupPlanner, machine_cpus, run_job_cores
+from nnbench.groups import GroupPlanner, aggregate_jobs, machine_cpus, run_job_cores
 from nnbench.records import run_folder
+from nnbench.workload import aggregate_seconds
 
-__all__ = ["WorkflowPlan", "SPECS_DIR", "GROUPS_DIR"]
+__all__ = ["WorkflowPlan", "aggregate_estimates", "SPECS_DIR", "GROUPS_DIR"]
 
 #: Where the workflow writes a spec file per run and a group file per group.
 SPECS_DIR = "resources/specs"
 GROUPS_DIR = "resources/groups"
+
+
+def aggregate_estimates(config: Mapping[str, Any], rows_by_study: Mapping[str, list]) -> dict[str, float]:
+    """Each study's estimated aggregation seconds (:func:`nnbench.workload.aggregate_seconds`
+    summed over its runs), in the config's order; ``rows_by_study``: the grid rows of the
+    untuned studies. A tuned study's runs are not known before its choice: its estimate is
+    its sweep's (more runs of the same kind)."""
+    tuned = tuned_studies(config)
+    return {name: sum(aggregate_seconds(row.spec) for row in
+                      rows_by_study[config["studies"][name]["tune"]["from"] if name in tuned else name])
+            for name in config["studies"]}
 
 
 class WorkflowPlan:
@@ -50,6 +62,7 @@ class WorkflowPlan:
                               for name in config["studies"] if name not in self.tuned}
         grid.write_specs(grid.unique_runs(rows), specs_dir)
         cpus = cpus or machine_cpus()
+        self.local = local
         self.run_job_cores = run_job_cores(cores, config["threads"], cpus, local)
         #: snakemake's cores a one-thread job holds (a figures job): never more such jobs
         #: at once than CPUs, locally
@@ -98,7 +111,27 @@ class WorkflowPlan:
 
     def study_summaries(self, wildcards) -> list[str]:
         """The records of every run of a study (see :meth:`GroupPlanner.inputs`)."""
-        return self.planner.inputs(row.run_id for row in self.study_rows(wildcards.study))
+        return self._summaries(wildcards.study)
+
+    def _summaries(self, study: str) -> list[str]:
+        return self.planner.inputs(row.run_id for row in self.study_rows(study))
+
+    def aggregate_jobs(self, readers) -> list[tuple[str, ...]]:
+        """The aggregation jobs (:func:`nnbench.groups.aggregate_jobs`), ``readers`` the
+        studies each figures job reads; a tuned study's is its own."""
+        return aggregate_jobs(aggregate_estimates(self.config, self.rows_by_study), readers, self.local,
+                              alone=self.tuned)
+
+    def studies_summaries(self, studies) -> Callable[[Any], list[str]]:
+        """An input function: the records of every run of ``studies``."""
+        return lambda wildcards: [path for study in studies for path in self._summaries(study)]
+
+    def studies_run_folders(self, studies) -> Callable[[Any], str]:
+        """A param function: ``--study-runs S RUN...`` for each of ``studies``, their run
+        folders in grid order (``nnbench aggregate``'s arguments for a shared job)."""
+        return lambda wildcards: " ".join(
+            " ".join(["--study-runs", study, *(str(run_folder(self.results, row.run_id)) for row in self.study_rows(study))])
+            for study in studies)
 
     def tune_source_summaries(self, wildcards) -> list[str]:
         """The records of every run of the sweep a tuned study chooses from."""

@@ -26,7 +26,8 @@ from typing import Any, Mapping
 
 from nnbench.vocabulary import DEFAULT_KIND, INPUT_SIZES
 
-__all__ = ["Workload", "run_workload", "training_pass_flop", "estimate_minutes", "peak_memory_mb", "memory_request_mb", "DATASET_SIZES",
+__all__ = ["Workload", "run_workload", "training_pass_flop", "estimate_minutes", "peak_memory_mb", "memory_request_mb",
+           "aggregate_seconds", "DATASET_SIZES",
            "N_CLASSES", "DIAGNOSTIC_SAMPLES"]
 
 #: (training samples, test samples) of each dataset's full splits
@@ -120,6 +121,32 @@ def run_workload(spec: Mapping[str, Any]) -> Workload:
     return Workload(train_flop=trained * train_samples,
                     eval_flop=2.0 * weights * evaluated + diagnostic_flop,
                     train_samples=train_samples, evaluated_samples=evaluated)
+
+
+# --- aggregation -------------------------------------------------------------------------
+
+#: What aggregating a run costs (``nnbench.aggregate.aggregate_study``, in-process, on the
+#: 2-core EPYC of docs/THROUGHPUT.md): reading its summary and its tables, plus each row of
+#: its curves, one per update (the minibatch loss) and a few per evaluation. Fitted to the
+#: quick config's studies (4-7 ms a run, a few hundred rows each) and the full study's
+#: (0.2-3.5 s a study, 6-30 ms a run of 800-4,100 rows).
+AGGREGATE_SECONDS_PER_RUN = 0.004
+AGGREGATE_SECONDS_PER_ROW = 7e-6
+
+
+def aggregate_seconds(spec: Mapping[str, Any]) -> float:
+    """An estimate of the seconds aggregating one run of the resolved ``spec`` takes (not
+    counting the process's start)."""
+    kind = spec.get("kind", DEFAULT_KIND)
+    rows = 0
+    if kind == "optimizer_path":
+        rows = int(spec.get("iterations") or 0)
+    elif kind == DEFAULT_KIND and spec.get("dataset") in DATASET_SIZES:
+        full_train = DATASET_SIZES[spec["dataset"]][0]
+        n_train = min(spec.get("n_train") or full_train, full_train) - (spec.get("validation") or 0)
+        iterations = train_iterations(spec, n_train)
+        rows = iterations + 6 * evaluation_count(spec, iterations, n_train)
+    return AGGREGATE_SECONDS_PER_RUN + AGGREGATE_SECONDS_PER_ROW * rows
 
 
 # --- wall time --------------------------------------------------------------------------

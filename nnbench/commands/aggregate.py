@@ -15,7 +15,8 @@ def register(subparsers) -> None:
         help="gather run records into results/<study>/*.csv",
         description="Write results/<study>/runs.csv and curves.csv (plus histograms.csv and "
                     "minibatch_spread.csv when the runs have them) from run folders. The runs are "
-                    "either given as RUN folders (or their summary.json files) or taken from "
+                    "either given as RUN folders (or their summary.json files), or per study with "
+                    "--study-runs (several studies in one process), or taken from "
                     "--config (every study, or those named with --study). With --choose KEY, instead "
                     "write the best value of KEY per setting of the sweep's other varying keys "
                     "(the tuned study's choice) to the JSON file --out FILE.",
@@ -23,12 +24,16 @@ def register(subparsers) -> None:
             "nnbench aggregate --config config/quick.yaml                # every study of the config",
             "nnbench aggregate --config config/config.yaml --study batch_norm",
             "nnbench aggregate --study mine results/runs/* --out-dir results/mine",
+            "nnbench aggregate --study-runs a results/runs/1* --study-runs b results/runs/2*   # one process",
             "nnbench aggregate --choose optimizer.lr results/runs/* --out choice.json",
         ),
     )
     parser.add_argument("runs", nargs="*", metavar="RUN", help="run folders, e.g. results/runs/<run_id>")
     parser.add_argument("--study", action="append", metavar="S", default=None,
                         help="study name (the first column of every table); with --config, repeatable")
+    parser.add_argument("--study-runs", nargs="+", action="append", metavar=("S", "RUN"), default=None,
+                        help="a study and its run folders, written to <results>/<S>; repeatable: "
+                             "several studies in one process (the workflow's cheap studies)")
     parser.add_argument("--config", metavar="CONFIG", default=None,
                         help="take each study's runs from this config instead of RUN arguments")
     parser.add_argument("--results", metavar="DIR", default=None,
@@ -68,6 +73,11 @@ def handle(args) -> int:
               "(--out is the file of --choose)", file=sys.stderr)
         args.out_dir = args.out_dir or args.out
 
+    if args.study_runs:
+        if args.runs or args.study or args.config or args.out_dir:
+            raise NnbenchError("--study-runs S RUN... names each study's runs; give no RUN folders, --study, "
+                               "--config or --out-dir with it")
+        return _aggregate_study_runs(args.study_runs, Path(args.results or "results"))
     if args.config:
         if args.runs:
             raise NnbenchError("give either RUN folders or --config, not both")
@@ -80,6 +90,21 @@ def handle(args) -> int:
     out = Path(args.out_dir) if args.out_dir else Path(args.results or "results") / study
     written = aggregate_study(study, args.runs, out)
     print(f"{study}: {len(set(args.runs))} runs -> {', '.join(str(path) for path in written)}", file=sys.stdout)
+    return 0
+
+
+def _aggregate_study_runs(study_runs, results) -> int:
+    """Each ``[study, run, ...]`` of ``--study-runs`` into ``results/<study>``, in order;
+    every study is checked for runs before any table is written."""
+    from nnbench.aggregate import aggregate_study
+    from nnbench.errors import NnbenchError
+
+    for study, *runs in study_runs:
+        if not runs:
+            raise NnbenchError(f"--study-runs {study}: no RUN folders given; give the study's run folders after its name")
+    for study, *runs in study_runs:
+        written = aggregate_study(study, runs, results / study)
+        print(f"{study}: {len(set(runs))} runs -> {', '.join(str(path) for path in written)}", file=sys.stdout)
     return 0
 
 

@@ -129,3 +129,60 @@ def test_one_thread_jobs_never_outnumber_the_cpus_and_figures_jobs_follow_the_ma
     plan = WorkflowPlan(quick_config, cores=cores, cpus=cpus, local=local, choice_file=lambda study: "")
     # the figures jobs depend on the machine only: another --cores redraws nothing
     assert (plan.process_cores, plan.figure_workers) == (process_cores, cpus)
+
+
+def test_cheap_studies_share_the_aggregation_job_of_their_most_specific_reader():
+    from nnbench.groups import AGGREGATE_START_SECONDS, aggregate_job_name, aggregate_jobs
+
+    cheap, dear = AGGREGATE_START_SECONDS / 10, AGGREGATE_START_SECONDS
+    seconds = {"a": cheap, "b": dear, "c": cheap, "d": cheap, "e": cheap, "f": cheap}
+    readers = [{"a", "b", "c", "d", "e"},  # the findings: every claim's study
+               {"a", "b", "c"}, {"d"}]
+    # a and c go to the second reader (fewer studies than the first), d alone to the third;
+    # b costs a process start or more, f is read by no figures job: jobs of their own
+    jobs = aggregate_jobs(seconds, readers)
+    assert jobs == [("a", "c"), ("b",), ("d",), ("e",), ("f",)]
+    assert sorted(study for job in jobs for study in job) == sorted(seconds)  # each study once
+    assert aggregate_jobs(seconds, readers, local=False) == [(study,) for study in seconds]
+    # a tuned study's runs wait for its choice: sharing its job would hold the others' back
+    assert aggregate_jobs(seconds, readers, alone=["c"]) == [("a",), ("b",), ("c",), ("d",), ("e",), ("f",)]
+    assert aggregate_job_name(("a", "c", "d")) == "a+2"
+
+
+def test_aggregation_estimates_grow_with_runs_and_curve_rows_and_split_the_quick_config_from_the_full(
+        tmp_path, monkeypatch, quick_config):
+    from nnbench.groups import AGGREGATE_START_SECONDS
+    from nnbench.plan import aggregate_estimates
+    from nnbench.spec import resolve_spec
+    from nnbench.workload import aggregate_seconds
+
+    short = resolve_spec({"dataset": "mnist", "iterations": 100, "eval_every": 50})
+    long = resolve_spec({"dataset": "mnist", "iterations": 10000, "eval_every": 50})
+    path = resolve_spec({"kind": "optimizer_path", "iterations": 30})
+    assert aggregate_seconds(path) < aggregate_seconds(short) < aggregate_seconds(long)
+    # the full study's optimizers (70 runs of 2000 updates) measured 2.3 s: far above a start
+    assert 70 * aggregate_seconds(resolve_spec({"dataset": "mnist", "iterations": 2000, "eval_every": 100})) > \
+        3 * AGGREGATE_START_SECONDS
+    monkeypatch.chdir(tmp_path)
+    plan = WorkflowPlan(quick_config, cores=2, cpus=2, choice_file=lambda study: "")
+    estimates = aggregate_estimates(quick_config, plan.rows_by_study)
+    assert list(estimates) == list(quick_config["studies"])
+    assert estimates["optimizers_tuned"] == estimates["optimizers_lr_sweep"]  # its runs are not known yet
+    # the quick config's studies are all cheap but the factorial one (96 runs)
+    assert [name for name, value in estimates.items() if value >= AGGREGATE_START_SECONDS] == ["factorial"]
+    readers = [set(quick_config["studies"])]
+    jobs = plan.aggregate_jobs(readers)  # the tuned study and the factorial alone, the others together
+    shared = tuple(name for name in quick_config["studies"] if name not in ("factorial", "optimizers_tuned"))
+    assert sorted(jobs) == sorted([shared, ("factorial",), ("optimizers_tuned",)])
+
+
+def test_a_shared_aggregation_job_names_each_study_s_runs_in_grid_order(tmp_path, monkeypatch, quick_config):
+    monkeypatch.chdir(tmp_path)
+    plan = WorkflowPlan(quick_config, cores=2, cpus=2, choice_file=lambda study: "")
+    arguments = plan.studies_run_folders(["batch_norm", "optimizers"])(SimpleNamespace()).split()
+    expected = [word for study in ("batch_norm", "optimizers") for word in
+                ["--study-runs", study, *plan.study_run_folders(SimpleNamespace(study=study))]]
+    assert arguments == expected
+    summaries = plan.studies_summaries(["batch_norm", "optimizers"])(SimpleNamespace())
+    assert summaries == [*plan.study_summaries(SimpleNamespace(study="batch_norm")),
+                         *plan.study_summaries(SimpleNamespace(study="optimizers"))]

@@ -57,3 +57,26 @@ def test_aggregate_and_choose_from_run_folders(tmp_path, capsys):
     capsys.readouterr()
     assert main(["aggregate", "--study", "optimizers", str(tmp_path / "runs" / "cccccccccccc")]) == 2
     assert "cccccccccccc" in capsys.readouterr().err
+
+
+def test_several_studies_in_one_aggregate_process_write_what_one_process_each_writes(tmp_path, capsys):
+    spec = {"kind": "train", "dataset": "digits", "optimizer": {"name": "sgd", "lr": 0.1}, "hidden_sizes": [8],
+            "seed": 0, "batch_size": 4}
+    runs = [write_record(tmp_path / "runs" / (letter * 12), {**spec, "seed": seed}, {"status": "ok"})
+            for seed, letter in enumerate("abc")]
+    alone, shared = tmp_path / "alone", tmp_path / "shared"
+    assert main(["aggregate", "--study", "first", "--out-dir", str(alone / "first"), str(runs[0]), str(runs[1])]) == 0
+    assert main(["aggregate", "--study", "second", "--out-dir", str(alone / "second"), str(runs[2])]) == 0
+    assert main(["aggregate", "--results", str(shared), "--study-runs", "first", str(runs[0]), str(runs[1]),
+                 "--study-runs", "second", str(runs[2])]) == 0
+    for study in ("first", "second"):
+        for table in ("runs.csv", "curves.csv"):
+            assert (shared / study / table).read_bytes() == (alone / study / table).read_bytes()
+    capsys.readouterr()
+    # a study without runs, or --study-runs with --study: one line, exit 2, nothing written
+    assert main(["aggregate", "--results", str(tmp_path / "none"), "--study-runs", "first", str(runs[0]),
+                 "--study-runs", "second"]) == 2
+    assert "--study-runs second: no RUN folders given" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()
+    assert main(["aggregate", "--study", "first", "--study-runs", "first", str(runs[0])]) == 2
+    assert "give no RUN folders, --study, --config or --out-dir with it" in capsys.readouterr().err

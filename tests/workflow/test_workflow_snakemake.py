@@ -12,7 +12,7 @@ import time
 
 import pytest
 import yaml
-from workflow_testing import QUICK_CONFIG, REPO, job_counts, snakemake, snakemake_command
+from workflow_testing import QUICK_CONFIG, REPO, aggregated_studies, job_counts, snakemake, snakemake_command
 
 from nnbench.config import load_config
 from nnbench.grid import expand
@@ -37,7 +37,8 @@ def test_dry_run_of_the_default_config_plans_every_study(workdir):
     # runs are trained in groups: far fewer jobs than runs, every run in exactly one
     assert 0 < counts["run"] <= len(expected) / 4
     assert planned_run_ids(workdir, result.stdout) == expected
-    assert counts["aggregate"] == len(STUDY_NAMES)  # one table set per study, the tuned one included
+    # one table set per study, the tuned one included (the cheapest few share a job)
+    assert aggregated_studies(counts) == len(STUDY_NAMES) and counts["aggregate"] >= len(STUDY_NAMES) - 4
     assert counts["choose"] == 1 and counts["data"] == 2 and counts["report"] == 1 and counts["slides"] == 1
     assert len(list((workdir / "resources" / "specs").glob("*.json"))) == len(expected)
     assert not (workdir / "results").exists()

@@ -30,6 +30,14 @@ def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.Com
                           env=env, cwd=workdir)
 
 
+def aggregated_studies(counts: dict[str, int]) -> int:
+    """How many studies the aggregation jobs of :func:`job_counts` aggregate: one per job of
+    rule ``aggregate``, ``n + 1`` per job of a rule ``aggregate_<study>+<n>`` (a shared one,
+    nnbench.groups.aggregate_job_name)."""
+    shared = [int(rule.rsplit("+", 1)[1]) + 1 for rule in counts if rule.startswith("aggregate_")]
+    return counts.get("aggregate", 0) + sum(shared)
+
+
 def job_counts(output: str) -> dict[str, int]:
     """The 'Job stats' table of a snakemake dry run: rule -> number of jobs."""
     counts: dict[str, int] = {}

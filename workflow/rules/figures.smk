@@ -11,20 +11,15 @@ include: "report_items.smk"
 
 import re
 
-from nnbench.figures import figure_job_name, figure_job_processes, figure_jobs, figure_sections, manifest_name, section_priority, section_tables
+from nnbench.figures import figure_job_name, figure_job_processes, figure_sections, manifest_name, section_priority, section_tables
 from nnbench.report import report_name
 
 # The config's languages (schema-checked): one manifest, figure folder and report each.
 LANGUAGES = CONFIG["languages"]
 
 
-# The report's sections (nnbench.figures.figure_sections) drawn by figures jobs: one per
-# section where there is a CPU for each, so that a section is drawn, in every language, as
-# soon as its own studies are aggregated, beside the runs still going; on fewer CPUs a job
-# draws several, balanced (nnbench.figures.figure_jobs: a process start costs a second).
-# The figures job then only gathers the sections (hard links) and writes the manifests.
-FIGURE_JOBS = {figure_job_name(sections): sections
-               for sections in figure_jobs(STUDIES, PLAN.figure_workers, CONFIG["figure_formats"])}
+# The report's sections are drawn by the figures jobs of common.smk (FIGURE_JOBS); the
+# figures job then only gathers the sections (hard links) and writes the manifests.
 FIGURE_PARTS = "resources/sections"
 # the processes of each (CPUs to spare: the slowest sections draw their languages at once)
 FIGURE_JOB_PROCESSES = {figure_job_name(sections): processes for sections, processes in figure_job_processes(
