@@ -46,9 +46,9 @@ from nnbench.config import load_config, tuned_studies  # noqa: E402
 from nnbench.grid import expand, expand_study, flatten_spec, unique_runs  # noqa: E402
 from nnbench.figures import (FIGURE_JOB_JOINER, SECTION_SECONDS, SECTION_SECONDS_OTHERWISE,  # noqa: E402
                              SECTION_SECONDS_PNG, figure_job_name, figure_job_processes, figure_jobs, png_only,
-                             section_priority, section_seconds, section_studies)
-from nnbench.groups import (AGGREGATE_PRIORITY, GATING_PRIORITY, aggregate_job_name, aggregate_jobs, plan_groups,  # noqa: E402
-                            run_job_cores)
+                             figure_job_studies, section_priority, section_seconds, section_studies)
+from nnbench.groups import (AGGREGATE_PRIORITY, GATING_PRIORITY, aggregate_job_name,  # noqa: E402
+                            aggregate_jobs, plan_groups, run_job_cores)
 from nnbench.plan import aggregate_estimates  # noqa: E402
 from nnbench.workload import run_workload, training_pass_flop, weight_count  # noqa: E402
 
@@ -156,9 +156,8 @@ def job_graph(config: dict, cores: int, costs: Costs, cpus: int | None = None) -
     if costs.figures_as_one_job:  # (then every study had its own aggregation job)
         aggregations = [(name,) for name in by_study]
     else:  # the workflow's: the studies cheaper than a process start share one
-        readers = [{study for section in sections for study in section_studies(section, studies)}
-                   for sections in figure_job_list]
-        aggregations = aggregate_jobs(aggregate_estimates(config, by_study), readers, alone=tuned)
+        aggregations = aggregate_jobs(aggregate_estimates(config, by_study),
+                                      figure_job_studies(figure_job_list, studies), alone=tuned)
     aggregation_of = {}
     for names in aggregations:
         # (before the figures were drawn per section, aggregates had no priority of their own)

@@ -130,7 +130,8 @@ class WorkflowPlan:
         """A param function: ``--study-runs S RUN...`` for each of ``studies``, their run
         folders in grid order (``nnbench aggregate``'s arguments for a shared job)."""
         return lambda wildcards: " ".join(
-            " ".join(["--study-runs", study, *(str(run_folder(self.results, row.run_id)) for row in self.study_rows(study))])
+            " ".join(["--study-runs", study,
+                      *(str(run_folder(self.results, row.run_id)) for row in self.study_rows(study))])
             for study in studies)
 
     def tune_source_summaries(self, wildcards) -> list[str]:

@@ -101,7 +101,8 @@ def _aggregate_study_runs(study_runs, results) -> int:
 
     for study, *runs in study_runs:
         if not runs:
-            raise NnbenchError(f"--study-runs {study}: no RUN folders given; give the study's run folders after its name")
+            raise NnbenchError(f"--study-runs {study}: no RUN folders given; "
+                               "give the study's run folders after its name")
     for study, *runs in study_runs:
         written = aggregate_study(study, runs, results / study)
         print(f"{study}: {len(set(runs))} runs -> {', '.join(str(path) for path in written)}", file=sys.stdout)

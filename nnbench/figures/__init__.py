@@ -211,6 +211,12 @@ def section_studies(section_id: str, studies) -> list[str]:
     return [study for study in studies if study in reads]
 
 
+def figure_job_studies(jobs, studies) -> list[set[str]]:
+    """The studies among ``studies`` that each figures job of ``jobs`` (tuples of section
+    ids, :func:`figure_jobs`) reads: what it waits for."""
+    return [{study for section in sections for study in section_studies(section, studies)} for sections in jobs]
+
+
 def section_tables(results_dir, section_id: str, studies) -> list[str]:
     """The aggregated tables (runs and curves) of the studies among ``studies`` that section
     ``section_id`` reads: a section job's inputs."""

@@ -11,6 +11,7 @@ import pytest
 
 from nnbench.errors import NnbenchError
 from nnbench.figures import (PART_NAME, SECTION_SECONDS, SECTIONS, draw_section_part, figure_job_name,
+                             figure_job_studies,
                              figure_job_processes, figure_jobs, figure_sections, make_all, manifest_name, merge_section_parts, section_priority,
                              section_studies)
 from report_synthetic import write_synthetic_results
@@ -72,6 +73,9 @@ def test_section_studies_are_the_tables_a_section_reads():
     assert figure_sections(["batch_norm"]) == [section_id for section_id, _ in SECTIONS]
     with pytest.raises(NnbenchError, match=r"unknown section 'optimiser' \(did you mean 'optimizers'\?\)"):
         section_studies("optimiser", studies)
+    # a figures job of several sections waits for the studies of all of them
+    assert figure_job_studies([("batch_norm", "other"), ("weight_init",)], studies) == [
+        {"batch_norm", "mine"}, {"weight_init"}]
 
 
 def test_unknown_section_or_missing_part_is_one_line_and_exit_2(tmp_path):

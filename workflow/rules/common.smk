@@ -9,7 +9,7 @@ from pathlib import Path
 from snakemake.utils import min_version
 
 from nnbench.config import ConfigError, job_environment, prepare_config, select_studies, write_effective_config
-from nnbench.figures import figure_job_name, figure_jobs, section_studies
+from nnbench.figures import figure_job_name, figure_job_studies, figure_jobs
 from nnbench.groups import AGGREGATE_PRIORITY, GATING_PRIORITY
 from nnbench.plan import GROUPS_DIR, WorkflowPlan
 
@@ -61,16 +61,11 @@ study_summaries, study_run_folders = PLAN.study_summaries, PLAN.study_run_folder
 tune_source_summaries, tune_source_run_folders = PLAN.tune_source_summaries, PLAN.tune_source_run_folders
 tune_setting, final_line = PLAN.tune_setting, PLAN.final_line
 
-# The report's sections (nnbench.figures.figure_sections) drawn by figures jobs: one per
-# section where there is a CPU for each, so that a section is drawn, in every language, as
-# soon as its own studies are aggregated, beside the runs still going; on fewer CPUs a job
-# draws several, balanced (nnbench.figures.figure_jobs: a process start costs a second).
+# The figures jobs (nnbench.figures.figure_jobs: a section each, or several on few CPUs)
+# and the aggregation jobs (nnbench.groups.aggregate_jobs: cheap studies share one).
 FIGURE_JOBS = {figure_job_name(sections): sections
                for sections in figure_jobs(STUDIES, PLAN.figure_workers, CONFIG["figure_formats"])}
-# The aggregation jobs (nnbench.groups.aggregate_jobs): a study is a job of its own, but
-# those cheaper than a process start share one with the others that one figures job reads.
-AGGREGATE_JOBS = PLAN.aggregate_jobs([{study for section in sections for study in section_studies(section, STUDIES)}
-                                      for sections in FIGURE_JOBS.values()])
+AGGREGATE_JOBS = PLAN.aggregate_jobs(figure_job_studies(FIGURE_JOBS.values(), STUDIES))
 
 
 def results_folder(wildcards, input):
