@@ -129,10 +129,8 @@ class WorkflowPlan:
     def studies_run_folders(self, studies) -> Callable[[Any], str]:
         """A param function: ``--study-runs S RUN...`` for each of ``studies``, their run
         folders in grid order (``nnbench aggregate``'s arguments for a shared job)."""
-        return lambda wildcards: " ".join(
-            " ".join(["--study-runs", study,
-                      *(str(run_folder(self.results, row.run_id)) for row in self.study_rows(study))])
-            for study in studies)
+        return lambda wildcards: " ".join(" ".join(["--study-runs", study, *self._run_folders(study)])
+                                          for study in studies)
 
     def tune_source_summaries(self, wildcards) -> list[str]:
         """The records of every run of the sweep a tuned study chooses from."""
@@ -140,7 +138,10 @@ class WorkflowPlan:
 
     def study_run_folders(self, wildcards) -> list[str]:
         """The run folders of a study, in grid order."""
-        return [str(run_folder(self.results, row.run_id)) for row in self.study_rows(wildcards.study)]
+        return self._run_folders(wildcards.study)
+
+    def _run_folders(self, study: str) -> list[str]:
+        return [str(run_folder(self.results, row.run_id)) for row in self.study_rows(study)]
 
     def tune_source_run_folders(self, wildcards) -> list[str]:
         """The run folders of the sweep a tuned study chooses from, in grid order."""
