@@ -31,8 +31,8 @@ from nnbench.validation import Options, unknown_name_error
 from nnbench.vocabulary import (CODE_COLUMNS, CURVES_COLUMNS, CURVES_FILE, DEFAULT_KIND, DEFAULT_TUNE_METRIC, EXTRA_TABLES,
                                 GOALS, RUN_COLUMNS, RUNS_TABLE)
 
-__all__ = ["RecordError", "RunRecord", "run_columns", "read_record", "aggregate_study", "choose_best",
-           "study_run_dirs", "status_line"]
+__all__ = ["RecordError", "RunRecord", "run_columns", "read_record", "aggregate_study", "study_records",
+           "write_study_tables", "choose_best", "study_run_dirs", "status_line"]
 
 _GOAL = Options(GOALS, what="goal")
 
@@ -134,9 +134,13 @@ def aggregate_study(study: str, runs: Sequence[str | os.PathLike], out_dir: str 
     each of :data:`EXTRA_TABLES` that at least one run has. Returns the paths written.
     Raises :class:`RecordError` when a record is missing or incomplete (before writing).
     """
-    import pandas as pd
+    return write_study_tables(study, study_records(runs), out_dir)
 
-    out_dir = Path(out_dir)
+
+def study_records(runs: Sequence[str | os.PathLike]) -> list[RunRecord]:
+    """The records of the run folders ``runs`` (or files inside them), each once, in order;
+    :class:`RecordError` when one is missing or incomplete. Reading every study's records
+    first lets several studies be aggregated all or nothing."""
     records, seen = [], set()
     for path in runs:
         record = read_record(path)
@@ -147,7 +151,15 @@ def aggregate_study(study: str, runs: Sequence[str | os.PathLike], out_dir: str 
     for record in records:
         if not (record.path / CURVES_FILE).is_file():
             raise RecordError(f"run record {str(record.path)!r} has no {CURVES_FILE}; delete the folder and rerun")
+    return records
 
+
+def write_study_tables(study: str, records: Sequence[RunRecord], out_dir: str | os.PathLike) -> list[Path]:
+    """Write the tables of ``study`` from its ``records`` (:func:`study_records`) into
+    ``out_dir`` (see :func:`aggregate_study`); returns the paths written."""
+    import pandas as pd
+
+    out_dir = Path(out_dir)
     # runs.csv: numeric summary keys in order of first appearance
     summary_keys: list[str] = []
     for record in records:

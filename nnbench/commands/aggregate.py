@@ -95,17 +95,19 @@ def handle(args) -> int:
 
 def _aggregate_study_runs(study_runs, results) -> int:
     """Each ``[study, run, ...]`` of ``--study-runs`` into ``results/<study>``, in order;
-    every study is checked for runs before any table is written."""
-    from nnbench.aggregate import aggregate_study
+    every study's runs are given and every record read before any table is written."""
+    from nnbench.aggregate import study_records, write_study_tables
     from nnbench.errors import NnbenchError
 
     for study, *runs in study_runs:
         if not runs:
             raise NnbenchError(f"--study-runs {study}: no RUN folders given; "
                                "give the study's run folders after its name")
-    for study, *runs in study_runs:
-        written = aggregate_study(study, runs, results / study)
-        print(f"{study}: {len(set(runs))} runs -> {', '.join(str(path) for path in written)}", file=sys.stdout)
+    records = [study_records(runs) for _study, *runs in study_runs]
+    for (study, *_runs), study_record_list in zip(study_runs, records):
+        written = write_study_tables(study, study_record_list, results / study)
+        print(f"{study}: {len(study_record_list)} runs -> {', '.join(str(path) for path in written)}",
+              file=sys.stdout)
     return 0
 
 

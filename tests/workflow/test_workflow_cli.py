@@ -78,5 +78,10 @@ def test_several_studies_in_one_aggregate_process_write_what_one_process_each_wr
                  "--study-runs", "second"]) == 2
     assert "--study-runs second: no RUN folders given" in capsys.readouterr().err
     assert not (tmp_path / "none").exists()
+    # a run without a record in the second study: the first study's tables are not written either
+    assert main(["aggregate", "--results", str(tmp_path / "none"), "--study-runs", "first", str(runs[0]),
+                 "--study-runs", "second", str(tmp_path / "runs" / "dddddddddddd")]) == 2
+    assert "dddddddddddd" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()
     assert main(["aggregate", "--study", "first", "--study-runs", "first", str(runs[0])]) == 2
     assert "give no RUN folders, --study, --config or --out-dir with it" in capsys.readouterr().err
